@@ -1,0 +1,195 @@
+"""Machine-readable results: each notebook's numbers with provenance, and the paper comparison.
+
+A notebook creates one :class:`Recorder` in its set-up cell, adds numbers and comparison rows
+as it goes, and calls :meth:`Recorder.save` at the end, which writes
+``<output_root>/results/<params_name>/<notebook>.json``::
+
+    {"notebook": "02_zero_rows", "params_name": "paper", "parameters": {...},
+     "numbers": {"table2.xor.q0.01.zero.mean": 12.1, ...},
+     "comparison": [{"claim": ..., "source": "Table II", "paper_value": ..., ...}],
+     "provenance": {"git_commit": ..., "versions": {...}, "device": ..., "wall_time_s": ...}}
+
+:func:`write_comparison` merges the comparison rows of every notebook of a parameter set into
+``results/<params_name>/comparison.csv`` (the paper's is ``results/paper/comparison.csv``).
+Nothing here is hard-coded: the paper's values are typed once, in the notebook that compares
+against them, next to the citation of where the paper states them.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+COMPARISON_FIELDS = ["claim", "source", "paper_value", "paper_sd", "ours_value", "ours_sd",
+                     "agrees", "note", "notebook"]
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, timeout=10).stdout
+        return out + ("+dirty" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance(root: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Git commit, package versions, device and host facts for a results file."""
+    import numpy
+    import torch
+
+    from . import __version__
+
+    versions = {"python": platform.python_version(), "kag_utils": __version__,
+                "torch": torch.__version__, "numpy": numpy.__version__}
+    for name in ("scipy", "numba", "pandas", "seaborn", "papermill"):
+        module = sys.modules.get(name)
+        if module is not None:
+            versions[name] = getattr(module, "__version__", "?")
+    if torch.cuda.is_available():
+        device = f"cuda: {torch.cuda.get_device_name(0)}"
+    else:
+        device = f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    return {
+        "git_commit": _git_commit(Path(root) if root else Path.cwd()),
+        "versions": versions,
+        "device": device,
+        "timestamp_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def flatten(numbers: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested dicts into dotted keys: {"a": {"b": 1}} -> {"a.b": 1}."""
+    flat: dict[str, Any] = {}
+    for key, value in numbers.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, name))
+        else:
+            flat[name] = _plain(value)
+    return flat
+
+
+def _plain(value: Any) -> Any:
+    """Plain JSON value; NaN/inf are refused so that no silent NaN reaches a results file."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("refusing to record a non-finite number; record None with a note "
+                         "explaining why the value is undefined")
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if hasattr(value, "item"):
+        return _plain(value.item())
+    raise TypeError(f"cannot record {type(value).__name__}: {value!r}")
+
+
+def agrees(paper: float, ours: float, paper_sd: float | None = None,
+           ours_sd: float | None = None, rel_tol: float = 0.05) -> bool:
+    """The comparison rule of the reproduction: |paper - ours| < 2 combined standard
+    deviations when a spread is known, else within ``rel_tol`` (5%) of the paper's value."""
+    if paper_sd or ours_sd:
+        spread = math.sqrt((paper_sd or 0.0) ** 2 + (ours_sd or 0.0) ** 2)
+        return abs(paper - ours) < 2.0 * spread
+    scale = abs(paper) if paper != 0 else 1.0
+    return abs(paper - ours) <= rel_tol * scale
+
+
+@dataclass
+class Recorder:
+    """Collects one notebook's numbers and comparison rows and writes its results file."""
+
+    notebook: str
+    params_name: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    output_root: str | os.PathLike = "."
+    numbers: dict[str, Any] = field(default_factory=dict)
+    comparison: list[dict[str, Any]] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+
+    def add(self, name: str | None = None, value: Any = None, **named: Any) -> None:
+        """Record numbers: ``add("a.b", 1.0)``, ``add(a={"b": 1.0})`` or ``add(x=2)``."""
+        if name is not None:
+            named = {name: value, **named}
+        self.numbers.update(flatten(named))
+
+    def compare(self, claim: str, source: str, paper_value: Any, ours_value: Any,
+                paper_sd: float | None = None, ours_sd: float | None = None,
+                note: str = "", agree: bool | None = None) -> dict[str, Any]:
+        """Add one row of the paper comparison. ``agree`` defaults to :func:`agrees` for
+        numeric values; pass it explicitly for qualitative claims. A disagreement needs a
+        note giving its likely cause."""
+        if agree is None:
+            if not all(isinstance(v, (int, float)) for v in (paper_value, ours_value)):
+                raise ValueError(f"claim {claim!r}: pass agree= for non-numeric values")
+            agree = agrees(paper_value, ours_value, paper_sd, ours_sd)
+        row = {"claim": claim, "source": source, "paper_value": _plain(paper_value),
+               "paper_sd": _plain(paper_sd), "ours_value": _plain(ours_value),
+               "ours_sd": _plain(ours_sd), "agrees": bool(agree), "note": note,
+               "notebook": self.notebook}
+        if not row["agrees"] and not note.strip():
+            raise ValueError(f"claim {claim!r} disagrees with the paper: give a note with "
+                             "its likely cause")
+        self.comparison = [r for r in self.comparison if r["claim"] != claim] + [row]
+        return row
+
+    @property
+    def results_dir(self) -> Path:
+        return Path(self.output_root) / "results" / self.params_name
+
+    @property
+    def path(self) -> Path:
+        return self.results_dir / f"{self.notebook}.json"
+
+    def save(self) -> Path:
+        """Write the results JSON (with wall time since the recorder was created)."""
+        prov = provenance(self.output_root)
+        prov["wall_time_s"] = round(time.time() - self.started, 1)
+        prov["parameter_set"] = self.params_name
+        record = {"notebook": self.notebook, "params_name": self.params_name,
+                  "parameters": flatten(self.parameters), "numbers": self.numbers,
+                  "comparison": self.comparison, "provenance": prov}
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=False) + "\n")
+        os.replace(tmp, self.path)
+        return self.path
+
+
+def load_results(results_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
+    """All notebook results files in a directory, keyed by notebook name."""
+    out = {}
+    for path in sorted(Path(results_dir).glob("*.json")):
+        record = json.loads(path.read_text())
+        out[record.get("notebook", path.stem)] = record
+    return out
+
+
+def write_comparison(results_dir: str | os.PathLike,
+                     extra_rows: Iterable[Mapping[str, Any]] = ()) -> Path | None:
+    """Merge every notebook's comparison rows into ``<results_dir>/comparison.csv``."""
+    rows = [row for record in load_results(results_dir).values()
+            for row in record.get("comparison", [])]
+    rows.extend(extra_rows)
+    if not rows:
+        return None
+    path = Path(results_dir) / "comparison.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COMPARISON_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row.get(k) is None else row.get(k))
+                             for k in COMPARISON_FIELDS})
+    return path

@@ -1,0 +1,50 @@
+"""Results files, comparison rows and the agreement rule."""
+import csv
+import json
+import math
+
+import pytest
+
+from kag_utils.results import Recorder, agrees, flatten, load_results, write_comparison
+
+
+def test_agreement_rule():
+    assert agrees(10.0, 10.4)                      # within 5% without spreads
+    assert not agrees(10.0, 10.6)
+    assert agrees(1.0, 1.5, paper_sd=0.2, ours_sd=0.2)      # 0.5 < 2*sqrt(0.08)=0.566
+    assert not agrees(1.0, 1.6, paper_sd=0.2, ours_sd=0.2)
+    assert agrees(0.0, 0.04)                         # zero paper value: absolute 5%
+
+
+def test_flatten_and_refuse_nan():
+    assert flatten({"a": {"b": 1, "c": [1.0, 2.0]}}) == {"a.b": 1, "a.c": [1.0, 2.0]}
+    with pytest.raises(ValueError, match="non-finite"):
+        flatten({"x": math.nan})
+
+
+def test_recorder_writes_json_and_comparison(tmp_path):
+    rec = Recorder("01_setup", "quick", {"seeds": [0, 1]}, output_root=tmp_path)
+    rec.add(table1={"xor": {"m32": 0.98}})
+    rec.compare("xor(32) R2", "Table I", 0.985, 0.97, paper_sd=0.0081, ours_sd=0.01)
+    with pytest.raises(ValueError, match="note"):
+        rec.compare("random(32) R2", "Table I", 0.021, 0.08)
+    rec.compare("random(32) R2", "Table I", 0.021, 0.08, note="early-stopping monitor (A-06)")
+    path = rec.save()
+    data = json.loads(path.read_text())
+    assert data["numbers"]["table1.xor.m32"] == 0.98
+    assert data["parameters"] == {"seeds": [0, 1]}
+    assert data["provenance"]["parameter_set"] == "quick"
+    assert "wall_time_s" in data["provenance"] and "torch" in data["provenance"]["versions"]
+    assert set(load_results(tmp_path / "results" / "quick")) == {"01_setup"}
+    csv_path = write_comparison(tmp_path / "results" / "quick")
+    rows = list(csv.DictReader(csv_path.open()))
+    assert [r["agrees"] for r in rows] == ["True", "False"]
+    assert rows[1]["note"].startswith("early-stopping")
+
+
+def test_qualitative_claims_need_explicit_verdict(tmp_path):
+    rec = Recorder("02", "quick", output_root=tmp_path)
+    with pytest.raises(ValueError, match="agree="):
+        rec.compare("linear tracks q(k)", "Sec IV.A", "yes", "yes")
+    row = rec.compare("linear tracks q(k)", "Sec IV.A", "yes", "yes", agree=True)
+    assert row["agrees"] is True

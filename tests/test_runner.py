@@ -1,0 +1,75 @@
+"""The papermill runner on a tiny throwaway project."""
+import json
+import textwrap
+
+import pytest
+
+from kag_utils import runner
+
+NOTEBOOK = textwrap.dedent('''\
+    # ---
+    # jupyter:
+    #   kernelspec:
+    #     display_name: Python 3
+    #     language: python
+    #     name: python3
+    # ---
+
+    # %% [markdown]
+    # # Demo
+
+    # %% tags=["parameters"]
+    params_name = "default"
+    output_root = ".."
+    scheduler = None
+    n = 3
+
+    # %%
+    import kag_utils.session as ks
+    session = ks.start("01_demo", params_name, output_root, {"n": n})
+    session.record.add(total=sum(range(n)))
+    session.save()
+    ''')
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "params").mkdir()
+    (tmp_path / "notebooks" / "01_demo.py").write_text(NOTEBOOK)
+    (tmp_path / "params" / "quick.yaml").write_text("01_demo:\n  n: 5\n")
+    (tmp_path / "params" / "bad.yaml").write_text("01_demo:\n  m: 5\n")
+    (tmp_path / "params" / "typo.yaml").write_text("01_dmeo:\n  n: 5\n")
+    return tmp_path
+
+
+def test_declared_parameters(project):
+    nb = runner.read_notebook(project / "notebooks" / "01_demo.py")
+    assert set(runner.declared_parameters(nb)) == {"params_name", "output_root", "scheduler", "n"}
+
+
+def test_undeclared_parameter_fails_before_running(project):
+    with pytest.raises(runner.ParameterError, match=r"passes \['m'\] to 01_demo"):
+        runner.run("bad", root=project)
+    with pytest.raises(runner.ParameterError, match="unknown notebooks"):
+        runner.run("typo", root=project)
+    with pytest.raises(runner.ParameterError, match="not found"):
+        runner.run("nonexistent", root=project)
+    with pytest.raises(runner.ParameterError, match="no notebook matches"):
+        runner.run("quick", ["07"], root=project)
+    assert not (project / "results").exists()
+
+
+@pytest.mark.slow
+def test_runs_notebook_and_writes_results(project, tmp_path):
+    out = tmp_path / "out"
+    executed = runner.run("quick", root=project, out=out)
+    assert executed[0].exists()
+    data = json.loads((out / "results" / "quick" / "01_demo.json").read_text())
+    assert data["numbers"]["total"] == 10 and data["params_name"] == "quick"
+    assert data["provenance"]["wall_time_s"] >= 0
+
+
+def test_cli_reports_parameter_errors(project, capsys):
+    assert runner.main(["--root", str(project), "--params", "bad"]) == 2
+    assert "does not declare" in capsys.readouterr().err
