@@ -37,7 +37,7 @@ from .cache import Cache, _canonical
 from .models import Params, hidden_features, init_params
 from .sweep import compute_missing, register_kind
 from .targets import check_target, make_dataset, target_info
-from .training import MONITORS, Member, train_ensemble
+from .training import MONITORS, Member, steps_to_criterion, train_ensemble
 
 KIND = "p1_run"
 MAX_GROUP = 64            # members per ensemble (larger groups are split; results unaffected)
@@ -173,6 +173,11 @@ class Run:
     @property
     def r2_test(self) -> float:
         return self.r2["test"]
+
+    def steps_to(self, threshold: float) -> int | None:
+        """Optimisation steps until training R^2 >= threshold (epoch resolution; III.4, A-07)."""
+        return steps_to_criterion(self.history["train_r2"], threshold, self.config.n_train,
+                                  self.config.batch_size)
 
     def checkpoint(self, g: float) -> Params | None:
         """Weights at the first epoch whose training R^2 >= g (g on the grid), else None."""

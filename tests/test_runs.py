@@ -85,6 +85,9 @@ def test_ensure_runs_stores_each_member_and_reuses_cache(cache, trained):
     assert set(r.target_info) >= {"c", "c0"} and r.r2["train"] > 0.5
     assert torch.equal(r.init_params[0]["W"], initial_params(r.config)[0]["W"])
     assert r.history["train_r2"].shape == (r.stop_epoch + 1,)
+    first = int(torch.nonzero(r.history["train_r2"] >= 0.5)[0, 0])
+    assert r.steps_to(0.5) == first * 3                            # ceil(100 / 40) steps per epoch
+    assert r.checkpoint(0.5) is r.checkpoints["params"][10]
     again = ensure_runs(configs, cache=cache, progress=False)
     assert sum(trained) == len(configs)                            # nothing retrained
     assert all(same(a, b) for a, b in zip(runs, again))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from kag_utils import training
 from kag_utils.models import init_params, predict
 from kag_utils.targets import make_dataset
 from kag_utils.threads import torch_threads
@@ -34,17 +35,24 @@ def same_result(a, b):
             and torch.equal(a.checkpoints["epoch"], b.checkpoints["epoch"]))
 
 
-@pytest.mark.parametrize("hidden,batch", [((8,), 32), ((8, 8), 50)])
-def test_member_in_ensemble_equals_member_alone_bitwise(hidden, batch):
+@pytest.mark.parametrize("hidden,batch,dtype,chunk", [
+    ((8,), 32, torch.float64, None), ((8, 8), 50, torch.float64, None),
+    ((8, 8), 32, torch.float32, None), ((264,), 64, torch.float64, 600)])
+def test_member_in_ensemble_equals_member_alone_bitwise(hidden, batch, dtype, chunk, monkeypatch):
     """Mixed targets, monitors and stopping times: members leave the ensemble at different
-    epochs (the working tensors shrink), batches are partial (120 = 3 x 32 + 24)."""
-    members = [make_member(0, "xor", hidden=hidden, max_epochs=25, patience=4),
-               make_member(1, "random", hidden=hidden, max_epochs=25, patience=3, monitor="train_mse"),
-               make_member(2, "linear", hidden=hidden, max_epochs=12),
-               make_member(3, "lambda_xor", 1.2, hidden=hidden, max_epochs=25, monitor="val_mse",
-                           patience=2, restore_best=False),
-               make_member(4, "so_xor", 2, hidden=hidden, max_epochs=18, min_delta=1e-4)]
+    epochs (the working tensors shrink), batches are partial (120 = 3 x 32 + 24); with
+    ``chunk`` the ensemble is also processed in member chunks of 1-2."""
+    kw = dict(hidden=hidden, dtype=dtype)
+    members = [make_member(0, "xor", max_epochs=25, patience=4, **kw),
+               make_member(1, "random", max_epochs=25, patience=3, monitor="train_mse", **kw),
+               make_member(2, "linear", max_epochs=12, **kw),
+               make_member(3, "lambda_xor", 1.2, max_epochs=25, monitor="val_mse",
+                           patience=2, restore_best=False, **kw),
+               make_member(4, "so_xor", 2, max_epochs=18, min_delta=1e-4, **kw)]
+    if chunk:
+        monkeypatch.setattr(training, "CHUNK_ELEMENTS", chunk)
     ens = train_ensemble(members, batch_size=batch)
+    monkeypatch.undo()
     assert len({r.stop_epoch for r in ens}) >= 3          # the ensemble really shrank
     for m, r in zip(members, ens):
         assert same_result(r, train_one(m, batch_size=batch))
