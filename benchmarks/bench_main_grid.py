@@ -20,15 +20,22 @@ TABLE_I = {"xor": (0.3819, 0.6864, 0.9412, 0.9850), "linear": (1.0, 1.0, 1.0, 1.
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cache", default=None, help="cache dir (default: a fresh temporary one)")
+    ap.add_argument("--cache", default=None, help="cache dir (default: a fresh temporary one, removed after)")
     ap.add_argument("--dtype", default="float64")
     a = ap.parse_args()
-    cache = Cache(a.cache or tempfile.mkdtemp(prefix="kag-bench-"))
+    if a.cache:
+        return run(a, Cache(a.cache))
+    with tempfile.TemporaryDirectory(prefix="kag-bench-") as tmp:
+        return run(a, Cache(tmp))
+
+
+def run(a, cache: Cache):
     configs = main_grid(dtype=a.dtype)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     runs = ensure_runs(configs, cache=cache, progress=False)
-    grid_s = time.perf_counter() - t
-    print(f"main grid: {len(runs)} runs in {grid_s:.1f} s ({a.dtype}, cache {cache.root})")
+    grid_s, grid_cpu = time.perf_counter() - t, time.process_time() - c
+    print(f"main grid: {len(runs)} runs in {grid_s:.1f} s wall, {grid_cpu:.1f} s CPU "
+          f"({a.dtype}, cache {cache.root})")
     print("function  m   stop epochs (seeds 0-3)      train R2 mean +- std   test R2 mean   P1 Table I")
     for f in TABLE_I:
         for j, m in enumerate((4, 8, 16, 32)):
@@ -40,9 +47,10 @@ def main():
                   f"{statistics.mean(te):+.4f}       {TABLE_I[f][j]:.4f}")
     small = [RunConfig(target="random", hidden=(32,), seed=s, batch_size=32, dtype=a.dtype)
              for s in range(4)]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     rs = ensure_runs(small, cache=cache, progress=False)
-    print(f"random(32), B = 32, 4 seeds: {time.perf_counter() - t:.1f} s; stop epochs "
+    print(f"random(32), B = 32, 4 seeds: {time.perf_counter() - t:.1f} s wall, "
+          f"{time.process_time() - c:.1f} s CPU; stop epochs "
           f"{[r.stop_epoch for r in rs]}; train R2 {[round(r.r2['train'], 4) for r in rs]}")
 
 
