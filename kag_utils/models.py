@@ -113,10 +113,3 @@ def unstack_params(params: Params) -> list[Params]:
     return [[{k: p[k][i].clone() for k in ("W", "b")} for p in params]
             for i in range(params[0]["W"].shape[0])]
 
-
-def clone_params(params: Params) -> Params:
-    return [{k: p[k].clone() for k in ("W", "b")} for p in params]
-
-
-def to_dtype(params: Params, dtype: torch.dtype) -> Params:
-    return [{k: p[k].to(dtype) for k in ("W", "b")} for p in params]

@@ -64,10 +64,6 @@ def get_kind(kind: str) -> KindSpec:
     return _KINDS[kind]
 
 
-def registered_kinds() -> list[str]:
-    return sorted(_KINDS)
-
-
 def unique(configs: Sequence[Any]) -> list[Any]:
     """Configs without duplicates (by canonical content), first occurrence order."""
     seen, out = set(), []

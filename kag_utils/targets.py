@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,10 +59,6 @@ TARGETS: dict[str, TargetSpec] = {
     "so_xor": TargetSpec("so_xor", "alpha", "C.1", False, True),
     "gaussian": TargetSpec("gaussian", "lam", "C.2", False, True),
 }
-
-
-def target_names() -> list[str]:
-    return list(TARGETS)
 
 
 def check_target(name: str, param: Any = None) -> TargetSpec:
@@ -184,11 +180,3 @@ def make_dataset(name: str, param: Any = None, *, n_train: int = 1000, n_val: in
         out[split] = (x.to(dtype), y.to(dtype))
     return out
 
-
-TargetFn = Callable[[torch.Tensor], torch.Tensor]
-
-
-def target_function(name: str, param: Any = None, function_seed: int = 0) -> TargetFn:
-    """f as a callable of x (not available for ``random``)."""
-    check_target(name, param)
-    return lambda x: evaluate_target(name, x, param, function_seed)

@@ -33,7 +33,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .models import Params, layer_shapes
+from .models import Params
 from .threads import torch_threads
 
 MONITORS = ("train_batch_mse", "train_mse", "val_mse")
@@ -322,7 +322,6 @@ def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_don
     hist_rows: list[list] = [[] for _ in range(E)]               # per member: list of [S] rows
     segment: list[torch.Tensor] = []                             # per epoch [S, E_active]
     results: list[TrainResult | None] = [None] * E
-    n_done = 0
     # Work in member chunks that keep intermediates cache-sized; evaluation also in fixed point
     # chunks. Per-member results do not depend on the chunking (E-invariant kernels), and the
     # point chunk is a constant, so results never depend on how members were grouped.
@@ -375,7 +374,6 @@ def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_don
             segment.clear()
 
     def finish(rows: list[int], epoch: int):
-        nonlocal n_done
         flush_segment()
         for row in rows:
             gid = int(ids[row])
@@ -401,7 +399,6 @@ def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_don
                 selected_epoch=sel_epoch, wall_time_s=time.perf_counter() - t0, group_size=E,
                 extra={"init_params": _to_params(init_theta[gid], shapes)})
             results[gid] = res
-            n_done += 1
             if on_done is not None:
                 on_done(gid, res)
 
