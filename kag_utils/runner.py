@@ -12,7 +12,8 @@ figures to ``<out>/figures/<set>/`` and its numbers to ``<out>/results/<set>/NN_
 afterwards the runner merges all comparison rows into ``<out>/results/<set>/comparison.csv``.
 
 Parameter files (``params/<set>.yaml``) have a ``common`` section passed to every notebook
-and one section per notebook (keyed by its stem, e.g. ``01_setup``).
+and one section per notebook (keyed by its stem, e.g. ``01_setup``). Sections whose names
+start with ``_`` are ignored: they hold YAML anchors shared by several notebooks.
 """
 from __future__ import annotations
 
@@ -112,7 +113,8 @@ def notebook_parameters(stem: str, declared: dict[str, Any], param_set: dict[str
 
 
 def check_sections(param_set: dict[str, Any], all_stems: list[str], set_name: str) -> None:
-    unknown = sorted(set(param_set) - set(all_stems) - {"common"})
+    unknown = sorted(k for k in set(param_set) - set(all_stems) - {"common"}
+                     if not str(k).startswith("_"))
     if unknown:
         raise ParameterError(f"params/{set_name}.yaml has sections for unknown notebooks "
                              f"{unknown}; notebooks are {all_stems}")
