@@ -203,12 +203,14 @@ def read_in_lab(driver, server: LabServer, relpath: str, expected_cells: int,
         if count(".jp-NotebookPanel"):
             wait(lambda: count(CELLS) >= expected_cells or dialogs(), SETTLE_S)
             marks["cells"] = time.monotonic() - start
-            # Kernel started: the toolbar's indicator and the server agree it is idle.
+            # Kernel started: the server has an idle kernel for this notebook with the page
+            # connected to it, and the toolbar's indicator says idle.
             def kernel_idle():
                 return dialogs() or (
-                    count('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]')
-                    and any(s["path"] == relpath and (s.get("kernel") or {}).get("execution_state")
-                            == "idle" for s in server.sessions()))
+                    any(s["path"] == relpath and (s.get("kernel") or {}).get("execution_state")
+                        == "idle" and s["kernel"].get("connections", 0) >= 1
+                        for s in server.sessions())
+                    and count('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]'))
             if not wait(kernel_idle, KERNEL_S) or dialogs():
                 problems.append("the kernel did not start ("
                                 + ("a dialog came first" if dialogs() else f"{KERNEL_S} s")

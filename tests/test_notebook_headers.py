@@ -9,7 +9,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "docs" / "notebook_template.py"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+KERNELSPEC = {"language": "python", "name": "python3"}
+# "Python 3 (ipykernel)" is what JupyterLab writes back on save (the installed kernelspec's name)
+DISPLAY_NAMES = {"Python 3", "Python 3 (ipykernel)"}
 
 
 def _params():
@@ -24,9 +26,11 @@ def test_header_and_parameters_cell(path):
     assert text.startswith("# ---\n# jupyter:\n"), (
         f"{path.name} must start with the Jupytext header (copy it from docs/notebook_template.py)")
     nb = jupytext.read(path)
-    assert nb.metadata.get("kernelspec") == KERNELSPEC, (
-        f"{path.name}: the header's kernelspec must be {KERNELSPEC}, "
-        f"found {nb.metadata.get('kernelspec')}")
+    kernelspec = dict(nb.metadata.get("kernelspec", {}))
+    display_name = kernelspec.pop("display_name", None)
+    assert kernelspec == KERNELSPEC and display_name in DISPLAY_NAMES, (
+        f"{path.name}: the header's kernelspec must be {KERNELSPEC} with display_name one of "
+        f"{sorted(DISPLAY_NAMES)}, found {nb.metadata.get('kernelspec')}")
     representation = nb.metadata.get("jupytext", {}).get("text_representation", {})
     assert representation.get("format_name") == "percent", (
         f"{path.name}: the header must declare text_representation format_name: percent")
