@@ -267,13 +267,15 @@ def sample_shifts(n: int, generator: torch.Generator, max_shift: int = MAX_SHIFT
     return torch.round(u).to(torch.int64)
 
 
-def translate_images(images: torch.Tensor, shifts: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
+def translate_images(images: torch.Tensor, shifts: torch.Tensor, fill: float = 0.0,
+                     max_shift: int | None = None) -> torch.Tensor:
     """Shift every image by its own integer ``(tx, ty)``, filling uncovered pixels with ``fill``.
 
     images: [N, 28, 28] or [N, 784] (any dtype, any device); shifts: [N, 2] integers (tx =
     columns, right positive; ty = rows, down positive), |shift| < 28. Returns the same shape:
     ``out[n, i, j] = images[n, i - ty, j - tx]`` where that pixel exists, else ``fill`` --
     the result of ``torchvision.transforms.functional.affine(img, 0, [tx, ty], 1, 0, fill=fill)``.
+    ``max_shift`` (a bound on |shift|) saves a device-to-host sync on GPUs; None: computed.
     """
     flat = images.ndim == 2
     if flat:
@@ -286,8 +288,8 @@ def translate_images(images: torch.Tensor, shifts: torch.Tensor, fill: float = 0
     if shifts.shape != (n, 2):
         raise ValueError(f"shifts must be [{n}, 2], got {tuple(shifts.shape)}")
     shifts = shifts.to(device=images.device, dtype=torch.int64)
-    pad = int(shifts.abs().max()) if n else 0
-    if pad >= max(h, w):
+    pad = (int(shifts.abs().max()) if n else 0) if max_shift is None else int(max_shift)
+    if pad >= min(h, w) or pad < 0:
         raise ValueError(f"shifts must be smaller than the image ({h}x{w}), got {pad}")
     if pad == 0:
         out = images.clone()

@@ -294,7 +294,8 @@ def train_ensemble(configs: Sequence[MNISTRunConfig], data: MNISTData,
             xb = x_train[idx]                                        # [E, b, 784]
             if cfg.augment:
                 xb = translate_images(xb.reshape(E * b, N_PIXELS),
-                                      shifts[:, s:s + B].reshape(E * b, 2), fill).reshape(E, b, N_PIXELS)
+                                      shifts[:, s:s + B].reshape(E * b, 2), fill,
+                                      max_shift=cfg.max_shift).reshape(E, b, N_PIXELS)
             yb = y_train[idx]                                        # [E, b]
             logits = _ensemble_forward(params, xb)                   # [E, b, 10]
             losses = F.cross_entropy(logits.reshape(E * b, -1), yb.reshape(-1),

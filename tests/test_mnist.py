@@ -189,8 +189,12 @@ def test_translate_flat_normalised_equals_normalise_of_shifted(embedded):
     a = translate_images(normalize(imgs).reshape(16, 784), shifts, fill=normalized_zero())
     b = normalize(translate_images(imgs, shifts)).reshape(16, 784)
     assert torch.equal(a, b)
+    c = translate_images(normalize(imgs).reshape(16, 784), shifts, fill=normalized_zero(), max_shift=4)
+    assert torch.equal(a, c)
     with pytest.raises(ValueError):
         translate_images(imgs, shifts[:3])
+    with pytest.raises(ValueError):
+        translate_images(imgs, shifts, max_shift=28)
     assert torch.equal(translate_images(imgs, torch.zeros(16, 2, dtype=torch.long)), imgs)
 
 
