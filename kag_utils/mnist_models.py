@@ -399,13 +399,16 @@ def _as_cache(cache: Cache | str | Path | None) -> Cache:
 def ensure_mnist_runs(configs: Iterable[MNISTRunConfig], cache: Cache | str | Path | None = None,
                       progress: bool = True, data: MNISTData | None = None,
                       data_dir: str | Path | None = None, device: torch.device | str | None = None,
-                      ensemble: bool = True, threads: int | None = None) -> list[MNISTRun]:
+                      ensemble: bool = True, threads: int | None = 1) -> list[MNISTRun]:
     """Load every run from the cache, training (and storing) only the missing ones.
 
     Missing runs that differ only in their seed train together as one ensemble (``ensemble``
     False trains them one by one: same results, for timing comparisons). ``data`` is loaded
     per source when not given ('full' needs ``data_dir``). ``cache`` None uses the default
-    cache directory. ``threads`` sets torch's intra-op threads while training (None: leave).
+    cache directory. ``threads``: torch intra-op threads while training (None: leave as is).
+    The default 1 is deliberate: on the shared 2-core CPU two threads gained at most 1.2-1.7x
+    (h >= 64, idle machine) but ran 2-10x slower whenever other processes used the cores
+    (benchmarks/mnist_training.py); on a GPU the setting is irrelevant.
     Returns runs in the order of ``configs``. Cache kind: ``"mnist_run"``, key = the config.
     """
     configs = list(configs)
