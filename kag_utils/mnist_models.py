@@ -230,7 +230,7 @@ def train_ensemble(configs: Sequence[MNISTRunConfig], data: MNISTData,
     """Train runs that differ only in their seed as one batched ensemble; return payloads.
 
     Each payload is the dict stored in the cache (see ``ensure_mnist_runs``). Deterministic
-    per seed; on CPU bitwise independent of which other seeds share the ensemble.
+    per seed; on CPU (h % 16 == 0) bitwise independent of which other seeds share the ensemble.
     """
     configs = list(configs)
     if not configs:
