@@ -420,8 +420,10 @@ def p1_metrics(J_trained: torch.Tensor, J_init: torch.Tensor, ks: Sequence[int] 
     masks: dict = {}                                   # (k, q1) -> trained zero mask
 
     def zero_masks(k, rm_t, rm_i):
-        for q1 in q1s:
-            mt, thr, qk = _zero_mask(rm_t, rm_i, q1, m, k)
+        qks = [false_positive_rate(q1, m, k) for q1 in q1s]
+        thrs = np.quantile(rm_i.detach().reshape(-1).cpu().numpy(), qks, method="linear")
+        for q1, qk, thr in zip(q1s, qks, thrs.tolist()):
+            mt = rm_t < thr
             mi = rm_i < thr
             masks[(k, q1)] = mt
             s = f"_k{k}_q{_fmt(q1)}"

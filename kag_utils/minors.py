@@ -147,27 +147,27 @@ def subset_rank_table(m: int, k: int, device=None) -> torch.Tensor:
 # ----------------------------------------------------------------------------- closed forms
 def _minors_block(J: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
     """|det J[..., rows[r], cols[c]]| for all (r, c): J [..., m, n], rows [R, k], cols [C, k]
-    -> [..., R, C]. Closed forms for k <= 3, batched det otherwise."""
+    -> [..., R, C]. Closed forms for k <= 3, batched det otherwise.
+
+    For k <= 3 the columns are gathered first (k tensors [..., m, C]) and then whole rows of
+    those (contiguous copies): G[i][j] = J[..., rows[:, i], cols[:, j]]. This is ~6x faster on
+    CPU than gathering rows first and then scattered columns.
+    """
     k = rows.shape[1]
-    if k == 1:
-        return J[..., rows[:, 0], :][..., cols[:, 0]].abs()
-    if k == 2:
-        X = J[..., rows[:, 0], :]                                      # [..., R, n]
-        Y = J[..., rows[:, 1], :]
-        c0, c1 = cols[:, 0], cols[:, 1]
-        return (X[..., c0] * Y[..., c1] - X[..., c1] * Y[..., c0]).abs()
-    if k == 3:
-        X = J[..., rows[:, 0], :]
-        Y = J[..., rows[:, 1], :]
-        Z = J[..., rows[:, 2], :]
-        c0, c1, c2 = cols[:, 0], cols[:, 1], cols[:, 2]
-        y0, y1, y2 = Y[..., c0], Y[..., c1], Y[..., c2]                  # [..., R, C]
-        z0, z1, z2 = Z[..., c0], Z[..., c1], Z[..., c2]
-        # q_x . (q_y x q_z): cofactor expansion along the first row
-        det = X[..., c0] * (y1 * z2 - y2 * z1)
-        det = det - X[..., c1] * (y0 * z2 - y2 * z0)
-        det = det + X[..., c2] * (y0 * z1 - y1 * z0)
-        return det.abs()
+    if k <= 3:
+        Jc = [J.index_select(-1, cols[:, j]) for j in range(k)]            # k x [..., m, C]
+        G = [[Jc[j].index_select(-2, rows[:, i]) for j in range(k)] for i in range(k)]
+        if k == 1:
+            return G[0][0].abs_()
+        if k == 2:
+            (a, b), (c, d) = G
+            return (a * d).sub_(b * c).abs_()
+        (x0, x1, x2), (y0, y1, y2), (z0, z1, z2) = G
+        # cofactor expansion along the first row = q_x . (q_y x q_z)
+        det = x0 * (y1 * z2 - y2 * z1)
+        det -= x1 * (y0 * z2 - y2 * z0)
+        det += x2 * (y0 * z1 - y1 * z0)
+        return det.abs_()
     lead = J.shape[:-2]
     R, C = rows.shape[0], cols.shape[0]
     sub = J[..., rows.reshape(-1), :].reshape(*lead, R, k, J.shape[-1])  # [..., R, k, n]

@@ -17,14 +17,18 @@ largest |k x k minor| of the rotated Jacobian J_p(x) = R_p . J(x). This is THE h
   cannot beat the running maximum skips its dot products; the running maximum is seeded with
   the triple of the three largest-norm rows. n = 3 has a specialised kernel; any n works.
   float32 input is computed in float64 and returned as float32.
-* "torch" (CUDA tensors, k > 3, or numba missing): rotations x examples x row-combination
-  chunks through `minors._minors_block`, at most `max_elements` values per working tensor.
+* "torch" (CUDA tensors, k > 3, or numba missing): the same sharing in tensor form: 2x2
+  minors of all row pairs, then all 3x3 minors as one batched matmul Q @ (q_b x q_c)
+  (cofactor form for n != 3); k > 3 by gathered submatrices + torch.linalg.det. Chunked over
+  (example, rotation) pairs so working tensors hold about `max_elements` values.
 * "reference": the readable definition, loop over rotations and `minor_matrix(...).amax`.
 
-Threads: the numba kernel uses `num_threads` (default: numba's default = all cores; it is
-compute-bound with no large intermediates, so both cores help: ~1.9x on 2 cores). The torch
-backend uses torch's current intra-op setting; the small per-chunk tensors here are not
-faster with more threads on this 2-core class of machine (PERFORMANCE-NOTES.md).
+Threads (deliberate): the numba kernel uses `num_threads` numba threads (default: numba's
+setting, i.e. all cores; it is compute-bound with no large intermediates and parallel over
+(example, rotation) pairs, so it scales with idle cores). The torch backend on CPU runs with
+`num_threads` torch intra-op threads, default ONE: its per-chunk tensors are small and two
+threads were up to 10x slower on the 2-core machine (PERFORMANCE-NOTES.md reports the same
+for the naive method). On CUDA the thread settings do not matter.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ from typing import Iterable, Optional
 import numpy as np
 import torch
 
+from .threads import torch_threads
 from .minors import (DEFAULT_BLOCK_ELEMENTS, _check_k, _minors_block, check_jacobian,
                      combinations_index, minor_matrix)
 
@@ -324,31 +329,75 @@ def _numba_rotated(J: torch.Tensor, rotations: torch.Tensor, ks: tuple,
     return {k: torch.from_numpy(outs[k - 1]).to(J.dtype) for k in ks}
 
 
+_CUDA_BLOCK_ELEMENTS = 2 ** 26
+
+
 def _torch_rotated(J: torch.Tensor, rotations: torch.Tensor, ks: tuple,
-                   max_elements: int) -> dict:
+                   max_elements: Optional[int]) -> dict:
+    """Torch backend. For k <= 3 it shares work like the numba kernel: the 2x2 minors M2 of
+    every row pair (b, c) and column pair, then for k = 3 all dets at once as a batched
+    matmul, det(q_a, q_b, q_c)|_T = Q[a, T] . s(M2[(b, c)], T) (cofactor expansion; for
+    n = 3 simply Q @ (q_b x q_c)), maximised over all a not in {b, c}. k > 3 uses gathered
+    submatrices + torch.linalg.det over row-combination chunks. Chunked over (example,
+    rotation) pairs so that the working tensors hold about `max_elements` values
+    (default 2**21 on CPU, 2**26 on CUDA)."""
     B, m, n = J.shape
     P = rotations.shape[0]
-    R = rotations.to(dtype=J.dtype, device=J.device)
+    dev = J.device
+    if max_elements is None:
+        max_elements = _CUDA_BLOCK_ELEMENTS if dev.type == "cuda" else DEFAULT_BLOCK_ELEMENTS
+    R = rotations.to(dtype=J.dtype, device=dev)
     out = {k: J.new_zeros(B, P) for k in ks}
-    combos = {k: (combinations_index(m, k, J.device), combinations_index(n, k, J.device)) for k in ks}
-    # chunk examples x rotations so the rotated Jacobians stay within the budget
-    per_pair = m * n
-    b_chunk = max(1, min(B, max_elements // max(1, P * per_pair)))
-    p_chunk = max(1, min(P, max_elements // max(1, b_chunk * per_pair)))
+    need2 = any(k in ks for k in (2, 3))
+    need3 = 3 in ks
+    big = [k for k in ks if k > 3]
+    per = m * n
+    if need2:
+        pairs = combinations_index(m, 2, dev)                         # [Pm, 2] row pairs
+        cp = combinations_index(n, 2, dev)                            # [Cn2, 2] column pairs
+        per += 4 * pairs.shape[0] * cp.shape[0]
+    if need3:
+        tri = combinations_index(n, 3, dev)                           # [T, 3] column triples
+        rank = {tuple(q): i for i, q in enumerate(cp.tolist())}
+        tp = torch.tensor([[rank[(c1, c2)], rank[(c0, c2)], rank[(c0, c1)]]
+                           for c0, c1, c2 in tri.tolist()], dtype=torch.int64, device=dev)
+        sign = torch.tensor([1.0, -1.0, 1.0], dtype=J.dtype, device=dev)
+        # a in {b, c} gives det 0 up to rounding: mask those entries out exactly
+        ar = torch.arange(m, device=dev)
+        keep = ((ar[:, None] != pairs[None, :, 0]) & (ar[:, None] != pairs[None, :, 1]))
+        keep = keep.to(J.dtype).unsqueeze(-1)                          # [m, Pm, 1]
+        per += 3 * m * pairs.shape[0] * tri.shape[0] + 2 * pairs.shape[0] * tri.shape[0] * 3
+    n_pairs = max(1, max_elements // per)                             # (x, p) pairs per chunk
+    p_chunk = max(1, min(P, n_pairs))
+    b_chunk = max(1, min(B, n_pairs // p_chunk))
     for b0 in range(0, B, b_chunk):
         Jb = J[b0:b0 + b_chunk]                                         # [b, m, n]
         for p0 in range(0, P, p_chunk):
-            Rp = R[p0:p0 + p_chunk]                                     # [p, m, m]
-            Q = torch.einsum("pij,bjc->bpic", Rp, Jb)                  # [b, p, m, n]
-            lead = Q.shape[0] * Q.shape[1]
-            for k in ks:
-                rows, cols = combos[k]
-                r_chunk = max(1, max_elements // max(1, lead * cols.shape[0]))
+            Q = torch.einsum("pij,bjc->bpic", R[p0:p0 + p_chunk], Jb)  # [b, p, m, n]
+            sl = (slice(b0, b0 + Q.shape[0]), slice(p0, p0 + Q.shape[1]))
+            if 1 in ks:
+                out[1][sl] = Q.abs().amax(dim=(-2, -1))
+            if need2:
+                X = Q.index_select(-2, pairs[:, 0])                    # [b, p, Pm, n]
+                Y = Q.index_select(-2, pairs[:, 1])
+                M2 = (X.index_select(-1, cp[:, 0]) * Y.index_select(-1, cp[:, 1])
+                      - X.index_select(-1, cp[:, 1]) * Y.index_select(-1, cp[:, 0]))  # [b,p,Pm,Cn2]
+                if 2 in ks:
+                    out[2][sl] = M2.abs().amax(dim=(-2, -1))
+                if need3:
+                    S = M2[..., tp] * sign                              # [b, p, Pm, T, 3]
+                    Qt = Q[..., tri]                                    # [b, p, m, T, 3]
+                    dets = torch.einsum("...atj,...qtj->...aqt", Qt, S)  # [b, p, m, Pm, T]
+                    out[3][sl] = (dets.abs_() * keep).amax(dim=(-3, -2, -1))
+            for k in big:
+                rows, cols = combinations_index(m, k, dev), combinations_index(n, k, dev)
+                lead = Q.shape[0] * Q.shape[1]
+                r_chunk = max(1, max_elements // max(1, lead * cols.shape[0] * k * k))
                 best = Q.new_zeros(Q.shape[:2])
                 for r0 in range(0, rows.shape[0], r_chunk):
                     blk = _minors_block(Q, rows[r0:r0 + r_chunk], cols)  # [b, p, r, C]
                     best = torch.maximum(best, blk.amax(dim=(-2, -1)))
-                out[k][b0:b0 + Q.shape[0], p0:p0 + Q.shape[1]] = best
+                out[k][sl] = best
     return out
 
 
@@ -367,7 +416,7 @@ def _reference_rotated(J: torch.Tensor, rotations: torch.Tensor, ks: tuple) -> d
 
 def rotated_max_minors(J: torch.Tensor, rotations: torch.Tensor, ks: Iterable[int] = (1, 2, 3),
                        backend: str = "auto", num_threads: Optional[int] = None,
-                       max_elements: int = DEFAULT_BLOCK_ELEMENTS) -> dict:
+                       max_elements: Optional[int] = None) -> dict:
     """m^(k)_p(x) = max over all k-minors of R_p . J(x), for every example and rotation
     (P1 IV.6 and the per-rotation maxima that IV.7 averages; REPRODUCTION 2.9).
 
@@ -375,6 +424,8 @@ def rotated_max_minors(J: torch.Tensor, rotations: torch.Tensor, ks: Iterable[in
     all requested k from one pass per (x, p). backend: "auto" (numba on CPU when every
     k <= 3, else torch), "numba", "torch", or "reference". `num_threads` sets numba's
     thread count for this call (default: numba's current setting); see the module docstring.
+    `max_elements` bounds the torch backend's working tensors (default 2**21 values on CPU,
+    2**26 on CUDA).
     """
     ks = tuple(sorted(set(int(k) for k in ks)))
     if not ks:
@@ -401,7 +452,13 @@ def rotated_max_minors(J: torch.Tensor, rotations: torch.Tensor, ks: Iterable[in
         res = _numba_rotated(Jf, rotations, ks, num_threads)
         res = {k: v.to(J.device) for k, v in res.items()}
     elif backend == "torch":
-        res = _torch_rotated(Jf, rotations, ks, max_elements)
+        if J.device.type == "cpu":
+            # small per-chunk tensors: 1 intra-op thread is much faster on 2-core machines
+            # (measured 1.3 s vs 16 s at B = 50, N_rot = 400 under load); override with num_threads
+            with torch_threads(num_threads or 1):
+                res = _torch_rotated(Jf, rotations, ks, max_elements)
+        else:
+            res = _torch_rotated(Jf, rotations, ks, max_elements)
     elif backend == "reference":
         res = _reference_rotated(Jf, rotations, ks)
     else:
