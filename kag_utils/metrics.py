@@ -225,16 +225,6 @@ def participation_ratio_max(m: int, n: int, k: int) -> float:
 
 
 # ----------------------------------------------------------------------------- RR
-def _max_minor(J: torch.Tensor, k: int) -> torch.Tensor:
-    m, n = J.shape[-2:]
-    rows = combinations_index(m, k, J.device)
-    cols = combinations_index(n, k, J.device)
-    best = J.new_zeros(J.shape[0])
-    for _, _, block in iter_minor_blocks(J, rows, cols, col_chunk=cols.shape[0]):
-        best = torch.maximum(best, block.amax(dim=(-2, -1)))
-    return best
-
-
 def _check_rotations(rotations: torch.Tensor, m: int) -> None:
     if not isinstance(rotations, torch.Tensor) or rotations.ndim != 3 or rotations.shape[1:] != (m, m):
         raise ValueError(f"rotations must be a tensor [N_rot, m, m] with m = {m}")

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Optional
 
 import numpy as np
 import torch
 
-from .minors import (_check_sampled, iter_minor_blocks, sampled_minor_stats)
+from .minors import _check_sampled, iter_minor_blocks, sampled_minor_stats
 
 __all__ = [
     "participation_ratio_sampled", "inverse_participation_ratio_sampled", "pr_ratio",

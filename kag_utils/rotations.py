@@ -33,7 +33,6 @@ for the naive method). On CUDA the thread settings do not matter.
 from __future__ import annotations
 
 import contextlib
-import math
 from typing import Iterable, Optional
 
 import numpy as np

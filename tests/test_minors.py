@@ -1,7 +1,6 @@
 """Minor matrices (P1 IV.1) and P2 sampled minors against the loop reference."""
 import itertools
 import math
-import warnings
 
 import numpy as np
 import pytest
