@@ -23,6 +23,7 @@ from scipy.special import binom as _binom
 from .minors import (_check_k, check_jacobian, combinations_index, iter_minor_blocks,
                      minor_matrix, subset_rank_table)
 from .rotations import haar_rotations, rotated_max_minors
+from .threads import torch_threads
 
 __all__ = [
     "false_positive_rate", "row_means", "zero_threshold", "zero_row_mask",
@@ -60,6 +61,11 @@ def _check_pair(J_trained: torch.Tensor, J_init: torch.Tensor, k: Optional[int])
     if J_trained.shape != J_init.shape:
         raise ValueError(f"J_trained {tuple(J_trained.shape)} and J_init {tuple(J_init.shape)} "
                          f"must have the same shape (same examples, same m and n)")
+
+
+def _frac(mask: torch.Tensor) -> float:
+    """Fraction of True entries (counted as an integer sum: no float copy of the mask)."""
+    return int(mask.sum()) / mask.numel()
 
 
 def _to_numpy(values) -> np.ndarray:
@@ -138,7 +144,7 @@ def zero_row_mask(J_trained: torch.Tensor, J_init: torch.Tensor, k: int, q1: flo
 def zero_row_fraction(J_trained: torch.Tensor, J_init: torch.Tensor, k: int, q1: float) -> float:
     """Fraction of (example, row) pairs that are zero rows (IV.3), over B * C(m,k)
     (REPRODUCTION 2.5, A-13; multiply by 100 for the paper's "Zero (%)")."""
-    return float(zero_row_mask(J_trained, J_init, k, q1).double().mean())
+    return _frac(zero_row_mask(J_trained, J_init, k, q1))
 
 
 def _dependent_mask(zero_k: torch.Tensor, zero_km1: torch.Tensor, m: int, k: int) -> torch.Tensor:
@@ -163,7 +169,7 @@ def dependent_zero_row_fraction(J_trained: torch.Tensor, J_init: torch.Tensor, k
     m = J_trained.shape[1]
     zk, _, _ = _zero_mask(_row_means(J_trained, k), _row_means(J_init, k), q1, m, k)
     zk1, _, _ = _zero_mask(_row_means(J_trained, k - 1), _row_means(J_init, k - 1), q1, m, k - 1)
-    return float(_dependent_mask(zk, zk1, m, k).double().mean())
+    return _frac(_dependent_mask(zk, zk1, m, k))
 
 
 def _consistent(mask: torch.Tensor, fraction: float) -> torch.Tensor:
@@ -377,7 +383,8 @@ def _fmt(q: float) -> str:
 def p1_metrics(J_trained: torch.Tensor, J_init: torch.Tensor, ks: Sequence[int] = (1, 2, 3),
                q1s: Sequence[float] = (1e-4, 1e-3, 1e-2),
                rotations: Optional[torch.Tensor] = None, consistent_fraction: float = 0.99,
-               backend: str = "auto", num_threads: Optional[int] = None) -> dict:
+               backend: str = "auto", num_threads: Optional[int] = None,
+               torch_num_threads: Optional[int] = 1) -> dict:
     """Every P1 metric of one model state, sharing minor matrices and one rotated-kernel pass.
 
     J_trained, J_init: [B, m, n] (same examples x). Holds the full minor matrices of both
@@ -397,7 +404,21 @@ def p1_metrics(J_trained: torch.Tensor, J_init: torch.Tensor, ks: Sequence[int] 
       not_consistent_frac_k{k}_q.. (A-14)
       dep_frac_k{k}_q.. (k = 2, 3; fraction of all rows, A-13), dep_of_zero_k{k}_q..
       (dependent / zero rows; nan if no zero rows).
+    Threads: the torch operations run with `torch_num_threads` intra-op threads (default 1:
+    on the 2-core machines two threads were 2-10x SLOWER for these medium tensors, worst
+    when another process competes; None keeps the caller's setting); the numba kernels use
+    `num_threads` (default: all cores).
     """
+    if torch_num_threads is None:
+        return _p1_metrics(J_trained, J_init, ks, q1s, rotations, consistent_fraction,
+                           backend, num_threads)
+    with torch_threads(torch_num_threads):
+        return _p1_metrics(J_trained, J_init, ks, q1s, rotations, consistent_fraction,
+                           backend, num_threads)
+
+
+def _p1_metrics(J_trained, J_init, ks, q1s, rotations, consistent_fraction, backend,
+                num_threads) -> dict:
     ks = tuple(sorted(set(int(k) for k in ks)))
     _check_pair(J_trained, J_init, None)
     B, m, n = J_trained.shape
@@ -419,14 +440,14 @@ def p1_metrics(J_trained: torch.Tensor, J_init: torch.Tensor, ks: Sequence[int] 
             s = f"_k{k}_q{_fmt(q1)}"
             out["fpr" + s] = qk
             out["threshold" + s] = thr
-            out["zero_frac" + s] = float(mt.double().mean())
-            out["zero_frac_init" + s] = float(mi.double().mean())
+            out["zero_frac" + s] = _frac(mt)
+            out["zero_frac_init" + s] = _frac(mi)
             cons = _consistent(mt, consistent_fraction)                # [C(m,k)]
             in_cons = mt & cons.unsqueeze(0)
             n_zero = int(mt.sum())
             out["n_consistent" + s] = int(cons.sum())
             out["consistent_share" + s] = float(in_cons.sum()) / n_zero if n_zero else math.nan
-            out["not_consistent_frac" + s] = float((mt & ~cons.unsqueeze(0)).double().mean())
+            out["not_consistent_frac" + s] = _frac(mt & ~cons.unsqueeze(0))
 
     for k in ks:
         Mt = minor_matrix(J_trained, k)                                # [B, C(m,k), C(n,k)]
@@ -471,7 +492,7 @@ def p1_metrics(J_trained: torch.Tensor, J_init: torch.Tensor, ks: Sequence[int] 
             dep = _dependent_mask(masks[(k, q1)], masks[(k - 1, q1)], m, k)
             s = f"_k{k}_q{_fmt(q1)}"
             n_zero = int(masks[(k, q1)].sum())
-            out["dep_frac" + s] = float(dep.double().mean())
+            out["dep_frac" + s] = _frac(dep)
             out["dep_of_zero" + s] = float(dep.sum()) / n_zero if n_zero else math.nan
 
     if rotations is not None:

@@ -45,6 +45,66 @@ __all__ = [
 # about a dozen temporaries of this size: 2**21 float64 elements = 16 MiB each.
 DEFAULT_BLOCK_ELEMENTS = 2 ** 21
 
+# CPU blocks with k <= 3 go through a compiled numba kernel (one pass, no temporaries; ~5-10x
+# faster than the torch closed forms on this 2-core class of CPU). Tests switch it off to
+# check the torch closed forms that CUDA tensors use.
+USE_NUMBA = True
+try:
+    import numba as _numba
+    from numba import njit as _njit, prange as _prange
+    _HAVE_NUMBA = True
+except Exception:  # pragma: no cover - numba is a pinned dependency
+    _HAVE_NUMBA = False
+
+if _HAVE_NUMBA:
+    @_njit(parallel=True, cache=True)
+    def _grid_minors_kernel(J, rows, cols, out):  # pragma: no cover (jit)
+        # J: [L, m, n]; rows: [R, k]; cols: [C, k] (k <= 3); out: [L, R, C] = |det|
+        L = J.shape[0]
+        R = rows.shape[0]
+        C = cols.shape[0]
+        k = rows.shape[1]
+        for t in _prange(L * R):
+            l = t // R
+            r = t - l * R
+            if k == 1:
+                i0 = rows[r, 0]
+                for c in range(C):
+                    out[l, r, c] = abs(J[l, i0, cols[c, 0]])
+            elif k == 2:
+                i0 = rows[r, 0]
+                i1 = rows[r, 1]
+                for c in range(C):
+                    j0 = cols[c, 0]
+                    j1 = cols[c, 1]
+                    out[l, r, c] = abs(J[l, i0, j0] * J[l, i1, j1] - J[l, i0, j1] * J[l, i1, j0])
+            else:
+                i0 = rows[r, 0]
+                i1 = rows[r, 1]
+                i2 = rows[r, 2]
+                for c in range(C):
+                    j0 = cols[c, 0]
+                    j1 = cols[c, 1]
+                    j2 = cols[c, 2]
+                    y0 = J[l, i1, j0]
+                    y1 = J[l, i1, j1]
+                    y2 = J[l, i1, j2]
+                    z0 = J[l, i2, j0]
+                    z1 = J[l, i2, j1]
+                    z2 = J[l, i2, j2]
+                    det = (J[l, i0, j0] * (y1 * z2 - y2 * z1)
+                           - J[l, i0, j1] * (y0 * z2 - y2 * z0)
+                           + J[l, i0, j2] * (y0 * z1 - y1 * z0))
+                    out[l, r, c] = abs(det)
+
+
+def _numba_block(J: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    lead = J.shape[:-2]
+    Jn = J.detach().reshape(-1, *J.shape[-2:]).contiguous().numpy()     # [L, m, n]
+    out = np.empty((Jn.shape[0], rows.shape[0], cols.shape[0]), dtype=Jn.dtype)
+    _grid_minors_kernel(Jn, np.ascontiguousarray(rows.numpy()), np.ascontiguousarray(cols.numpy()), out)
+    return torch.from_numpy(out).reshape(*lead, rows.shape[0], cols.shape[0])
+
 
 # ----------------------------------------------------------------------------- validation
 def check_jacobian(J: torch.Tensor, k: Optional[int] = None, name: str = "J",
@@ -149,11 +209,15 @@ def _minors_block(J: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> to
     """|det J[..., rows[r], cols[c]]| for all (r, c): J [..., m, n], rows [R, k], cols [C, k]
     -> [..., R, C]. Closed forms for k <= 3, batched det otherwise.
 
-    For k <= 3 the columns are gathered first (k tensors [..., m, C]) and then whole rows of
+    On CPU (float32/64, k <= 3) a compiled numba kernel computes the block directly. The torch
+    path (CUDA, fallback): for k <= 3 the columns are gathered first (k tensors [..., m, C]) and then whole rows of
     those (contiguous copies): G[i][j] = J[..., rows[:, i], cols[:, j]]. This is ~6x faster on
     CPU than gathering rows first and then scattered columns.
     """
     k = rows.shape[1]
+    if (k <= 3 and USE_NUMBA and _HAVE_NUMBA and J.device.type == "cpu"
+            and J.dtype in (torch.float32, torch.float64)):
+        return _numba_block(J, rows, cols)
     if k <= 3:
         Jc = [J.index_select(-1, cols[:, j]) for j in range(k)]            # k x [..., m, C]
         G = [[Jc[j].index_select(-2, rows[:, i]) for j in range(k)] for i in range(k)]

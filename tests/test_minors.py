@@ -7,11 +7,20 @@ import pytest
 import torch
 
 import ka_reference as ref
+import kag_utils.minors as minors_mod
 from kag_utils.minors import (combination_rank, combinations_index, iter_minor_blocks,
                               minor_matrix, sample_combinations, sampled_minor_stats,
                               sampled_minors, subset_rank_table)
 
 D = torch.float64
+
+
+@pytest.fixture(params=["numba", "torch"])
+def path(request, monkeypatch):
+    """Run a test through the CPU numba block kernel and through the torch closed forms
+    (the CUDA path)."""
+    monkeypatch.setattr(minors_mod, "USE_NUMBA", request.param == "numba")
+    return request.param
 
 
 def rand(*shape, seed=0, dtype=D):
@@ -42,7 +51,7 @@ def test_combination_rank_and_subset_table():
 
 # ----------------------------------------------------------------------------- minor matrix
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
-def test_minor_matrix_matches_reference(k):
+def test_minor_matrix_matches_reference(k, path):
     J = rand(3, 6, 5, seed=k)
     M = minor_matrix(J, k, max_elements=37)                              # forces many chunks
     assert M.shape == (3, math.comb(6, k), math.comb(5, k)) and M.dtype == D
@@ -50,7 +59,7 @@ def test_minor_matrix_matches_reference(k):
     np.testing.assert_allclose(M.numpy(), R, rtol=1e-9, atol=1e-12)
 
 
-def test_minor_matrix_leading_dims_float32_and_wide():
+def test_minor_matrix_leading_dims_float32_and_wide(path):
     J = rand(2, 3, 4, 7, seed=1, dtype=torch.float32)                     # [E, B, m, n], n > m
     M = minor_matrix(J, 3)
     assert M.dtype == torch.float32 and M.shape == (2, 3, 4, 35)
@@ -68,7 +77,7 @@ def test_cauchy_binet(k):
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])
-def test_scaling_and_permutation_equivariance(k):
+def test_scaling_and_permutation_equivariance(k, path):
     J = rand(6, 4, seed=20 + k)
     M = minor_matrix(J, k)
     assert torch.allclose(minor_matrix(2.5 * J, k), 2.5 ** k * M, rtol=1e-12)
@@ -183,7 +192,7 @@ def test_sample_prefix_is_random_order():
     assert float(idx[:500, 0].double().mean()) > 150
 
 
-def test_sampled_minors_grid_matches_reference():
+def test_sampled_minors_grid_matches_reference(path):
     J = rand(2, 30, 40, seed=5)
     g = gen()
     for k in (1, 2, 3, 4):
@@ -199,7 +208,7 @@ def test_sampled_minors_grid_matches_reference():
     assert torch.allclose(full, minor_matrix(J[:, :6, :5], 2), rtol=0, atol=0)
 
 
-def test_sampled_minor_stats_match_materialised():
+def test_sampled_minor_stats_match_materialised(path):
     J = rand(3, 20, 30, seed=6)
     J[1] = 0.0                                                           # an all-zero example
     g = gen()
