@@ -142,14 +142,23 @@ def _combinations_np(m: int, k: int) -> np.ndarray:
         return np.zeros((1, 0), dtype=np.int64)
     if k > m:
         return np.zeros((0, k), dtype=np.int64)
+    if k == 1:
+        out = np.arange(m, dtype=np.int64)[:, None]
+    elif k == 2:
+        out = np.stack(np.triu_indices(m, 1), axis=1).astype(np.int64)  # lexicographic
+    else:
+        out = _combinations_rec(m, k)
+    out.setflags(write=False)
+    return out
+
+
+def _combinations_rec(m: int, k: int) -> np.ndarray:
     parts = []
     for first in range(m - k + 1):          # tuples starting with `first`, in order
         rest = _combinations_np(m - first - 1, k - 1) + (first + 1)
         head = np.full((rest.shape[0], 1), first, dtype=np.int64)
         parts.append(np.concatenate([head, rest], axis=1))
-    out = np.concatenate(parts, axis=0)
-    out.setflags(write=False)
-    return out
+    return np.concatenate(parts, axis=0)
 
 
 _COMB_CACHE: dict = {}

@@ -195,13 +195,12 @@ def test_table_iv_toy_jacobians(capsys):
     ours = tuple(ours[k] for k in (1, 2, 3))
     # J2, J3 are single random draws in the paper: distribution over 200 draws here
     g = gen(12326)
-    draws = {"J2": [], "J3": []}
-    for _ in range(200):
-        J2 = torch.randn(1, 7, 3, dtype=D, generator=g)
-        J3 = torch.rand(1, 7, 3, dtype=D, generator=g) * 2 - 1
-        for name, J in (("J2", J2), ("J3", J3)):
-            r = random_rotation_ratios(J, (1, 2, 3), R)
-            draws[name].append([r[1], r[2], r[3]])
+    draws = {}
+    Js = {"J2": torch.randn(200, 7, 3, dtype=D, generator=g),           # 200 draws each
+          "J3": torch.rand(200, 7, 3, dtype=D, generator=g) * 2 - 1}
+    for name, J in Js.items():                                          # r(x) per draw
+        r = random_rotation_ratios(J, (1, 2, 3), R, return_per_example=True)
+        draws[name] = torch.stack([r[1], r[2], r[3]], 1).numpy()
     with capsys.disabled():
         print("\nTable IV (m = 7, n = 3, N_rot = 400)      k=1     k=2     k=3")
         print("  J1 paper                               %.3f   %.3f   %.3f" % PAPER_TABLE_IV["J1"])
