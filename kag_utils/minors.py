@@ -98,6 +98,82 @@ if _HAVE_NUMBA:
                     out[l, r, c] = abs(det)
 
 
+    @_njit(parallel=True, cache=True)
+    def _grid_stats_kernel(J, rows, cols, inner, nbins, s1, s2, s4, mx, mnz, nzero,
+                           hist):  # pragma: no cover (jit)
+        # Streams |det| over rows x cols for each example without storing it.
+        # J: [L, m, n]; rows [R, k]; cols [C, k]; inner: the nbins - 1 inner log10 edges.
+        # Work item (l, ch) covers row tuples [ch*R/NC, (ch+1)*R/NC) of example l; outputs
+        # s1, s2, s4, mx, mnz, nzero: [L, NC]; hist: [L, NC, max(nbins, 1)].
+        L = J.shape[0]
+        R = rows.shape[0]
+        C = cols.shape[0]
+        k = rows.shape[1]
+        NC = s1.shape[1]
+        for t in _prange(L * NC):
+            l = t // NC
+            ch = t - l * NC
+            a1 = 0.0
+            a2 = 0.0
+            a4 = 0.0
+            amx = 0.0
+            amn = np.inf
+            az = 0
+            for r in range(ch * R // NC, (ch + 1) * R // NC):
+                i0 = rows[r, 0]
+                i1 = rows[r, 1] if k > 1 else 0
+                i2 = rows[r, 2] if k > 2 else 0
+                for c in range(C):
+                    if k == 1:
+                        v = abs(J[l, i0, cols[c, 0]])
+                    elif k == 2:
+                        j0 = cols[c, 0]
+                        j1 = cols[c, 1]
+                        v = abs(J[l, i0, j0] * J[l, i1, j1] - J[l, i0, j1] * J[l, i1, j0])
+                    else:
+                        j0 = cols[c, 0]
+                        j1 = cols[c, 1]
+                        j2 = cols[c, 2]
+                        y0 = J[l, i1, j0]
+                        y1 = J[l, i1, j1]
+                        y2 = J[l, i1, j2]
+                        z0 = J[l, i2, j0]
+                        z1 = J[l, i2, j1]
+                        z2 = J[l, i2, j2]
+                        v = abs(J[l, i0, j0] * (y1 * z2 - y2 * z1)
+                                - J[l, i0, j1] * (y0 * z2 - y2 * z0)
+                                + J[l, i0, j2] * (y0 * z1 - y1 * z0))
+                    w = np.float64(v)
+                    a1 += w
+                    w2 = w * w
+                    a2 += w2
+                    a4 += w2 * w2
+                    if w > amx:
+                        amx = w
+                    if w == 0.0:
+                        az += 1
+                    else:
+                        if w < amn:
+                            amn = w
+                        if nbins > 0:
+                            lg = np.log10(w)
+                            lo = 0                      # first inner edge > lg ("right")
+                            hi = nbins - 1
+                            while lo < hi:
+                                mid = (lo + hi) // 2
+                                if inner[mid] <= lg:
+                                    lo = mid + 1
+                                else:
+                                    hi = mid
+                            hist[l, ch, lo] += 1
+            s1[l, ch] = a1
+            s2[l, ch] = a2
+            s4[l, ch] = a4
+            mx[l, ch] = amx
+            mnz[l, ch] = amn
+            nzero[l, ch] = az
+
+
 def _numba_block(J: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
     lead = J.shape[:-2]
     Jn = J.detach().reshape(-1, *J.shape[-2:]).contiguous().numpy()     # [L, m, n]
@@ -478,8 +554,9 @@ def sampled_minor_stats(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.T
       "n_zero": number of exact zeros; "count": R*C (int);
       with `log10_edges` ([nbins + 1], increasing): "hist": [..., nbins] counts of non-zero
       |mu| by log10 bin (values outside the edges are clipped into the end bins).
-    Blocks are `chunk` x `chunk` tuples and the leading dims are processed in slices so a
-    block holds at most about `max_elements` values.
+    On CPU (k <= 3, powers within {1, 2, 4}) a numba kernel streams the grid without storing
+    any of it; otherwise (CUDA) blocks of `chunk` x `chunk` tuples are reduced with torch,
+    the leading dims in slices so a block holds at most about `max_elements` values.
     """
     row_idx, col_idx = _check_sampled(J, row_idx, col_idx)
     lead_shape = J.shape[:-2]
@@ -498,6 +575,30 @@ def sampled_minor_stats(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.T
             raise ValueError("log10_edges needs at least 2 edges")
         acc["hist"] = torch.zeros(L, nb, dtype=torch.int64, device=dev)
         inner = edges[1:-1].contiguous()
+    if (USE_NUMBA and _HAVE_NUMBA and dev.type == "cpu" and row_idx.shape[1] <= 3
+            and J.dtype in (torch.float32, torch.float64) and set(powers) <= {1, 2, 4}):
+        R = row_idx.shape[0]
+        NC = max(1, min(R, -(-4 * _numba.get_num_threads() // max(L, 1))))
+        Jn = Jf.detach().contiguous().numpy()
+        parts = {name: np.zeros((L, NC)) for name in ("s1", "s2", "s4", "mx")}
+        parts["mnz"] = np.full((L, NC), np.inf)
+        parts["nzero"] = np.zeros((L, NC), dtype=np.int64)
+        hist = np.zeros((L, NC, max(nb or 0, 1)), dtype=np.int64)
+        inner_np = (inner.cpu().numpy() if nb is not None else np.zeros(1)).astype(np.float64)
+        _grid_stats_kernel(Jn, np.ascontiguousarray(row_idx.numpy()),
+                           np.ascontiguousarray(col_idx.numpy()), inner_np, nb or 0,
+                           parts["s1"], parts["s2"], parts["s4"], parts["mx"], parts["mnz"],
+                           parts["nzero"], hist)
+        for p in powers:
+            acc[f"sum_p{p}"] = torch.from_numpy(parts[f"s{p}"].sum(1))
+        acc["max"] = torch.from_numpy(parts["mx"].max(1))
+        acc["min_nonzero"] = torch.from_numpy(parts["mnz"].min(1))
+        acc["n_zero"] = torch.from_numpy(parts["nzero"].sum(1))
+        if nb is not None:
+            acc["hist"] = torch.from_numpy(hist.sum(1))
+        out = {key: v.reshape(*lead_shape, *v.shape[1:]) for key, v in acc.items()}
+        out["count"] = row_idx.shape[0] * col_idx.shape[0]
+        return out
     lslice = max(1, min(L, max_elements // max(1, chunk * chunk)))
     for l0 in range(0, L, lslice):
         Jl = Jf[l0:l0 + lslice]
