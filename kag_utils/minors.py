@@ -585,8 +585,8 @@ def sampled_minor_stats(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.T
         parts["nzero"] = np.zeros((L, NC), dtype=np.int64)
         hist = np.zeros((L, NC, max(nb or 0, 1)), dtype=np.int64)
         inner_np = (inner.cpu().numpy() if nb is not None else np.zeros(1)).astype(np.float64)
-        _grid_stats_kernel(Jn, np.ascontiguousarray(row_idx.numpy()),
-                           np.ascontiguousarray(col_idx.numpy()), inner_np, nb or 0,
+        _grid_stats_kernel(Jn, np.ascontiguousarray(row_idx.cpu().numpy()),
+                           np.ascontiguousarray(col_idx.cpu().numpy()), inner_np, nb or 0,
                            parts["s1"], parts["s2"], parts["s4"], parts["mx"], parts["mnz"],
                            parts["nzero"], hist)
         for p in powers:

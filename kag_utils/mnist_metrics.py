@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 import torch
 
-from .minors import _check_sampled, iter_minor_blocks, sampled_minor_stats
+from .minors import _check_sampled, sampled_minor_stats
 
 __all__ = [
     "participation_ratio_sampled", "inverse_participation_ratio_sampled", "pr_ratio",
@@ -201,16 +201,14 @@ def sampled_rotation_ratio(J: torch.Tensor, k: int, row_idx: torch.Tensor,
     dev = J.device
     U = row_idx.unique()                                               # sorted rows used
     V = col_idx.unique()
-    r_loc = torch.searchsorted(U, row_idx).to(dev)                     # [R, k] into U
-    c_loc = torch.searchsorted(V, col_idx).to(dev)
+    r_loc = torch.searchsorted(U, row_idx)                             # [R, k] into U
+    c_loc = torch.searchsorted(V, col_idx)
     Jv = J[:, :, V.to(dev)]                                            # [B, m, |V|]
     R_u = rotations.to(dtype=J.dtype, device=dev)[:, U.to(dev), :]     # [P, |U|, m]
 
     def grid_max(Q):                                                   # Q: [..., |U|, |V|]
-        best = Q.new_zeros(Q.shape[:-2])
-        for _, _, blk in iter_minor_blocks(Q, r_loc, c_loc, row_chunk=chunk, col_chunk=chunk):
-            best = torch.maximum(best, blk.amax(dim=(-2, -1)))
-        return best
+        # streamed max over the grid (numba kernel on CPU, torch blocks elsewhere)
+        return sampled_minor_stats(Q, r_loc, c_loc, powers=(), chunk=chunk)["max"]
 
     M = grid_max(Jv[:, U.to(dev), :])                                  # [B]
     P = rotations.shape[0]

@@ -8,14 +8,19 @@ largest |k x k minor| of the rotated Jacobian J_p(x) = R_p . J(x). This is THE h
 (x, p), with three interchangeable backends that agree to rounding (tests/test_rotations.py):
 
 * "numba" (CPU default): a compiled loop kernel, parallel over (example, rotation) pairs,
-  holding only an m x n scratch matrix per thread. It forms q_i = rows of R_p J(x), takes
-  k = 1 from |q_i|, computes for each row pair (b, c) all 2x2 minors (for n = 3 these are
-  exactly the components of the cross product q_b x q_c, up to sign), and for each a < b the
-  3x3 minors by cofactor expansion (for n = 3: det(q_a, q_b, q_c) = q_a . (q_b x q_c)).
-  Exact pruning: |det| <= |q_a| * |q_b ^ q_c| (Hadamard), with |q_b ^ q_c|^2 the sum of the
-  squared 2x2 minors of rows (b, c), so a pair (b, c) whose bound max_{a<b}|q_a| * |q_b ^ q_c|
-  cannot beat the running maximum skips its dot products; the running maximum is seeded with
-  the triple of the three largest-norm rows. n = 3 has a specialised kernel; any n works.
+  holding only a few length-m scratch vectors per thread, no large intermediates. It forms
+  the rows q_i of R_p J(x) and takes k = 1 from |q_i|. For each row pair (b, c) the 2x2
+  minors are, for n = 3, exactly the components of the cross product q_b x q_c (up to
+  sign), and the 3x3 minors are det(q_a, q_b, q_c) = q_a . (q_b x q_c), so the 4,960 triples
+  cost one 3-term dot each. Exact branch-and-bound pruning (n = 3 kernel): rows are sorted by
+  decreasing norm and visited as b < c < a; a pair is skipped for k = 2 when
+  |q_b||q_c| <= the running max (and a whole b when sum_{c>b} |q_b x q_c|^2 is), and for
+  k = 3 when u^T S_c u <= max^2, where u = q_b x q_c and S_c = sum_{a>c} q_a q_a^T, because
+  sum_{a>c} det(q_a, q_b, q_c)^2 = u^T S_c u (a Cauchy-Binet identity, tight when one a
+  dominates, and effective on nearly rank-deficient Jacobians where |q_a||u| is not);
+  sorted norms also end the b and c loops early. Bounds carry a few-ulp slack, so the
+  maxima equal the unpruned ones up to rounding. Any other n uses a general kernel (2x2
+  minors per column pair, 3x3 by cofactor expansion, Hadamard bound |q_a| * |q_b ^ q_c|).
   float32 input is computed in float64 and returned as float32.
 * "torch" (CUDA tensors, k > 3, or numba missing): the same sharing in tensor form: 2x2
   minors of all row pairs, then all 3x3 minors as one batched matmul Q @ (q_b x q_c)
