@@ -174,11 +174,19 @@ if _HAVE_NUMBA:
             nzero[l, ch] = az
 
 
+def _numba_ok(J: torch.Tensor, k: int) -> bool:
+    return (k <= 3 and USE_NUMBA and _HAVE_NUMBA and J.device.type == "cpu"
+            and J.dtype in (torch.float32, torch.float64))
+
+
 def _numba_block(J: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """The whole grid rows x cols in one kernel call, written straight into the result
+    (no intermediate blocks: fresh large buffers cost page faults). J on CPU, k <= 3."""
     lead = J.shape[:-2]
     Jn = J.detach().reshape(-1, *J.shape[-2:]).contiguous().numpy()     # [L, m, n]
     out = np.empty((Jn.shape[0], rows.shape[0], cols.shape[0]), dtype=Jn.dtype)
-    _grid_minors_kernel(Jn, np.ascontiguousarray(rows.numpy()), np.ascontiguousarray(cols.numpy()), out)
+    _grid_minors_kernel(Jn, np.ascontiguousarray(rows.cpu().numpy()),
+                        np.ascontiguousarray(cols.cpu().numpy()), out)
     return torch.from_numpy(out).reshape(*lead, rows.shape[0], cols.shape[0])
 
 
@@ -300,8 +308,7 @@ def _minors_block(J: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> to
     CPU than gathering rows first and then scattered columns.
     """
     k = rows.shape[1]
-    if (k <= 3 and USE_NUMBA and _HAVE_NUMBA and J.device.type == "cpu"
-            and J.dtype in (torch.float32, torch.float64)):
+    if _numba_ok(J, k):
         return _numba_block(J, rows, cols)
     if k <= 3:
         Jc = [J.index_select(-1, cols[:, j]) for j in range(k)]            # k x [..., m, C]
@@ -360,9 +367,10 @@ def minor_matrix(J: torch.Tensor, k: int, max_elements: int = DEFAULT_BLOCK_ELEM
     """Size-k minor matrix J^(k) (P1 IV.1; REPRODUCTION 2.2).
 
     J: [..., m, n] -> [..., C(m,k), C(n,k)] holding |det| of every k x k submatrix, rows and
-    columns in `itertools.combinations` order. Computed in J's dtype/device, in row chunks of
-    about `max_elements` elements (the output itself is allocated in full: use
-    `iter_minor_blocks` for reductions that need not hold it).
+    columns in `itertools.combinations` order. Computed in J's dtype/device: on CPU (k <= 3)
+    by one numba kernel call, otherwise in row chunks of about `max_elements` elements (the
+    output itself is allocated in full: use `iter_minor_blocks` for reductions that need not
+    hold it).
     """
     check_jacobian(J, k)
     m, n = J.shape[-2:]
@@ -370,6 +378,8 @@ def minor_matrix(J: torch.Tensor, k: int, max_elements: int = DEFAULT_BLOCK_ELEM
     cols = combinations_index(n, k, J.device)
     if k == 1:
         return J.abs()
+    if _numba_ok(J, k):
+        return _numba_block(J, rows, cols)
     out = J.new_empty(J.shape[:-2] + (rows.shape[0], cols.shape[0]))
     for r0, c0, block in iter_minor_blocks(J, rows, cols, col_chunk=cols.shape[0],
                                            max_elements=max_elements):
@@ -532,10 +542,13 @@ def sampled_minors(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.Tensor
     """|det| over the grid of sampled row tuples x sampled column tuples (REPRODUCTION M-11).
 
     J: [..., m, n], row_idx: [R, k], col_idx: [C, k] -> [..., R, C], computed in blocks of
-    `chunk` row tuples x `chunk` column tuples (P2's chunks of 500). The output is held in
-    full; for reductions use `sampled_minor_stats` / `iter_minor_blocks`.
+    `chunk` row tuples x `chunk` column tuples (P2's chunks of 500; on CPU with k <= 3 one
+    numba kernel call writes the result directly). The output is held in full; for
+    reductions use `sampled_minor_stats` / `iter_minor_blocks`.
     """
     row_idx, col_idx = _check_sampled(J, row_idx, col_idx)
+    if _numba_ok(J, row_idx.shape[1]):
+        return _numba_block(J, row_idx, col_idx)
     out = J.new_empty(J.shape[:-2] + (row_idx.shape[0], col_idx.shape[0]))
     for r0, c0, block in iter_minor_blocks(J, row_idx, col_idx, row_chunk=chunk, col_chunk=chunk):
         out[..., r0:r0 + block.shape[-2], c0:c0 + block.shape[-1]] = block
@@ -575,8 +588,7 @@ def sampled_minor_stats(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.T
             raise ValueError("log10_edges needs at least 2 edges")
         acc["hist"] = torch.zeros(L, nb, dtype=torch.int64, device=dev)
         inner = edges[1:-1].contiguous()
-    if (USE_NUMBA and _HAVE_NUMBA and dev.type == "cpu" and row_idx.shape[1] <= 3
-            and J.dtype in (torch.float32, torch.float64) and set(powers) <= {1, 2, 4}):
+    if _numba_ok(J, row_idx.shape[1]) and set(powers) <= {1, 2, 4}:
         R = row_idx.shape[0]
         NC = max(1, min(R, -(-4 * _numba.get_num_threads() // max(L, 1))))
         Jn = Jf.detach().contiguous().numpy()
