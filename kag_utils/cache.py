@@ -70,6 +70,24 @@ def config_key(kind: str, config: Any, version: str = __version__) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
+def _storable(obj: Any) -> Any:
+    """Payload in the types ``torch.load(weights_only=True)`` accepts: numpy scalars become
+    Python numbers, numpy arrays become tensors, tuples stay tuples."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {k: _storable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_storable(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_storable(v) for v in obj)
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(obj))
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
 class CorruptEntry(Exception):
     """Raised internally when an entry fails its integrity checks."""
 
@@ -148,7 +166,7 @@ class Cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         torch.save({"kind": kind, "config": _canonical(config), "version": __version__,
-                    "payload": payload}, buffer)
+                    "payload": _storable(payload)}, buffer)
         body = buffer.getvalue()
         header = MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n"
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")

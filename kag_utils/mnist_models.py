@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from .cache import Cache
+from .jacobians import gelu_prime
 from .mnist import (MAX_SHIFT, N_CLASSES, N_PIXELS, SOURCES, MNISTData, load_mnist,
                     normalized_zero, sample_shifts, translate_images)
 from .threads import torch_threads
@@ -187,12 +188,6 @@ def evaluate(params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
 
 
 # -- Jacobians (P2 §2; REPRODUCTION §2.15) ------------------------------------------------------
-def gelu_derivative(z: torch.Tensor) -> torch.Tensor:
-    """d/dz of the exact GELU z * Phi(z): Phi(z) + z * phi(z)."""
-    return 0.5 * (1.0 + torch.erf(z * (1.0 / math.sqrt(2.0)))) + z * torch.exp(-0.5 * z * z) * (
-        1.0 / math.sqrt(2.0 * math.pi))
-
-
 def mlp_jacobians(params: dict[str, torch.Tensor], x: torch.Tensor,
                   layers: Sequence[str] = ("L1", "L2")) -> dict[str, torch.Tensor]:
     """Closed-form Jacobians of the hidden layers w.r.t. the normalised input (M-18).
@@ -209,14 +204,14 @@ def mlp_jacobians(params: dict[str, torch.Tensor], x: torch.Tensor,
         raise ValueError("mlp_jacobians takes one model and x [B, 784]")
     W1, W2 = params["W1"], params["W2"]
     z1 = x @ W1.T + params["b1"]                                   # [B, h]
-    d1 = gelu_derivative(z1)
+    d1 = gelu_prime(z1)
     j1 = d1.unsqueeze(-1) * W1                                      # [B, h, 784]
     out = {}
     if "L1" in layers:
         out["L1"] = j1
     if "L2" in layers:
         z2 = F.gelu(z1) @ W2.T + params["b2"]                       # [B, h]
-        out["L2"] = gelu_derivative(z2).unsqueeze(-1) * (W2 @ j1)  # [B, h, 784]
+        out["L2"] = gelu_prime(z2).unsqueeze(-1) * (W2 @ j1)  # [B, h, 784]
     return out
 
 

@@ -94,3 +94,11 @@ def test_bad_configs_raise(cache):
 def test_default_location_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("KAG_CACHE_DIR", str(tmp_path / "here"))
     assert Cache().root == tmp_path / "here"
+
+
+def test_numpy_values_are_stored_as_loadable_types(cache):
+    import numpy as np
+    cache.store("run", {"m": 3}, {"x": np.float64(0.5), "a": np.arange(3), "n": [np.int64(2)]})
+    got = cache.load("run", {"m": 3})
+    assert got["x"] == 0.5 and type(got["x"]) is float
+    assert torch.equal(got["a"], torch.arange(3)) and got["n"] == [2]

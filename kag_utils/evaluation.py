@@ -1,0 +1,298 @@
+"""Cached evaluation of every P1 metric for trained, initial and checkpoint model states.
+
+A *state* is one set of weights of a run: ``"final"`` (the selected trained weights),
+``"init"`` (the initial model: identical for every target at fixed seed and width), ``"last"``
+(the stop epoch) or ``"r2>=0.50"`` (the first checkpoint whose training R^2 reached 0.50;
+notebook 04's evolution axis). :func:`evaluate` returns one row per (config, state) in a
+:class:`pandas.DataFrame` with the run's settings as columns and every metric of
+:func:`kag_utils.metrics.p1_metrics` plus the random rotation ratios.
+
+Two cached kinds do the work, both registered with :mod:`kag_utils.sweep` so a sweep can
+compute them on Dask workers:
+
+``p1_rr``   the random rotation ratios r-bar^(k) (IV.7) of ONE state. The expensive part
+            (PERFORMANCE-NOTES.md), cached per state so the initial model's value is computed
+            once per (seed, width) and shared by every target function.
+``p1_eval`` every other metric of a (trained state, initial state) pair: zero rows, dependent
+            and consistently zero rows, participation ratios, column entropy and divergence,
+            quantile ratios (p1_metrics), plus both states' RR from ``p1_rr``.
+
+Evaluation inputs (A-11): the first ``n_x`` inputs of the run's ``split`` (default the 1000
+training inputs); the RR uses the first ``n_x_rot`` of them and ``n_rot`` Haar rotations drawn
+from ``rotation_seed``, one fixed set per width m shared by all examples, models and states
+(A-17). Jacobians (II.3) are float64.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+
+from .cache import Cache
+from .jacobians import mlp_jacobian
+from .metrics import p1_metrics, random_rotation_ratios
+from .models import Params, first_layer, init_params
+from .rotations import haar_rotations
+from .runs import KIND as RUN_KIND
+from .runs import Run, RunConfig, load_run
+from .sweep import compute_missing, register_kind
+from .targets import make_inputs
+
+EVAL_KIND = "p1_eval"
+RR_KIND = "p1_rr"
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How a model state is evaluated (defaults: P1's full fidelity; REPRODUCTION 1.3, 2.9)."""
+    split: str = "train"                          # A-11: metrics on the training inputs
+    n_x: int = 1000                               # evaluation inputs (the first n_x of split)
+    ks: tuple[int, ...] = (1, 2, 3)
+    q1s: tuple[float, ...] = (1e-4, 1e-3, 1e-2)   # Table II's q(1)
+    consistent_fraction: float = 0.99             # 2.6
+    n_rot: int = 400                              # rotations for the RR (0: skip the RR)
+    n_x_rot: int = 1000                           # inputs for the RR (the first n_x_rot)
+    rotation_seed: int = 0                        # one fixed rotation set per width (A-17)
+
+    def __post_init__(self):
+        set_ = functools.partial(object.__setattr__, self)
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        set_("ks", tuple(sorted({int(k) for k in self.ks})))
+        set_("q1s", tuple(float(q) for q in self.q1s))
+        for name in ("n_x", "n_rot", "n_x_rot", "rotation_seed"):
+            set_(name, int(getattr(self, name)))
+        if self.n_x < 2 or (self.n_rot and not 1 <= self.n_x_rot <= self.n_x):
+            raise ValueError("need n_x >= 2 and 1 <= n_x_rot <= n_x when n_rot > 0")
+        if not self.ks or min(self.ks) < 1:
+            raise ValueError(f"ks must be positive minor sizes, got {self.ks}")
+
+
+# ------------------------------------------------------------------------------- states
+def check_state(state: str) -> str:
+    """'final', 'init', 'last', or 'r2>=G' for a checkpoint G of the run's R^2 grid."""
+    if state in ("final", "init", "last"):
+        return state
+    if state.startswith("r2>="):
+        try:
+            float(state[4:])
+            return state
+        except ValueError:
+            pass
+    raise ValueError(f"unknown model state {state!r}: use 'final', 'init', 'last' or "
+                     "'r2>=0.50' (a checkpoint on the run's R^2 grid)")
+
+
+def checkpoint_state(g: float) -> str:
+    """State name of the checkpoint at training R^2 >= g."""
+    return f"r2>={g:.2f}"
+
+
+def state_params(run: Run, state: str) -> Params | None:
+    """The weights of ``state``; None for a checkpoint the run never reached."""
+    state = check_state(state)
+    if state == "final":
+        return run.params
+    if state == "init":
+        return run.init_params
+    if state == "last":
+        return run.last_params
+    return run.checkpoint(float(state[4:]))
+
+
+def state_r2(run: Run, state: str) -> tuple[float | None, int | None]:
+    """(training R^2, epoch) of a state; (None, None) for an unreached checkpoint."""
+    if state == "final":
+        return run.r2["train"], run.selected_epoch
+    if state == "init":
+        return float(run.history["train_r2"][0]), 0
+    if state == "last":
+        return float(run.history["train_r2"][run.stop_epoch]), run.stop_epoch
+    grid = run.checkpoints["grid"]
+    i = int(torch.argmin((grid - float(state[4:])).abs()))
+    epoch = int(run.checkpoints["epoch"][i])
+    return (None, None) if epoch < 0 else (float(run.checkpoints["r2"][i]), epoch)
+
+
+def eval_inputs(config: RunConfig, split: str, n_x: int) -> torch.Tensor:
+    """The first ``n_x`` raw inputs x of ``split`` (float64): [n_x, n_in]."""
+    if config.input_map is not None:
+        raise ValueError("KA metrics are defined for models of the raw inputs x; a "
+                         "bootstrapped (input_map) run has none")
+    size = {"train": config.n_train, "val": config.n_val, "test": config.n_test}[split]
+    if n_x > size:
+        raise ValueError(f"n_x = {n_x} exceeds the {size} {split} inputs of the run")
+    return make_inputs(size, split, config.data_seed, config.n_in)[:n_x].to(torch.float64)
+
+
+def first_layer_jacobian(params: Params, x: torch.Tensor) -> torch.Tensor:
+    """J(x) of the first layer (II.3) in float64: [B, m, n]."""
+    A, a = first_layer(params)
+    return mlp_jacobian(x.to(torch.float64), A.to(torch.float64), a.to(torch.float64))
+
+
+@functools.lru_cache(maxsize=16)
+def rotations(m: int, n_rot: int, seed: int) -> torch.Tensor:
+    """The fixed set of ``n_rot`` Haar rotations of SO(m) for ``seed`` (A-17): [n_rot, m, m]."""
+    return haar_rotations(m, n_rot, torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+# ---------------------------------------------------------------- kind p1_rr (one state)
+def _init_identity(config: RunConfig) -> dict:
+    """What fixes an initial model and its inputs: not the target, nor the training settings."""
+    return {"seed": config.seed, "hidden": config.hidden, "n_in": config.n_in,
+            "dtype": config.dtype, "data_seed": config.data_seed,
+            "sizes": [config.n_train, config.n_val, config.n_test]}
+
+
+def rr_config(config: RunConfig, state: str, ecfg: EvalConfig) -> dict:
+    """Cache config of the rotation ratios of one state. The initial state is keyed by its
+    identity alone, so every target function of a (seed, width) shares one entry."""
+    model = {"init": _init_identity(config)} if state == "init" else {"run": config}
+    return {"model": model, "state": state, "split": ecfg.split, "n_x": ecfg.n_x_rot,
+            "n_rot": ecfg.n_rot, "rotation_seed": ecfg.rotation_seed, "ks": ecfg.ks}
+
+
+def _rr_params_and_inputs(rcfg: dict, cache: Cache) -> tuple[Params | None, torch.Tensor]:
+    model = rcfg["model"]
+    if "init" in model:
+        ident = model["init"]
+        params = init_params(ident["seed"], tuple(ident["hidden"]), ident["n_in"], 1,
+                             getattr(torch, ident["dtype"]))
+        n_train, n_val, n_test = ident["sizes"]
+        size = {"train": n_train, "val": n_val, "test": n_test}[rcfg["split"]]
+        x = make_inputs(size, rcfg["split"], ident["data_seed"], ident["n_in"])
+        return params, x[:rcfg["n_x"]].to(torch.float64)
+    config = model["run"]
+    run = load_run(config, cache)
+    if run is None:
+        raise RuntimeError(f"run {config} is not in {cache}: train it first (ensure_runs)")
+    return state_params(run, rcfg["state"]), eval_inputs(config, rcfg["split"], rcfg["n_x"])
+
+
+def rr_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=None) -> list[str]:
+    """Sweep task of kind ``p1_rr``: random rotation ratios (IV.6-IV.7) of each state."""
+    cache = Cache(cache_root)
+    keys = []
+    for rcfg in configs:
+        params, x = _rr_params_and_inputs(rcfg, cache)
+        if params is None:
+            payload = {"reached": False}
+        else:
+            J = first_layer_jacobian(params, x)
+            R = rotations(J.shape[1], rcfg["n_rot"], rcfg["rotation_seed"])
+            per_x = random_rotation_ratios(J, rcfg["ks"], R, return_per_example=True)
+            payload = {"reached": True, "rr": {int(k): float(torch.nanmean(v))
+                                               for k, v in per_x.items()},
+                       "excluded": {int(k): int(torch.isnan(v).sum()) for k, v in per_x.items()}}
+        cache.store(kind, rcfg, payload)
+        keys.append(cache.key(kind, rcfg))
+        if on_result is not None:
+            on_result(keys[-1])
+    return keys
+
+
+def _rr_group(configs: list) -> list[list]:
+    return [[c] for c in configs]
+
+
+def _rr_dependencies(rcfg: dict) -> list:
+    run = rcfg["model"].get("run")
+    return [(RUN_KIND, run)] if run is not None else []
+
+
+register_kind(RR_KIND, group=_rr_group, task=rr_task, dependencies=_rr_dependencies)
+
+
+# ------------------------------------------------------- kind p1_eval (state vs its init)
+def eval_config(config: RunConfig, state: str, ecfg: EvalConfig) -> dict:
+    return {"run": config, "state": check_state(state), "eval": ecfg}
+
+
+def eval_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=None) -> list[str]:
+    """Sweep task of kind ``p1_eval``: every P1 metric of a state against its initial model."""
+    cache = Cache(cache_root)
+    keys = []
+    for ec in configs:
+        config, state, ecfg = ec["run"], ec["state"], ec["eval"]
+        run = load_run(config, cache)
+        if run is None:
+            raise RuntimeError(f"run {config} is not in {cache}: train it first (ensure_runs)")
+        params = state_params(run, state)
+        r2, epoch = state_r2(run, state)
+        payload: dict[str, Any] = {"reached": params is not None, "state_r2": r2,
+                                   "state_epoch": epoch}
+        if params is not None:
+            x = eval_inputs(config, ecfg.split, ecfg.n_x)
+            payload.update(p1_metrics(first_layer_jacobian(params, x), first_layer_jacobian(run.init_params, x),
+                                      ecfg.ks, ecfg.q1s,
+                                      consistent_fraction=ecfg.consistent_fraction))
+            if ecfg.n_rot:
+                for tag, st in (("", state), ("_init", "init")):
+                    rr = cache.load(RR_KIND, rr_config(config, st, ecfg))
+                    if rr is None:
+                        raise RuntimeError("rotation ratios missing from the cache; compute "
+                                           "them with evaluate() (it resolves dependencies)")
+                    for k in ecfg.ks:
+                        payload[f"rr{tag}_k{k}"] = rr["rr"][k]
+                for k in ecfg.ks:
+                    payload[f"rr_norm_k{k}"] = payload[f"rr_k{k}"] / payload[f"rr_init_k{k}"]
+        cache.store(kind, ec, payload)
+        keys.append(cache.key(kind, ec))
+        if on_result is not None:
+            on_result(keys[-1])
+    return keys
+
+
+def _eval_group(configs: list) -> list[list]:
+    """All states of one run in one task (the run is loaded once)."""
+    groups: dict[str, list] = {}
+    for ec in configs:
+        groups.setdefault(ec["run"].key(), []).append(ec)
+    return list(groups.values())
+
+
+def _eval_dependencies(ec: dict) -> list:
+    deps = [(RUN_KIND, ec["run"])]
+    if ec["eval"].n_rot:
+        deps += [(RR_KIND, rr_config(ec["run"], st, ec["eval"]))
+                 for st in dict.fromkeys((ec["state"], "init"))]
+    return deps
+
+
+register_kind(EVAL_KIND, group=_eval_group, task=eval_task, dependencies=_eval_dependencies)
+
+
+# ------------------------------------------------------------------------- public entry
+def config_columns(config: RunConfig) -> dict:
+    """The settings that tell runs apart, as DataFrame columns."""
+    return {"target": config.target, "param": config.target_param, "m": config.hidden[0],
+            "seed": config.seed, "batch_size": config.batch_size, "monitor": config.monitor}
+
+
+def evaluate(configs: Sequence[RunConfig], states: Sequence[str] = ("final",),
+             ecfg: EvalConfig | None = None, cache: Cache | None = None,
+             progress: bool = True, scheduler: Any = None):
+    """Every P1 metric for each (config, state), training and evaluating only what the cache
+    lacks. Returns a pandas DataFrame, one row per (config, state), with the columns of
+    :func:`config_columns`, ``state``, ``state_r2``, ``state_epoch``, ``reached`` and the
+    metric keys of :func:`kag_utils.metrics.p1_metrics` plus ``rr_k*``, ``rr_init_k*``,
+    ``rr_norm_k*`` (normalised = trained / initial of the same seed: A-16)."""
+    import pandas as pd
+
+    ecfg = ecfg if ecfg is not None else EvalConfig()
+    cache = cache if cache is not None else Cache()
+    items = [eval_config(c, s, ecfg) for c in configs for s in states]
+    compute_missing(EVAL_KIND, items, cache, progress=progress, scheduler=scheduler)
+    rows = []
+    for ec in items:
+        payload = cache.load(EVAL_KIND, ec)
+        if payload is None:
+            raise RuntimeError(f"evaluation of {ec['run']} ({ec['state']}) is missing after "
+                               f"computing it; is {cache.root} writable?")
+        rows.append({**config_columns(ec["run"]), "state": ec["state"], **payload})
+    return pd.DataFrame(rows)
