@@ -97,14 +97,17 @@ def _plain(value: Any) -> Any:
 
 
 def agrees(paper: float, ours: float, paper_sd: float | None = None,
-           ours_sd: float | None = None, rel_tol: float = 0.05) -> bool:
+           ours_sd: float | None = None, rel_tol: float = 0.05,
+           resolution: float = 0.0) -> bool:
     """The comparison rule of the reproduction: |paper - ours| < 2 combined standard
-    deviations when a spread is known, else within ``rel_tol`` (5%) of the paper's value."""
+    deviations when a spread is known, else within ``rel_tol`` (5%) of the paper's value.
+    ``resolution`` is the last printed digit of the paper's value (1e-4 for "0.9850"): half of
+    it is added to the allowed difference, since the paper's number is rounded."""
     if paper_sd or ours_sd:
         spread = math.sqrt((paper_sd or 0.0) ** 2 + (ours_sd or 0.0) ** 2)
-        return abs(paper - ours) < 2.0 * spread
+        return abs(paper - ours) < 2.0 * spread + resolution / 2
     scale = abs(paper) if paper != 0 else 1.0
-    return abs(paper - ours) <= rel_tol * scale
+    return abs(paper - ours) <= rel_tol * scale + resolution / 2
 
 
 @dataclass
@@ -127,14 +130,15 @@ class Recorder:
 
     def compare(self, claim: str, source: str, paper_value: Any, ours_value: Any,
                 paper_sd: float | None = None, ours_sd: float | None = None,
-                note: str = "", agree: bool | None = None) -> dict[str, Any]:
+                note: str = "", agree: bool | None = None,
+                resolution: float = 0.0) -> dict[str, Any]:
         """Add one row of the paper comparison. ``agree`` defaults to :func:`agrees` for
-        numeric values; pass it explicitly for qualitative claims. A disagreement needs a
-        note giving its likely cause."""
+        numeric values (``resolution``: the paper's printed precision); pass it explicitly
+        for qualitative claims. A disagreement needs a note giving its likely cause."""
         if agree is None:
             if not all(isinstance(v, (int, float)) for v in (paper_value, ours_value)):
                 raise ValueError(f"claim {claim!r}: pass agree= for non-numeric values")
-            agree = agrees(paper_value, ours_value, paper_sd, ours_sd)
+            agree = agrees(paper_value, ours_value, paper_sd, ours_sd, resolution=resolution)
         row = {"claim": claim, "source": source, "paper_value": _plain(paper_value),
                "paper_sd": _plain(paper_sd), "ours_value": _plain(ours_value),
                "ours_sd": _plain(ours_sd), "agrees": bool(agree), "note": note,

@@ -18,6 +18,7 @@ start with ``_`` are ignored: they hold YAML anchors shared by several notebooks
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 import time
@@ -92,10 +93,17 @@ def declared_parameters(notebook) -> dict[str, Any]:
     """Names (and default source text) declared in the notebook's ``parameters`` cell."""
     from papermill.inspection import _infer_parameters
 
-    params = _infer_parameters(notebook)
-    if not any("parameters" in c.metadata.get("tags", []) for c in notebook.cells):
+    cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    if not cells:
         raise ParameterError("notebook has no cell tagged 'parameters'")
-    return {p.name: p.default for p in params}
+    params = {p.name: p.default for p in _infer_parameters(notebook)}
+    assigned = [t.id for node in ast.parse(cells[0].source).body if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)]
+    unparsed = [name for name in assigned if name not in params]
+    if unparsed:
+        raise ParameterError(f"papermill cannot parse the parameters {unparsed}: keep each on "
+                             "one line as 'name = value  # comment', with no '=' in the comment")
+    return params
 
 
 def notebook_parameters(stem: str, declared: dict[str, Any], param_set: dict[str, Any],

@@ -14,6 +14,8 @@ def test_agreement_rule():
     assert agrees(1.0, 1.5, paper_sd=0.2, ours_sd=0.2)      # 0.5 < 2*sqrt(0.08)=0.566
     assert not agrees(1.0, 1.6, paper_sd=0.2, ours_sd=0.2)
     assert agrees(0.0, 0.04)                         # zero paper value: absolute 5%
+    assert not agrees(1.0, 0.99993, 0.0, 1e-6)       # "1.0000 ± 0.0000" vs 0.99993 ± 1e-6
+    assert agrees(1.0, 0.99996, 0.0, 1e-6, resolution=1e-4)   # within the printed rounding
 
 
 def test_flatten_and_refuse_nan():

@@ -73,3 +73,10 @@ def test_runs_notebook_and_writes_results(project, tmp_path):
 def test_cli_reports_parameter_errors(project, capsys):
     assert runner.main(["--root", str(project), "--params", "bad"]) == 2
     assert "does not declare" in capsys.readouterr().err
+
+
+def test_unparseable_parameter_is_an_error(project):
+    path = project / "notebooks" / "01_demo.py"
+    path.write_text(path.read_text().replace("n = 3", "n = 3   # n >= 1 (an '=' papermill trips on)"))
+    with pytest.raises(runner.ParameterError, match=r"cannot parse the parameters \['n'\]"):
+        runner.declared_parameters(runner.read_notebook(path))

@@ -1,0 +1,55 @@
+"""Every notebook runs end to end with params/quick.yaml and its numbers match the committed
+reference (tests/reference/quick/) within tests/reference/tolerances.yaml.
+
+One session-scoped run executes all notebooks into a temporary folder with an empty run
+cache, as on a fresh CI machine. To accept an intended change of numbers, see
+kag_utils/regression.py (``python -m kag_utils.regression update``).
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+from kag_utils import regression, runner
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = [p.stem for p in runner.list_notebooks(ROOT)]
+REFERENCE = ROOT / "tests" / "reference"
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quick")
+    old = os.environ.get("KAG_CACHE_DIR")
+    os.environ["KAG_CACHE_DIR"] = str(out / "cache")
+    try:
+        runner.run("quick", out=out, run_dir=out / "runs", root=ROOT)
+    finally:
+        if old is None:
+            os.environ.pop("KAG_CACHE_DIR", None)
+        else:
+            os.environ["KAG_CACHE_DIR"] = old
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_quick_numbers_match_reference(quick_run, notebook):
+    result = quick_run / "results" / "quick" / f"{notebook}.json"
+    assert result.exists(), f"{notebook} wrote no results file"
+    reference = REFERENCE / "quick" / f"{notebook}.json"
+    if not reference.exists():
+        pytest.fail(f"no reference numbers for {notebook}: review {result} and run "
+                    f"`python -m kag_utils.regression update {result.parent}`")
+    rules = regression.load_tolerances(REFERENCE / "tolerances.yaml")
+    diff = regression.compare_file(result, reference, rules)
+    assert not diff, f"{notebook} numbers changed:\n" + "\n".join(diff)
+
+
+def test_comparison_rows_have_notes(quick_run):
+    import csv
+    path = quick_run / "results" / "quick" / "comparison.csv"
+    rows = list(csv.DictReader(path.open()))
+    assert rows, "no comparison rows written"
+    bad = [r["claim"] for r in rows if r["agrees"] != "True" and not r["note"].strip()]
+    assert not bad, f"disagreements without a note: {bad}"
