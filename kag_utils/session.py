@@ -27,6 +27,7 @@ def setup_style() -> None:
 
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     matplotlib.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150,
+                                "figure.constrained_layout.use": True,
                                 "savefig.bbox": "tight", "axes.titlesize": "medium"})
 
 

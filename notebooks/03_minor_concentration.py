@@ -1,0 +1,436 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Minor concentration (P1 §IV.B)
+#
+# The second signature of KA geometry: the distribution of the $k\times k$ minors of $J(x)$
+# becomes **concentrated** — a spike at zero together with a heavy tail of a few large
+# minors — and the large minors are **aligned** with the neuron basis. P1 measures this with
+# three observables, each compared with the same seed's initial model:
+#
+# * the **participation ratio** $PR^{(k)} = \langle \|J^{(k)}(x)\|_1 / \|J^{(k)}(x)\|_2\rangle_x$
+#   (IV.5): between 1 (one minor carries everything) and $PR_{\max} = \sqrt{\binom{m}{k}\binom{n}{k}}$
+#   (all equal); lower means more concentrated;
+# * the **random rotation ratio** $\bar r^{(k)}$ (IV.6–IV.7): the largest minor of $J(x)$ over
+#   the average largest minor of $R_pJ(x)$ for Haar-random rotations $R_p\in SO(m)$ of the
+#   hidden space; above 1 means the big minors are aligned with the neurons, not an accident
+#   of scale;
+# * the **column divergence** (IV.11–IV.13): the KL divergence of each column's softmax over
+#   rows from the initial model's, in base $\binom{m}{k}$.
+#
+# Here: Fig. 4 (size-3 minor distributions), **Table III** (PR of the $m = 32$ models),
+# Fig. 5 (normalised PR over $m$), **Table IV** (rotation ratios of toy Jacobians), Fig. 6
+# (normalised rotation ratios) and Fig. 7 (column divergences), and the initial column
+# entropies. All models are notebook 01's runs, served by the run cache.
+
+# %% tags=["parameters"]
+params_name = "default"
+output_root = ".."
+scheduler = None
+seeds = [0, 1, 2, 3]
+widths = [4, 8, 16, 32]
+targets = ["xor", "linear", "random"]
+batch_size = 250
+max_epochs = 10_000
+patience = 50
+q1s = [0.0001, 0.001, 0.01]  # zero-row q(1): only to share notebook 02's cached evaluations
+n_x = 1000                   # evaluation inputs: the training set (A-11)
+n_rot = 100                  # Haar rotations for the RR (paper: 400)
+n_x_rot = 250                # inputs for the RR (paper: all 1000)
+toy_n_rot = 400              # Table IV: rotations per toy Jacobian (as the paper)
+toy_draws = 200              # Table IV: random draws of J2 and J3 to place the paper's values
+toy_se_repeats = 20          # Table IV: independent rotation sets for J1's Monte-Carlo error
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+
+import kag_utils as kag
+from kag_utils import paper_values as paper
+from kag_utils.tables import pm, summarize
+
+session = kag.start("03_minor_concentration", params_name, output_root, parameters=dict(
+    seeds=seeds, widths=widths, targets=targets, batch_size=batch_size, max_epochs=max_epochs,
+    patience=patience, q1s=q1s, n_x=n_x, n_rot=n_rot, n_x_rot=n_x_rot, toy_n_rot=toy_n_rot,
+    toy_draws=toy_draws, toy_se_repeats=toy_se_repeats))
+record = session.record
+configs = kag.main_grid(targets, widths, seeds, batch_size=batch_size, max_epochs=max_epochs,
+                        patience=patience)
+ecfg = kag.EvalConfig(n_x=n_x, q1s=tuple(q1s), n_rot=n_rot, n_x_rot=n_x_rot)
+df = kag.evaluate(configs, ("final",), ecfg, scheduler=scheduler)
+runs = {(r.config.target, r.config.hidden[0], r.config.seed): r
+        for r in kag.ensure_runs(configs, scheduler=scheduler)}
+x_eval = kag.make_inputs(1000, "train")[:n_x]
+big = max(widths)
+print(f"rotation ratios from {n_rot} Haar rotations x {n_x_rot} inputs"
+      + ("" if (n_rot, n_x_rot) == (400, 1000) else " (paper: 400 x 1000)"))
+
+# %% [markdown]
+# ## Fig. 4: size-3 minor distributions, $m = 32$
+#
+# All size-3 minors $|{\det J(x)[I, :]}|$ pooled over the evaluation inputs and seeds, in
+# log$_{10}$ bins (A-21). Training stretches the distribution of `xor(32)` in both
+# directions — "peakedness near zero" and "relatively heavy tails" — while `linear(32)` stays
+# on top of its initial model.
+
+# %%
+def pooled_minors(target, k, which):
+    vals = []
+    for s in seeds:
+        run = runs[target, big, s]
+        params = run.params if which == "trained" else run.init_params
+        vals.append(kag.minor_matrix(kag.first_layer_jacobian(params, x_eval), k).reshape(-1))
+    return torch.cat(vals).numpy()
+
+
+fig, axes = plt.subplots(1, len(targets), figsize=(4.4 * len(targets), 3.6), sharey=True)
+for ax, target in zip(np.atleast_1d(axes), targets):
+    frames = []
+    for which in ("initial", "trained"):
+        v = pooled_minors(target, 3, which)
+        v = v[v > 0]
+        frames.append(pd.DataFrame({"log10 |minor|": np.log10(v), "model": which}))
+    sns.histplot(pd.concat(frames), x="log10 |minor|", hue="model", bins=100, stat="density",
+                 element="step", common_norm=False, ax=ax, palette={"initial": "0.5", "trained": "C3"})
+    ax.set_title(f"{target}({big})")
+fig.suptitle(f"Fig. 4: size-3 minors of the m = {big} models (pooled over inputs and seeds)")
+session.savefig(fig, "fig4_minor_distributions")
+plt.show()
+
+# %% [markdown]
+# ## Table III: size-$k$ participation ratios, $m = 32$
+#
+# Mean ± std over seeds, with the initial models (one per seed, shared by all targets) and
+# the upper bound $PR_{\max}$.
+
+# %%
+sub = df[df.m == big]
+rows = []
+for target in targets:
+    t = sub[sub.target == target]
+    rows.append({"model": f"{target}({big})", **{k: (t[f"pr_k{k}"].mean(), t[f"pr_k{k}"].std(ddof=1))
+                                                 for k in (1, 2, 3)}})
+init = sub.drop_duplicates("seed")
+rows.append({"model": f"Initial({big})", **{k: (init[f"pr_init_k{k}"].mean(),
+                                                init[f"pr_init_k{k}"].std(ddof=1)) for k in (1, 2, 3)}})
+table3 = pd.DataFrame(rows).set_index("model")
+show = pd.DataFrame({f"k = {k}": [pm(*v, 2) for v in table3[k]] for k in (1, 2, 3)},
+                    index=table3.index)
+show.loc["PR_max"] = [f"{kag.participation_ratio_max(big, 3, k):.2f}" for k in (1, 2, 3)]
+paper_rows = {f"{name}(32)" if name != "initial" else "Initial(32)": vals
+              for name, vals in paper.TABLE_III.items()}
+show["paper"] = [" / ".join(pm(*paper_rows[i][k], 2) for k in (1, 2, 3)) if i in paper_rows else
+                 (" / ".join(f"{paper.TABLE_III_PR_MAX[k]:.2f}" for k in (1, 2, 3)) if i == "PR_max" else "–")
+                 for i in show.index]
+show
+
+# %%
+pr_cause = {
+    "xor": "seed-to-seed spread of trained xor(32) models (unknown paper seeds, A-05)",
+    "linear": "linear(32) stays at its initial model, so this tracks the initial PR",
+    "random": ("random(32) memorises longer under our early-stopping rule (notebook 01, "
+               "section 4; A-06): its minors concentrate much more than the paper's"),
+    "Initial": ("the initial PR depends only on the init (A-04, variance 1/n) and the input "
+                "distribution (A-01); a small offset means the paper's inputs or init differ"),
+}
+for name, row in table3.iterrows():
+    key = name.split("(")[0]
+    for k in (1, 2, 3):
+        mean, sd = row[k]
+        record.add(f"table3.{key.lower()}.k{k}", {"mean": mean, "std": sd})
+        if big == 32 and name in paper_rows:
+            p_mean, p_sd = paper_rows[name][k]
+            agree = kag.agrees(p_mean, mean, p_sd, sd, resolution=0.01)
+            record.compare(f"Table III PR {name} k={k}", "P1 Table III", p_mean, mean,
+                           paper_sd=p_sd, ours_sd=sd, resolution=0.01,
+                           note="" if agree else pr_cause[key])
+for k in (1, 2, 3):
+    ours = kag.participation_ratio_max(big, 3, k)
+    record.add(f"table3.pr_max.k{k}", ours)
+    if big == 32:
+        record.compare(f"Table III PR_max k={k}", "P1 Table III", paper.TABLE_III_PR_MAX[k],
+                       ours, resolution=0.01, agree=abs(ours - paper.TABLE_III_PR_MAX[k]) < 0.006,
+                       note="" if abs(ours - paper.TABLE_III_PR_MAX[k]) < 0.006 else
+                       "PR_max is a closed form; a mismatch would be a definition error")
+
+# %% [markdown]
+# ## Fig. 5: normalised participation ratio over $m$
+#
+# $PR^{(k)}_{\rm trained}/PR^{(k)}_{\rm initial}$ per seed (A-16), mean ± standard error.
+# P1: the decrease of `xor(m)` "occurs for training $R^2 > 0.5$ (see Table I)" — i.e. at
+# $m \ge 8$ but not at $m = 4$ ($R^2 = 0.38$) — and it shows up in the higher-$k$ minors
+# rather than at $k = 1$. `linear` stays at 1.
+
+# %%
+long = df.melt(id_vars=["target", "m", "seed"],
+               value_vars=[f"{p}_k{k}" for p in ("pr_norm", "rr_norm", "divergence")
+                           for k in (1, 2, 3)], var_name="metric")
+long["k"] = long.metric.str[-1].astype(int)
+long["metric"] = long.metric.str[:-3]
+
+
+def by_m(metric, ylabel, title, name, ref=None):
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+    for ax, k in zip(axes, (1, 2, 3)):
+        d = long[(long.metric == metric) & (long.k == k)]
+        sns.lineplot(d, x="m", y="value", hue="target", marker="o", errorbar="se", ax=ax)
+        if ref is not None:
+            ax.axhline(ref, color="0.3", ls="--", lw=0.9)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(widths, [str(w) for w in widths])
+        ax.set_title(f"k = {k}")
+        ax.set_ylabel(ylabel)
+        if k != 3 and ax.get_legend():
+            ax.get_legend().remove()
+    fig.suptitle(title)
+    session.savefig(fig, name)
+    plt.show()
+    return summarize(df, ["target", "m"], [f"{metric}_k{k}" for k in (1, 2, 3)])
+
+
+pr_sum = by_m("pr_norm", "PR trained / initial", "Fig. 5: normalised participation ratio "
+              "(mean ± SE over seeds)", "fig5_normalised_pr", ref=1.0)
+pr_sum.round(3)
+
+# %%
+def add_curves(prefix, summary, metric):
+    for r in summary.to_dict("records"):
+        record.add(f"{prefix}.{r['target']}.m{r['m']}",
+                   {f"k{k}": {"mean": r[f"{metric}_k{k}_mean"], "se": r[f"{metric}_k{k}_se"]}
+                    for k in (1, 2, 3)})
+
+
+add_curves("fig5", pr_sum, "pr_norm")
+xs = pr_sum[pr_sum.target == "xor"].set_index("m") if "xor" in targets else None
+if xs is not None:
+    drop_m = [m for m in widths if m >= 8 and
+              xs.loc[m, "pr_norm_k3_mean"] + 2 * xs.loc[m, "pr_norm_k3_se"] < 1.0]
+    small_m = min(widths)
+    no_drop_small = xs.loc[small_m, "pr_norm_k3_mean"] - 2 * xs.loc[small_m, "pr_norm_k3_se"] < 1.0
+    record.add(fig5_xor_k3_significant_drop_at_m=drop_m)
+    record.compare("xor(m) normalised PR (k=3) drops below 1 where R2 > 0.5 (m >= 8)",
+                   "P1 Fig 5 / Sec IV.B text", "m >= 8", f"significant at m = {drop_m}",
+                   agree=set(drop_m) == {m for m in widths if m >= 8},
+                   note="" if set(drop_m) == {m for m in widths if m >= 8} else
+                   "a drop missing at some m >= 8 (2 SE rule); fewer seeds or a weak model")
+    k1_gap = float(xs.loc[big, "pr_norm_k1_mean"])
+    k3_gap = float(xs.loc[big, "pr_norm_k3_mean"])
+    record.compare("xor concentration appears in higher-k PR, not k=1 (m = 32)",
+                   "P1 Sec IV.B text", "PR_norm(k=3) < PR_norm(k=1)",
+                   f"{k3_gap:.3f} < {k1_gap:.3f}", agree=k3_gap < k1_gap,
+                   note="" if k3_gap < k1_gap else "k=1 drops as much as k=3")
+if "linear" in targets:
+    lin = pr_sum[pr_sum.target == "linear"]
+    worst = float((lin[[f"pr_norm_k{k}_mean" for k in (1, 2, 3)]] - 1).abs().to_numpy().max())
+    record.compare("linear(m) normalised PR stays ~1", "P1 Fig 5", "~1",
+                   f"max |PR_norm - 1| = {worst:.3f}", agree=worst < 0.05,
+                   note="" if worst < 0.05 else "linear models drift from their initialisation")
+
+# %% [markdown]
+# ## Table IV: random rotation ratios of toy Jacobians ($m = 7$, $n = 3$)
+#
+# $J_1 = [I_3; 0]$ is perfectly aligned (IV.8); $J_2$ and $J_3$ are single random draws with
+# $N(0,1)$ and $U(-1,1)$ entries (IV.9, IV.10). The paper reports one number per cell from
+# 400 rotations. With the literal definition and Haar rotations, $J_1$ gives about
+# 1.32 / 1.66 / 2.14 — not the paper's 1.483 / 1.803 / 2.607, which lie many Monte-Carlo
+# standard errors away (A-17: we found no rotation sampler or averaging variant that
+# reproduces them; `tests/test_metrics.py` documents the search). For $J_2, J_3$ (unknown
+# draws) we show where the paper's value falls among `toy_draws` draws of our own.
+
+# %%
+gen = torch.Generator().manual_seed(2024)
+J1 = torch.zeros(1, 7, 3, dtype=torch.float64)
+J1[0, :3] = torch.eye(3, dtype=torch.float64)
+j1 = []
+for rep in range(toy_se_repeats):
+    R = kag.rotations(7, toy_n_rot, 1000 + rep)
+    j1.append([kag.random_rotation_ratio(J1, k, R) for k in (1, 2, 3)])
+j1 = np.array(j1)
+R = kag.rotations(7, toy_n_rot, 0)
+draws = {"J2": torch.randn(toy_draws, 7, 3, generator=gen, dtype=torch.float64),
+         "J3": 2 * torch.rand(toy_draws, 7, 3, generator=gen, dtype=torch.float64) - 1}
+per_draw = {name: kag.random_rotation_ratios(J, (1, 2, 3), R, return_per_example=True)
+            for name, J in draws.items()}
+rows = [{"Jacobian": "J1 (aligned)", **{f"k = {k}": f"{j1[:, k - 1].mean():.3f} ± "
+                                                     f"{j1[:, k - 1].std(ddof=1):.3f}"
+                                        for k in (1, 2, 3)},
+         "paper": " / ".join(f"{paper.TABLE_IV['J1'][k]:.3f}" for k in (1, 2, 3))}]
+for name, label in (("J2", "J2 (Gaussian)"), ("J3", "J3 (uniform)")):
+    rows.append({"Jacobian": label, **{
+        f"k = {k}": (f"{per_draw[name][k].mean():.3f} (sd {per_draw[name][k].std():.3f}); "
+                     f"paper at {100 * float((per_draw[name][k] < paper.TABLE_IV[name][k]).double().mean()):.0f}th pct")
+        for k in (1, 2, 3)}, "paper": " / ".join(f"{paper.TABLE_IV[name][k]:.3f}" for k in (1, 2, 3))})
+table4 = pd.DataFrame(rows)
+table4
+
+# %%
+for k in (1, 2, 3):
+    mean, sd = float(j1[:, k - 1].mean()), float(j1[:, k - 1].std(ddof=1))
+    record.add(f"table4.J1.k{k}", {"mean": mean, "sd_over_rotation_sets": sd})
+    record.compare(f"Table IV J1 (aligned) RR k={k}", "P1 Table IV", paper.TABLE_IV["J1"][k], mean,
+                   ours_sd=sd, note=(
+                       "literal Haar-SO(7) definition (IV.6-IV.7); no sampler or averaging "
+                       "variant we tried reproduces the paper's J1 row, which lies within the "
+                       "spread of single rotations, not of 400-rotation means (A-17)"))
+    for name in ("J2", "J3"):
+        v = per_draw[name][k]
+        pct = float((v < paper.TABLE_IV[name][k]).double().mean())
+        record.add(f"table4.{name}.k{k}", {"mean": float(v.mean()), "sd": float(v.std()),
+                                           "paper_percentile": pct})
+        record.compare(f"Table IV {name} RR k={k} (one random draw)", "P1 Table IV",
+                       paper.TABLE_IV[name][k], float(v.mean()), ours_sd=float(v.std()),
+                       agree=0.025 < pct < 0.975, note="" if 0.025 < pct < 0.975 else
+                       f"the paper's single draw lies at the {100 * pct:.0f}th percentile of ours")
+# Scaling checks: a global rescaling leaves every ratio unchanged; rescaling J1's three
+# non-zero entries non-uniformly changes k = 1, 2 but cannot change k = 3 (one 3x3 minor).
+scaled = J1.clone()
+scaled[0, :3] = torch.diag(torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64))
+rr_glob = [kag.random_rotation_ratio(5 * J1, k, R) for k in (1, 2, 3)]
+rr_base = [kag.random_rotation_ratio(J1, k, R) for k in (1, 2, 3)]
+rr_scaled = [kag.random_rotation_ratio(scaled, k, R) for k in (1, 2, 3)]
+print("J1:", np.round(rr_base, 4), " 5*J1:", np.round(rr_glob, 4),
+      " diag(1,2,4) J1:", np.round(rr_scaled, 4))
+record.add(table4_scaling={"global": rr_glob, "base": rr_base, "nonuniform": rr_scaled})
+record.compare("overall rescaling leaves RR unchanged", "P1 Sec IV.B text", "unchanged",
+               f"max change {max(abs(a - b) for a, b in zip(rr_glob, rr_base)):.1e}",
+               agree=max(abs(a - b) for a, b in zip(rr_glob, rr_base)) < 1e-9)
+changes = [abs(a - b) for a, b in zip(rr_scaled, rr_base)]
+record.compare("non-uniform scaling of J1 changes k=1,2 RR (not k=3)", "P1 Sec IV.B text",
+               "k=1,2 change", f"changes {changes[0]:.3f} / {changes[1]:.3f} / {changes[2]:.1e}",
+               agree=changes[0] > 1e-3 and changes[1] > 1e-3 and changes[2] < 1e-9,
+               note="" if changes[2] < 1e-9 else "k=3 changed: a single 3x3 minor scales exactly")
+
+# %% [markdown]
+# ## Fig. 6: normalised random rotation ratio over $m$
+#
+# $\bar r^{(k)}_{\rm trained}/\bar r^{(k)}_{\rm initial}$, one fixed rotation set per $m$ for
+# all inputs, seeds and models (A-17). P1: all models are near 1 at $k = 1$; with growing $k$
+# `xor` separates from `linear` and `random` with noticeably larger ratios, and "the
+# xor(m) model's $k > 1$ random rotation ratio is greater than one for all $m$".
+
+# %%
+rr_sum = by_m("rr_norm", "RR trained / initial", "Fig. 6: normalised random rotation ratio "
+              "(mean ± SE over seeds)", "fig6_normalised_rr", ref=1.0)
+add_curves("fig6", rr_sum, "rr_norm")
+rr_sum.round(3)
+
+# %%
+if "xor" in targets:
+    xr = rr_sum[rr_sum.target == "xor"].set_index("m")
+    above = {m: bool((xr.loc[m, "rr_norm_k2_mean"] > 1) and (xr.loc[m, "rr_norm_k3_mean"] > 1))
+             for m in widths}
+    record.add(fig6_xor_k23_above_one=above)
+    record.compare("xor(m) k>1 normalised RR > 1 for all m", "P1 Sec IV.B text", "all m",
+                   f"above 1 at m = {[m for m, v in above.items() if v]}",
+                   agree=all(above.values()), note="" if all(above.values()) else
+                   "not above 1 at some m: rotation-ratio sampling (n_rot x n_x_rot) and seeds")
+k1 = rr_sum[[f"rr_norm_k1_mean"]].to_numpy()
+record.compare("all models ~1 at k=1 (Fig 6)", "P1 Sec IV.B text", "~1",
+               f"range {k1.min():.3f}-{k1.max():.3f}", agree=bool(np.abs(k1 - 1).max() < 0.25),
+               note="" if np.abs(k1 - 1).max() < 0.25 else
+               "some k=1 ratios depart from 1 by more than 0.25 (our reading of '~1')")
+init_rr = summarize(df.drop_duplicates(["m", "seed"]), "m", [f"rr_init_k{k}" for k in (1, 2, 3)])
+init_rr.round(3)
+
+# %% [markdown]
+# The table above is the **initial** rotation ratio per width. P1 says it scales "as $c^k$ for
+# some constant $c \approx 1.0$"; the literal definition gives clearly more than 1 at $m = 32$
+# (about 1.3 / 1.6 / 2.1), growing with $m$: the $\sigma'(z)$ factors of a random model
+# already make a few rows large (A-17 c). The normalised ratios of Fig. 6 divide this out.
+
+# %%
+for r in init_rr.to_dict("records"):
+    record.add(f"initial_rr.m{r['m']}", {f"k{k}": r[f"rr_init_k{k}_mean"] for k in (1, 2, 3)})
+big_init = init_rr.set_index("m").loc[big]
+c_fit = float(np.exp(np.polyfit([1, 2, 3], np.log([big_init[f"rr_init_k{k}_mean"] for k in (1, 2, 3)]), 1)[0]))
+record.add(initial_rr_c_fit=c_fit)
+record.compare(f"initial RR scales as c^k with c ~ 1.0 (m = {big})", "P1 Sec IV.B text", 1.0,
+               c_fit, note="" if kag.agrees(1.0, c_fit) else
+               "literal Haar definition: heterogeneous sigma'(z) rows of a random model give "
+               "initial ratios well above 1 that grow with k (A-17 c); with constant sigma' they "
+               "are ~1")
+
+# %% [markdown]
+# ## Fig. 7: column divergence over $m$
+#
+# The KL divergence (IV.13, base $\binom{m}{k}$) of each column's softmax over rows, trained
+# against the same seed's initial model at the same input, averaged over columns and inputs.
+# P1: `linear` and `random` "stay close to their initial even-distributed values", while
+# `xor` "differs noticeably", increasing with $m$ for $k = 2, 3$ and roughly constant for
+# $k = 1$.
+
+# %%
+dv_sum = by_m("divergence", "column divergence", "Fig. 7: column divergence from the initial "
+              "model (mean ± SE over seeds)", "fig7_column_divergence", ref=0.0)
+add_curves("fig7", dv_sum, "divergence")
+dv_sum.round(4)
+
+# %%
+if "xor" in targets:
+    xd = dv_sum[dv_sum.target == "xor"].set_index("m")
+    others = dv_sum[dv_sum.target != "xor"].groupby("m")[[f"divergence_k{k}_mean" for k in (2, 3)]].max()
+    larger = all(xd.loc[m, f"divergence_k{k}_mean"] > others.loc[m, f"divergence_k{k}_mean"]
+                 for m in widths for k in (2, 3)) if len(others) else True
+    record.compare("xor column divergence exceeds linear/random (k=2,3)", "P1 Fig 7",
+                   "xor larger", "larger at every m" if larger else "not at every m",
+                   agree=larger, note="" if larger else
+                   "random(m) memorises under our early-stopping rule (A-06) and diverges too")
+    mono = all(np.all(np.diff(xd[f"divergence_k{k}_mean"].to_numpy()) > 0) for k in (2, 3))
+    record.compare("xor divergence increases monotonically with m (k=2,3)", "P1 Sec IV.B text",
+                   "monotonic", "monotonic" if mono else "not monotonic", agree=mono,
+                   note="" if mono else "non-monotonic over our widths (seed noise, 4 seeds)")
+
+# %% [markdown]
+# ## Initial column entropies (IV.12)
+#
+# With the softmax at unit temperature on the (small) initial minors, each column is close
+# to uniform over rows: P1 reports the initial entropies are "very close to 1.0".
+
+# %%
+ent = summarize(df.drop_duplicates(["m", "seed"]), "m", [f"entropy_init_k{k}" for k in (1, 2, 3)])
+for r in ent.to_dict("records"):
+    record.add(f"initial_entropy.m{r['m']}", {f"k{k}": r[f"entropy_init_k{k}_mean"] for k in (1, 2, 3)})
+lowest = float(ent[[f"entropy_init_k{k}_mean" for k in (1, 2, 3)]].to_numpy().min())
+record.compare("initial column entropies very close to 1.0", "P1 Sec IV.B text", 1.0, lowest,
+               agree=lowest > 0.95, note="" if lowest > 0.95 else "an initial entropy below 0.95")
+ent.round(4)
+
+# %% [markdown]
+# ## Comparison to paper
+
+# %%
+comp = pd.DataFrame(record.comparison)
+comp[["claim", "source", "paper_value", "paper_sd", "ours_value", "ours_sd", "agrees", "note"]]
+
+# %% [markdown]
+# ## Deviations and choices
+#
+# * Rotation ratio: Haar rotations (QR with sign correction, det fixed to +1), one set per
+#   width shared by every input, seed and model (A-17); `n_rot` × `n_x_rot` as printed above
+#   (the paper: 400 × 1000). Inputs whose minors are all exactly zero are excluded and counted.
+# * Normalised metrics: per-seed ratio trained/initial, then mean ± SE (A-15, A-16).
+# * Column softmax on raw minor magnitudes in float64 log-softmax (A-19).
+# * Table IV: $J_1$ by the literal definition with its spread over independent rotation
+#   sets; $J_2, J_3$ compared distributionally (A-18).
+# * Fig. 4: 100 bins in log10 |minor|, exact zeros left out of the log axis (A-21).
+
+# %%
+session.save()
