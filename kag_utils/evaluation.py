@@ -174,26 +174,32 @@ def _rr_params_and_inputs(rcfg: dict, cache: Cache) -> tuple[Params | None, torc
     return state_params(run, rcfg["state"]), eval_inputs(config, rcfg["split"], rcfg["n_x"])
 
 
-def rr_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=None) -> list[str]:
-    """Sweep task of kind ``p1_rr``: random rotation ratios (IV.6-IV.7) of each state."""
+def _store_each(kind: str, configs: Sequence, cache_root: str, compute, on_result) -> list[str]:
+    """Compute ``compute(config, cache)`` for each config and store it; return the keys."""
     cache = Cache(cache_root)
     keys = []
-    for rcfg in configs:
-        params, x = _rr_params_and_inputs(rcfg, cache)
-        if params is None:
-            payload = {"reached": False}
-        else:
-            J = first_layer_jacobian(params, x)
-            R = rotations(J.shape[1], rcfg["n_rot"], rcfg["rotation_seed"])
-            per_x = random_rotation_ratios(J, rcfg["ks"], R, return_per_example=True)
-            payload = {"reached": True, "rr": {int(k): float(torch.nanmean(v))
-                                               for k, v in per_x.items()},
-                       "excluded": {int(k): int(torch.isnan(v).sum()) for k, v in per_x.items()}}
-        cache.store(kind, rcfg, payload)
-        keys.append(cache.key(kind, rcfg))
+    for config in configs:
+        cache.store(kind, config, compute(config, cache))
+        keys.append(cache.key(kind, config))
         if on_result is not None:
             on_result(keys[-1])
     return keys
+
+
+def _rotation_ratios(rcfg: dict, cache: Cache) -> dict:
+    params, x = _rr_params_and_inputs(rcfg, cache)
+    if params is None:
+        return {"reached": False}
+    J = first_layer_jacobian(params, x)
+    R = rotations(J.shape[1], rcfg["n_rot"], rcfg["rotation_seed"])
+    per_x = random_rotation_ratios(J, rcfg["ks"], R, return_per_example=True)
+    return {"reached": True, "rr": {int(k): float(torch.nanmean(v)) for k, v in per_x.items()},
+            "excluded": {int(k): int(torch.isnan(v).sum()) for k, v in per_x.items()}}
+
+
+def rr_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=None) -> list[str]:
+    """Sweep task of kind ``p1_rr``: random rotation ratios (IV.6-IV.7) of each state."""
+    return _store_each(kind, configs, cache_root, _rotation_ratios, on_result)
 
 
 def _rr_group(configs: list) -> list[list]:
@@ -213,39 +219,46 @@ def eval_config(config: RunConfig, state: str, ecfg: EvalConfig) -> dict:
     return {"run": config, "state": check_state(state), "eval": ecfg}
 
 
+@functools.lru_cache(maxsize=4)
+def _load_run_cached(config: RunConfig, cache_root: str) -> Run:
+    run = load_run(config, Cache(cache_root))
+    if run is None:
+        raise RuntimeError(f"run {config} is not in {cache_root}: train it first (ensure_runs)")
+    return run
+
+
+def _state_metrics(ec: dict, cache: Cache) -> dict:
+    config, state, ecfg = ec["run"], ec["state"], ec["eval"]
+    run = _load_run_cached(config, str(cache.root))
+    params = state_params(run, state)
+    r2, epoch = state_r2(run, state)
+    payload: dict[str, Any] = {"reached": params is not None, "state_r2": r2,
+                               "state_epoch": epoch}
+    if params is None:
+        return payload
+    x = eval_inputs(config, ecfg.split, ecfg.n_x)
+    payload.update(p1_metrics(first_layer_jacobian(params, x),
+                              first_layer_jacobian(run.init_params, x), ecfg.ks, ecfg.q1s,
+                              consistent_fraction=ecfg.consistent_fraction))
+    if ecfg.n_rot:
+        for tag, st in (("", state), ("_init", "init")):
+            rr = cache.load(RR_KIND, rr_config(config, st, ecfg))
+            if rr is None:
+                raise RuntimeError("rotation ratios missing from the cache; compute them with "
+                                   "evaluate() (it resolves dependencies)")
+            for k in ecfg.ks:
+                payload[f"rr{tag}_k{k}"] = rr["rr"][k]
+        for k in ecfg.ks:
+            payload[f"rr_norm_k{k}"] = payload[f"rr_k{k}"] / payload[f"rr_init_k{k}"]
+    return payload
+
+
 def eval_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=None) -> list[str]:
     """Sweep task of kind ``p1_eval``: every P1 metric of a state against its initial model."""
-    cache = Cache(cache_root)
-    keys = []
-    for ec in configs:
-        config, state, ecfg = ec["run"], ec["state"], ec["eval"]
-        run = load_run(config, cache)
-        if run is None:
-            raise RuntimeError(f"run {config} is not in {cache}: train it first (ensure_runs)")
-        params = state_params(run, state)
-        r2, epoch = state_r2(run, state)
-        payload: dict[str, Any] = {"reached": params is not None, "state_r2": r2,
-                                   "state_epoch": epoch}
-        if params is not None:
-            x = eval_inputs(config, ecfg.split, ecfg.n_x)
-            payload.update(p1_metrics(first_layer_jacobian(params, x), first_layer_jacobian(run.init_params, x),
-                                      ecfg.ks, ecfg.q1s,
-                                      consistent_fraction=ecfg.consistent_fraction))
-            if ecfg.n_rot:
-                for tag, st in (("", state), ("_init", "init")):
-                    rr = cache.load(RR_KIND, rr_config(config, st, ecfg))
-                    if rr is None:
-                        raise RuntimeError("rotation ratios missing from the cache; compute "
-                                           "them with evaluate() (it resolves dependencies)")
-                    for k in ecfg.ks:
-                        payload[f"rr{tag}_k{k}"] = rr["rr"][k]
-                for k in ecfg.ks:
-                    payload[f"rr_norm_k{k}"] = payload[f"rr_k{k}"] / payload[f"rr_init_k{k}"]
-        cache.store(kind, ec, payload)
-        keys.append(cache.key(kind, ec))
-        if on_result is not None:
-            on_result(keys[-1])
-    return keys
+    try:
+        return _store_each(kind, configs, cache_root, _state_metrics, on_result)
+    finally:
+        _load_run_cached.cache_clear()
 
 
 def _eval_group(configs: list) -> list[list]:
