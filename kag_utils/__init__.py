@@ -41,3 +41,6 @@ from .sweep import compute_missing, register_kind  # noqa: E402
 from .targets import (TARGETS, evaluate_target, make_dataset, make_inputs,  # noqa: E402
                       target_info)
 from .training import critical_batch_size, r2_score, steps_to_criterion  # noqa: E402
+from .mnist_analysis import (MNISTEvalConfig, MNISTSpatialConfig, evaluate_mnist,  # noqa: E402
+                             pair_metrics, spatial_mnist, spatial_pair, spatial_sample_table,
+                             spatial_selections)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -37,9 +38,15 @@ from .cache import Cache
 from .jacobians import gelu_prime
 from .mnist import (MAX_SHIFT, N_CLASSES, N_PIXELS, SOURCES, MNISTData, load_mnist,
                     normalized_zero, sample_shifts, translate_images)
+from .sweep import compute_missing, register_kind
 from .threads import torch_threads
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
+RUN_KIND = "mnist_run"
+# Where sweep tasks (which receive only configs) find full MNIST: a location, not part of any
+# cache key. ``ensure_mnist_runs(data_dir=...)`` and the notebook set it for this process and
+# the local workers it starts; set it on remote workers yourself.
+DATA_DIR_ENV = "KAG_MNIST_DIR"
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _STREAM_INIT, _STREAM_ORDER, _STREAM_AUGMENT = 0, 1, 2
 
@@ -394,7 +401,8 @@ def _as_cache(cache: Cache | str | Path | None) -> Cache:
 def ensure_mnist_runs(configs: Iterable[MNISTRunConfig], cache: Cache | str | Path | None = None,
                       progress: bool = True, data: MNISTData | None = None,
                       data_dir: str | Path | None = None, device: torch.device | str | None = None,
-                      ensemble: bool = True, threads: int | None = 1) -> list[MNISTRun]:
+                      ensemble: bool = True, threads: int | None = 1,
+                      scheduler: Any = None) -> list[MNISTRun]:
     """Load every run from the cache, training (and storing) only the missing ones.
 
     Missing runs that differ only in their seed train together as one ensemble (``ensemble``
@@ -405,9 +413,17 @@ def ensure_mnist_runs(configs: Iterable[MNISTRunConfig], cache: Cache | str | Pa
     (h >= 64, idle machine) but ran 2-10x slower whenever other processes used the cores
     (benchmarks/mnist_training.py); on a GPU the setting is irrelevant.
     Returns runs in the order of ``configs``. Cache kind: ``"mnist_run"``, key = the config.
+    ``scheduler`` not None trains the missing runs through ``kag_utils.sweep.compute_missing``
+    (kind ``"mnist_run"``, one task per ensemble; ``data``, ``device``, ``ensemble`` and
+    ``threads`` then take their defaults, and full MNIST is read from ``data_dir`` or
+    ``$KAG_MNIST_DIR``).
     """
     configs = list(configs)
     cache = _as_cache(cache)
+    if data_dir is not None:
+        os.environ[DATA_DIR_ENV] = str(data_dir)
+    if scheduler is not None:
+        compute_missing(RUN_KIND, configs, cache, progress=progress, scheduler=scheduler)
     payloads: dict[MNISTRunConfig, dict] = {}
     missing: dict[MNISTRunConfig, list[MNISTRunConfig]] = defaultdict(list)
     for c in configs:
@@ -415,7 +431,7 @@ def ensure_mnist_runs(configs: Iterable[MNISTRunConfig], cache: Cache | str | Pa
             raise ValueError(f"expected MNISTRunConfig, got {type(c).__name__}")
         if c in payloads or c in missing[c.group_key()]:
             continue
-        payload = cache.load("mnist_run", c)
+        payload = cache.load(RUN_KIND, c)
         if payload is None:
             missing[c.group_key()].append(c)
             continue
@@ -435,14 +451,15 @@ def ensure_mnist_runs(configs: Iterable[MNISTRunConfig], cache: Cache | str | Pa
     for group in groups:
         source = group[0].data
         if source not in loaded:
-            loaded[source] = load_mnist(source, data_dir=data_dir)
+            loaded[source] = load_mnist(source, data_dir=data_dir if data_dir is not None
+                                        else os.environ.get(DATA_DIR_ENV))
         if threads is None:
             results = train_ensemble(group, loaded[source], device=device, progress=progress)
         else:
             with torch_threads(threads):
                 results = train_ensemble(group, loaded[source], device=device, progress=progress)
         for c, payload in zip(group, results):
-            cache.store("mnist_run", c, payload)
+            cache.store(RUN_KIND, c, payload)
             payloads[c] = payload
     return [MNISTRun(c, payloads[c]) for c in configs]
 
@@ -452,3 +469,29 @@ def run_configs(hidden: Iterable[int], seeds: Iterable[int], augment: Iterable[b
     """The grid hidden x augment x seeds of configs (other fields from kwargs)."""
     return [MNISTRunConfig(hidden=h, seed=s, augment=a, **kwargs)
             for h in hidden for a in augment for s in seeds]
+
+
+# -- the "mnist_run" sweep kind ------------------------------------------------------------------
+def group_runs(configs: list[MNISTRunConfig]) -> list[list[MNISTRunConfig]]:
+    """Runs that differ only in their seed train together (one ensemble per group)."""
+    groups: dict[MNISTRunConfig, list[MNISTRunConfig]] = defaultdict(list)
+    for c in configs:
+        groups[c.group_key()].append(c)
+    return [sorted(g, key=lambda c: c.seed) for g in groups.values()]
+
+
+def train_runs_task(kind: str, configs: Sequence[MNISTRunConfig], cache_root: str,
+                    on_result=None) -> list[str]:
+    """Sweep task of kind ``"mnist_run"``: train one group as an ensemble (one torch thread on
+    CPU) and store every run in ``Cache(cache_root)``. Full MNIST comes from ``$KAG_MNIST_DIR``."""
+    cache = Cache(cache_root)
+    ensure_mnist_runs(configs, cache=cache, progress=False)
+    keys = []
+    for c in configs:
+        keys.append(cache.key(kind, c))
+        if on_result is not None:
+            on_result(keys[-1])
+    return keys
+
+
+register_kind(RUN_KIND, group=group_runs, task=train_runs_task)
