@@ -85,7 +85,13 @@ def haar_rotations(m: int, count: int, generator: torch.Generator, dtype=torch.f
     s = torch.sign(torch.diagonal(R, dim1=-2, dim2=-1))                # [count, m]
     s = torch.where(s == 0, torch.ones_like(s), s)
     Q = Q * s.unsqueeze(-2)                                            # scale column j by s_j
-    neg = torch.linalg.det(Q) < 0                                      # [count]
+    # det sign on CPU via numpy's LAPACK: torch 2.14's MKL batched det returns wrong values
+    # (with "DLASWP parameter 6" errors) for m >= 256 once torch.set_num_threads has been
+    # changed in the process, as torch_threads() does (tests/test_rotations.py)
+    if Q.device.type == "cpu":
+        neg = torch.from_numpy(np.linalg.det(Q.numpy()) < 0)          # [count]
+    else:
+        neg = torch.linalg.det(Q) < 0
     Q[neg, :, 0] = -Q[neg, :, 0]
     return Q.to(dtype=dtype, device=device if device is not None else Q.device)
 

@@ -154,3 +154,15 @@ def test_numba_equals_torch_on_many_examples(n):
     b = rotated_max_minors(J, R, (1, 2, 3), backend="torch")
     for k in (1, 2, 3):
         np.testing.assert_allclose(a[k].numpy(), b[k].numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_haar_rotations_in_so_m_after_thread_count_changes():
+    """torch 2.14 + MKL: batched torch.linalg.det is wrong for m >= 256 after
+    torch.set_num_threads changed (the training loops do); the sign fix must not rely on it."""
+    import numpy as np
+    from kag_utils.threads import torch_threads
+    with torch_threads(1):
+        pass
+    R = haar_rotations(256, 20, torch.Generator().manual_seed(0))    # 9 of 20 had det -1
+    assert (np.linalg.det(R.numpy()) > 0).all()
+    torch.testing.assert_close(R @ R.transpose(1, 2), torch.eye(256, dtype=torch.float64).expand(20, 256, 256))
