@@ -557,7 +557,8 @@ def sampled_minors(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.Tensor
 
 def sampled_minor_stats(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.Tensor,
                         powers: Sequence[int] = (1, 2), log10_edges: Optional[torch.Tensor] = None,
-                        chunk: int = 500, max_elements: int = 2 ** 22) -> dict:
+                        chunk: int = 500, max_elements: int = 2 ** 22,
+                        validate: bool = True) -> dict:
     """Streaming per-example reductions of the sampled minor grid (never materialised).
 
     J: [..., m, n]; row_idx: [R, k]; col_idx: [C, k]. Returns a dict of tensors over the
@@ -570,8 +571,13 @@ def sampled_minor_stats(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.T
     On CPU (k <= 3, powers within {1, 2, 4}) a numba kernel streams the grid without storing
     any of it; otherwise (CUDA) blocks of `chunk` x `chunk` tuples are reduced with torch,
     the leading dims in slices so a block holds at most about `max_elements` values.
+    `validate=False` skips the input checks (finite J, valid tuples): for callers that reduce
+    one checked Jacobian over many tuple sets (the check costs more than a small grid).
     """
-    row_idx, col_idx = _check_sampled(J, row_idx, col_idx)
+    if validate:
+        row_idx, col_idx = _check_sampled(J, row_idx, col_idx)
+    else:
+        row_idx, col_idx = row_idx.long(), col_idx.long()
     lead_shape = J.shape[:-2]
     Jf = J.reshape(-1, *J.shape[-2:])                                  # [L, m, n]
     L = Jf.shape[0]

@@ -19,6 +19,8 @@ normalised input, M-18; float64, M-22) and minor orders k:
     sampled combinations (drawn separately, seed 42), ``n_rot`` rotations (``rotation_seed``).
     Reported as RR_trained, RR_init and RR_trained / RR_init.
 
+* **Timeline** (cache kind ``"mnist_timeline"``): the same metrics for every checkpoint of a
+  run trained with ``checkpoint_every`` > 0 (P2 App. A.3.1, M-21).
 * **Spatial samplings** (:func:`spatial_pair`, cache kind ``"mnist_spatial"``) on the first
   ``n_images`` test images: the column (pixel) k-tuples are restricted to a Euclidean ball of
   radius r around a random seed pixel (M-13), to a rectangular region (M-15), or to pixels
@@ -45,7 +47,8 @@ import numpy as np
 import torch
 
 from .cache import Cache
-from .minors import _HAVE_NUMBA, _check_sampled, sample_combinations, sampled_minor_stats
+from .minors import (_HAVE_NUMBA, _check_sampled, check_jacobian, sample_combinations,
+                     sampled_minor_stats)
 from .mnist import N_PIXELS, load_mnist
 from .mnist_metrics import kl_from_histograms
 from .mnist_models import (DATA_DIR_ENV, RUN_KIND, MNISTRunConfig, _default_device,
@@ -54,9 +57,11 @@ from .rotations import haar_rotations
 from .spatial import (MIN_DISTANCES, RADII, REGIONS, pixel_coords, region_mask,
                       sample_balls)
 from .sweep import compute_missing, register_kind
+from .threads import torch_threads
 
 EVAL_KIND = "mnist_eval"
 SPATIAL_KIND = "mnist_spatial"
+TIMELINE_KIND = "mnist_timeline"
 LAYERS = ("L1", "L2")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # Memory per Jacobian chunk (one layer, one state): images are processed in chunks of at most
@@ -362,6 +367,34 @@ def _nanmean(v: torch.Tensor) -> float:
     return float(v[ok].mean()) if bool(ok.any()) else math.nan
 
 
+ACTIVITY_THRESHOLD = 0.05
+
+
+def hidden_activity(params: dict, x: torch.Tensor, layers: Sequence[str] = LAYERS,
+                    threshold: float = ACTIVITY_THRESHOLD) -> dict[str, dict[str, float]]:
+    """How the GELU slopes sigma'(z) of each hidden layer sit on images x [N, 784].
+
+    The Jacobian rows are scaled by sigma'(z) (L1: diag(sigma'(z1)) W1; L2: diag(sigma'(z2))
+    W2 diag(sigma'(z1)) W1), so these slopes set much of the minors' concentration: a unit with
+    |sigma'(z)| < threshold is "off" (a near-zero Jacobian row, P1's zero rows), one with
+    sigma'(z) > 1 - threshold is "on" (linear). Returns {layer: {"off", "on", "z_mean",
+    "z_std"}}: the shares of (image, unit) pairs and the pre-activation mean / std."""
+    from .jacobians import gelu_prime
+
+    p = {k: v.detach().to(torch.float64) for k, v in params.items()}
+    x = x.detach().to(device=p["W1"].device, dtype=torch.float64)
+    z1 = x @ p["W1"].T + p["b1"]
+    zs = {"L1": z1, "L2": torch.nn.functional.gelu(z1) @ p["W2"].T + p["b2"]}
+    out = {}
+    for layer in layers:
+        z = zs[layer]
+        g = gelu_prime(z)
+        out[layer] = {"off": float((g.abs() < threshold).double().mean()),
+                      "on": float((g > 1 - threshold).double().mean()),
+                      "z_mean": float(z.mean()), "z_std": float(z.std())}
+    return out
+
+
 def pair_metrics(params_trained: dict, params_init: dict, x: torch.Tensor,
                  ecfg: MNISTEvalConfig | None = None, device=None) -> dict:
     """P2 Fig. 1 quantities of one trained network against its initial network.
@@ -372,7 +405,8 @@ def pair_metrics(params_trained: dict, params_init: dict, x: torch.Tensor,
     (init / trained), ipr_trained, ipr_init, ipr_ratio (trained / init), kl, n_zero_trained,
     n_zero_init, n_minors, n_nan_trained, n_nan_init (images whose sampled minors all vanish,
     excluded from the means), and with ``n_rot`` > 0 rr_trained, rr_init, rr_ratio; the
-    samples dicts give the numbers of row / column tuples and whether they were exhaustive.
+    samples dicts give the numbers of row / column tuples and whether they were exhaustive;
+    ``"activity"``: :func:`hidden_activity` of both networks on the images.
     """
     ecfg = ecfg or MNISTEvalConfig()
     device = _device(device)
@@ -470,7 +504,8 @@ def pair_metrics(params_trained: dict, params_init: dict, x: torch.Tensor,
                 res["rr_trained"] = _nanmean(ratios[("trained", layer)][k])
                 res["rr_init"] = _nanmean(ratios[("init", layer)][k])
                 res["rr_ratio"] = res["rr_trained"] / res["rr_init"]
-    return {"metrics": out, "samples": sample_info}
+    activity = {name: hidden_activity(params, xs, ecfg.layers) for name, params in states.items()}
+    return {"metrics": out, "samples": sample_info, "activity": activity}
 
 
 # ============================================================================ rotation ratio
@@ -614,14 +649,19 @@ def spatial_pair(params_trained: dict, params_init: dict, x: torch.Tensor,
                          "acceptance_rate": torch.tensor([float(i["acceptance_rate"])
                                                           for _, i in cs], dtype=torch.float64)}
     chunk = image_chunk(m, device, dtype)
+    for k in scfg.ks:                           # validate the tuples once (not per chunk)
+        for c in cols[k]:
+            _check_sampled(torch.zeros(1, m, N_PIXELS, dtype=dtype), rows[k].cpu(), c.cpu())
     pr: dict[str, dict[str, list]] = {}
     for name, params in states.items():
         for Js in _jacobian_chunks(params, xs, scfg.layers, chunk):
             for layer in scfg.layers:
+                check_jacobian(Js[layer], name=f"{layer} Jacobian")
                 for k in scfg.ks:
                     vals = []
                     for c in cols[k]:
-                        st = sampled_minor_stats(Js[layer], rows[k], c, powers=(1, 2))
+                        st = sampled_minor_stats(Js[layer], rows[k], c, powers=(1, 2),
+                                                 validate=False)
                         vals.append(_pr(st["sum_p1"], st["sum_p2"]).cpu())
                     pr.setdefault(f"{layer}/k{k}", {}).setdefault(name, []).append(torch.stack(vals))
     return {"pr": {key: {name: torch.cat(v, dim=1) for name, v in d.items()}
@@ -633,6 +673,14 @@ def spatial_pair(params_trained: dict, params_init: dict, x: torch.Tensor,
 @functools.lru_cache(maxsize=2)
 def _load_data(source: str, data_dir: str | None):
     return load_mnist(source, data_dir=data_dir)
+
+
+def _threads():
+    """One torch intra-op thread on CPU while the numba kernels use the cores (two OpenMP
+    pools on two cores slow each other down: the small torch checks and matmuls between
+    kernel calls ran 3-4x slower with two threads); no change on CUDA."""
+    import contextlib
+    return torch_threads(1) if _device(None).type == "cpu" else contextlib.nullcontext()
 
 
 def _run_payload(config: MNISTRunConfig, cache: Cache) -> dict:
@@ -671,7 +719,8 @@ def eval_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=Non
         run, ecfg = ec["run"], ec["eval"]
         payload = _run_payload(run, cache)
         x = _test_images(run, payload, ecfg.n_images)
-        res = pair_metrics(payload["final"], payload["initial"], x, ecfg)
+        with _threads():
+            res = pair_metrics(payload["final"], payload["initial"], x, ecfg)
         res.update(test_acc=payload["test_acc"], test_acc_initial=payload["test_acc_initial"],
                    device=str(_device(None)))
         cache.store(kind, ec, res)
@@ -689,9 +738,40 @@ def spatial_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=
         run, scfg = sc["run"], sc["spatial"]
         payload = _run_payload(run, cache)
         x = _test_images(run, payload, scfg.n_images)
-        res = spatial_pair(payload["final"], payload["initial"], x, scfg)
+        with _threads():
+            res = spatial_pair(payload["final"], payload["initial"], x, scfg)
         cache.store(kind, sc, res)
         keys.append(cache.key(kind, sc))
+        if on_result is not None:
+            on_result(keys[-1])
+    return keys
+
+
+def timeline_config(run: MNISTRunConfig, ecfg: MNISTEvalConfig) -> dict:
+    if run.checkpoint_every < 1:
+        raise ValueError(f"a timeline needs a run with checkpoints (checkpoint_every > 0): {run}")
+    return {"run": run, "timeline": ecfg}
+
+
+def timeline_task(kind: str, configs: Sequence[dict], cache_root: str,
+                  on_result=None) -> list[str]:
+    """Sweep task of kind ``"mnist_timeline"``: :func:`pair_metrics` of every checkpoint of a run
+    against its initial network (P2 App. A.3.1, M-21)."""
+    cache = Cache(cache_root)
+    keys = []
+    for tc in configs:
+        run, ecfg = tc["run"], tc["timeline"]
+        payload = _run_payload(run, cache)
+        x = _test_images(run, payload, ecfg.n_images)
+        ck = payload["checkpoints"]
+        res = {"epochs": [int(e) for e in ck["epochs"]], "points": []}
+        for i in range(len(res["epochs"])):
+            params = {name: v[i] for name, v in ck["params"].items()}
+            with _threads():
+                point = pair_metrics(params, payload["initial"], x, ecfg)
+            res["points"].append({"metrics": point["metrics"], "activity": point["activity"]["trained"]})
+        cache.store(kind, tc, res)
+        keys.append(cache.key(kind, tc))
         if on_result is not None:
             on_result(keys[-1])
     return keys
@@ -707,6 +787,7 @@ def _run_dependency(item: dict) -> list:
 
 register_kind(EVAL_KIND, group=_singletons, task=eval_task, dependencies=_run_dependency)
 register_kind(SPATIAL_KIND, group=_singletons, task=spatial_task, dependencies=_run_dependency)
+register_kind(TIMELINE_KIND, group=_singletons, task=timeline_task, dependencies=_run_dependency)
 
 
 # ============================================================================ public entries
@@ -728,6 +809,7 @@ def evaluate_mnist(runs: Sequence[MNISTRunConfig], ecfg: MNISTEvalConfig | None 
     """P2 Fig. 1 metrics of every run against its initialisation, computing (and training) only
     what the cache lacks. Returns a pandas DataFrame with one row per (run, layer, k): the
     :func:`run_columns`, layer, k, the metric keys of :func:`pair_metrics`, the sample counts,
+    the layer's activity (off_trained, on_init, z_mean_trained, ...: :func:`hidden_activity`),
     test_acc and test_acc_initial. ``data_dir``: where full MNIST lives (``data='full'`` runs);
     exported as ``$KAG_MNIST_DIR`` for the sweep tasks."""
     import pandas as pd
@@ -745,9 +827,38 @@ def evaluate_mnist(runs: Sequence[MNISTRunConfig], ecfg: MNISTEvalConfig | None 
                                f"is {cache.root} writable?")
         for key, metrics in payload["metrics"].items():
             layer, k = key.split("/k")
+            act = {f"{key}_{name}": v for name, a in payload["activity"].items()
+                   for key, v in a[layer].items()}
             rows.append({**run_columns(item["run"]), "layer": layer, "k": int(k), **metrics,
-                         **payload["samples"][f"k{k}"], "test_acc": payload["test_acc"],
+                         **payload["samples"][f"k{k}"], **act, "test_acc": payload["test_acc"],
                          "test_acc_initial": payload["test_acc_initial"]})
+    return pd.DataFrame(rows)
+
+
+def timeline_mnist(runs: Sequence[MNISTRunConfig], ecfg: MNISTEvalConfig | None = None,
+                   cache: Cache | None = None, progress: bool = True, scheduler: Any = None,
+                   data_dir=None):
+    """Fig. 1 metrics along training: every checkpoint of each run (configs with
+    ``checkpoint_every`` > 0) against its initial network. A pandas DataFrame with one row per
+    (run, epoch, layer, k): the :func:`run_columns`, epoch, layer, k, the metric keys of
+    :func:`pair_metrics` and the trained network's activity (off, on, z_mean, z_std)."""
+    import pandas as pd
+
+    ecfg = ecfg or MNISTEvalConfig()
+    cache = cache if cache is not None else Cache()
+    _set_data_dir(data_dir)
+    items = [timeline_config(r, ecfg) for r in runs]
+    compute_missing(TIMELINE_KIND, items, cache, progress=progress, scheduler=scheduler)
+    rows = []
+    for item in items:
+        payload = cache.load(TIMELINE_KIND, item)
+        if payload is None:
+            raise RuntimeError(f"timeline of {item['run']} is missing after computing it")
+        for epoch, point in zip(payload["epochs"], payload["points"]):
+            for key, metrics in point["metrics"].items():
+                layer, k = key.split("/k")
+                rows.append({**run_columns(item["run"]), "epoch": epoch, "layer": layer,
+                             "k": int(k), **metrics, **point["activity"][layer]})
     return pd.DataFrame(rows)
 
 

@@ -74,3 +74,10 @@ LAMBDA_XOR_EXTREMUM = 1.2
 # P2 (MNIST) statements (no tables survive extraction).
 MNIST_ACCURACY = {"standard": 0.98, "augmented": 0.96}
 MNIST_AUGMENTED_PR_RATIO_REDUCTION = (0.30, 0.40)   # "approximately 30% (30-40%) lower"
+
+# -- 06_mnist_spatial (P2) -------------------------------------------------------------------
+# P2 Sec. 2: ball sizes "approximately 150, 600, 1400, and 2500 pixels" (nominal pi r^2 of the
+# lost radii; REPRODUCTION M-13 reads them as r = 7, 14, 21, 28).
+MNIST_BALL_SIZES_NOMINAL = (150, 600, 1400, 2500)
+# P2 Sec. 3.1: "PR ratios remain stable even at 14 pixels apart".
+MNIST_MAX_SEPARATION = 14

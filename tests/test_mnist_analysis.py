@@ -223,3 +223,60 @@ def test_cached_kinds_end_to_end(tmp_path, monkeypatch):
     np.testing.assert_allclose(sp.pr_ratio, sp.pr_init / sp.pr_trained)
     table = ma.spatial_sample_table([8], scfg)
     assert len(table) == 2 + 5 + 2 and (table.n_cols <= 8).all()
+
+
+def test_torch_path_matches_numba_path(monkeypatch):
+    """The torch block path (what CUDA tensors take) gives the numba path's numbers."""
+    from kag_utils import minors
+    pt, pi = _params(9, 0), _params(9, 1)
+    x = _images(3)
+    ecfg = ma.MNISTEvalConfig(n_images=3, ks=(1, 2, 3), n_rows=12, n_cols=30, n_rot=3,
+                              rr_images=2, rr_rows=4, rr_cols=6)
+    scfg = ma.MNISTSpatialConfig(n_images=3, ks=(2, 3), n_rows=8, n_cols=20, radii=(7,),
+                                 n_draws=1, regions=("center",), min_distances=(7,))
+    want = ma.pair_metrics(pt, pi, x, ecfg, device="cpu")
+    want_sp = ma.spatial_pair(pt, pi, x, scfg, device="cpu")
+    monkeypatch.setattr(minors, "USE_NUMBA", False)
+    monkeypatch.setattr(ma, "_HAVE_NUMBA", False)
+    got = ma.pair_metrics(pt, pi, x, ecfg, device="cpu")
+    got_sp = ma.spatial_pair(pt, pi, x, scfg, device="cpu")
+    for key, w in want["metrics"].items():
+        for name, v in w.items():
+            assert got["metrics"][key][name] == pytest.approx(v, rel=1e-10, abs=1e-14), (key, name)
+    for key, d in want_sp["pr"].items():
+        for name in ("trained", "init"):
+            torch.testing.assert_close(got_sp["pr"][key][name], d[name], rtol=1e-10, atol=0)
+
+
+def test_hidden_activity():
+    p = _params(6)
+    x = _images(3)
+    a = ma.hidden_activity(p, x)
+    z1 = x @ p["W1"].T + p["b1"]
+    assert a["L1"]["z_mean"] == pytest.approx(float(z1.mean()))
+    from kag_utils.jacobians import gelu_prime
+    assert a["L1"]["off"] == pytest.approx(float((gelu_prime(z1).abs() < 0.05).double().mean()))
+    q = {k: v.clone() for k, v in p.items()}
+    q["b1"] = torch.full_like(p["b1"], 50.0)                    # every unit linear
+    assert ma.hidden_activity(q, x)["L1"] == pytest.approx({"off": 0.0, "on": 1.0,
+                                                            "z_mean": pytest.approx(50.0, abs=5),
+                                                            "z_std": pytest.approx(float(z1.std()), rel=0.2)})
+    q["b1"] = torch.full_like(p["b1"], -50.0)                   # every unit off
+    assert ma.hidden_activity(q, x, ("L1",))["L1"]["off"] == 1.0
+
+
+def test_timeline_kind(tmp_path):
+    cache = Cache(tmp_path)
+    run = MNISTRunConfig(hidden=8, seed=0, epochs=2, checkpoint_every=1)
+    ecfg = ma.MNISTEvalConfig(n_images=3, ks=(2,), n_rows=5, n_cols=6, n_rot=0)
+    df = ma.timeline_mnist([run], ecfg, cache=cache, progress=False)
+    assert sorted(df.epoch.unique()) == [0, 1, 2] and len(df) == 3 * 2
+    first = df[df.epoch == 0]
+    assert np.allclose(first.pr_ratio, 1.0) and np.allclose(first.kl, 0.0)
+    final = ma.evaluate_mnist([run], ecfg, cache=cache, progress=False)
+    last = df[df.epoch == 2].set_index("layer")
+    for r in final.itertuples():
+        assert last.loc[r.layer, "pr_ratio"] == pytest.approx(r.pr_ratio, rel=1e-12)
+        assert last.loc[r.layer, "off"] == pytest.approx(r.off_trained)
+    with pytest.raises(ValueError, match="checkpoint"):
+        ma.timeline_config(MNISTRunConfig(hidden=8, seed=0), ecfg)
