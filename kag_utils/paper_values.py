@@ -79,5 +79,7 @@ MNIST_AUGMENTED_PR_RATIO_REDUCTION = (0.30, 0.40)   # "approximately 30% (30-40%
 # P2 Sec. 2: ball sizes "approximately 150, 600, 1400, and 2500 pixels" (nominal pi r^2 of the
 # lost radii; REPRODUCTION M-13 reads them as r = 7, 14, 21, 28).
 MNIST_BALL_SIZES_NOMINAL = (150, 600, 1400, 2500)
+# P2 App. A protocol (used to count optimiser steps: 200 x ceil(60,000 / 256) = 47,000).
+MNIST_PROTOCOL = {"epochs": 200, "batch_size": 256, "n_train": 60000, "n_test": 10000, "seeds": 5}
 # P2 Sec. 3.1: "PR ratios remain stable even at 14 pixels apart".
 MNIST_MAX_SEPARATION = 14
