@@ -464,8 +464,9 @@ record.compare("trained > initial on every metric (PR ratio > 1, RR ratio > 1)",
                note=RUN_NOTE + ("" if ok else "; ".join(
                    ([cause(~above)] if not above.all() else [])
                    + ([f"RR ratio <= 1 in some cells: the RR uses {rr_images} images x {rr_rows} x "
-                       f"{rr_cols} tuples x {n_rot} rotations (M-11) and is noisy; "
-                       + cause(~rr_above)] if n_rot and not rr_above.all() else []))))
+                       f"{rr_cols} tuples x {n_rot} rotations (M-11) and is noisy"
+                       + ("" if not above.all() and cause(~rr_above) == cause(~above)
+                          else "; " + cause(~rr_above))] if n_rot and not rr_above.all() else []))))
 
 # L1 stronger than L2 (same training, k, h)
 l12 = cells.pr_ratio_mean.unstack("layer")
