@@ -81,6 +81,8 @@ timeline_cols = 200          # sampled column combinations per checkpoint
 timeline_ks = [2, 3]         # minor orders of the timeline
 
 # %%
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -105,6 +107,8 @@ session = kag.start("06_mnist_spatial", params_name, output_root, parameters=dic
 record = session.record
 show_h = show_hidden if show_hidden is not None else max(hidden)
 device = "cuda" if torch.cuda.is_available() else "cpu"
+if data_dir is None and data == "full":
+    data_dir = os.environ.get(kag.mnist_models.DATA_DIR_ENV)   # $KAG_MNIST_DIR
 mnist = kag.load_mnist(data, data_dir=data_dir)
 print(f"data: {mnist.info['description']}")
 print(f"device: {device}; minors in float64 (M-22)"
