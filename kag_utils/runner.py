@@ -4,6 +4,7 @@
     kag-run --params quick 01 02     # notebooks whose names start with 01 or 02
     kag-run --params paper --scheduler local
     kag-run --list                   # notebooks and the parameters each declares
+    kag-run --params paper --paper   # every notebook, then the manuscript (paper/)
 
 Each ``notebooks/NN_name.py`` (Jupytext percent format) is converted in memory, checked
 against the parameter set (a parameter the notebook does not declare is an error), and
@@ -213,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", help="project root (default: found from the cwd)")
     parser.add_argument("--log-output", action="store_true",
                         help="stream the notebooks' own output to this terminal")
+    parser.add_argument("--paper", action="store_true",
+                        help="afterwards, build the manuscript paper/ from this set's results "
+                             "(as python -m kag_utils.manuscript build; needs TeX Live)")
     parser.add_argument("--list", action="store_true",
                         help="list notebooks with their declared parameters and exit")
     args = parser.parse_args(argv)
@@ -222,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         run(args.params, args.notebooks, args.out, args.run_dir, args.scheduler, args.root,
             args.log_output)
+        if args.paper:
+            from . import manuscript
+
+            argv_paper = ["build", "--params", args.params]
+            if args.out:
+                argv_paper += ["--out", args.out]
+            return manuscript.main(argv_paper)
     except (ParameterError, FileNotFoundError) as exc:
         print(f"kag-run: {exc}", file=sys.stderr)
         return 2
