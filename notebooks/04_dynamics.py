@@ -923,6 +923,13 @@ with pd.option_context("display.max_colwidth", 80, "display.max_rows", 200):
 # * **Errata (A-33).** §IV.C cites "Fig. 16" for the $\lambda$-xor learnability and the $R^2$
 #   at $\lambda \approx 1.2$; it means Fig. 10.
 # * **$\lambda \to 0$** is checked at `small_lams`, a remark the paper does not show.
+# * **Dead neurons (ours, not in P1's figures).** Panel (c) of Figs. 8 and 11 and the
+#   dead-neuron table count zero rows outside consistently-zero rows (§2.6, A-14). Where the
+#   $\lambda$-xor models lose neurons (the table), the notes of the affected comparison rows
+#   give the readings without them; the headline rows keep P1's definition (all zero rows).
+# * **Time.** `default` evaluates about 140 model states at 1000 inputs (RR: 100 rotations x
+#   250 inputs); `paper` about 180 states at P1's full 400 x 1000, roughly twice the time of
+#   `default`. If the paper set must be cut, lower `n_x_rot` first (REPRODUCTION §5.3).
 
 # %%
 session.save()
