@@ -41,3 +41,4 @@ from .sweep import compute_missing, register_kind  # noqa: E402
 from .targets import (TARGETS, evaluate_target, make_dataset, make_inputs,  # noqa: E402
                       target_info)
 from .training import critical_batch_size, r2_score, steps_to_criterion  # noqa: E402
+from . import analysis  # noqa: E402  (04_dynamics: onset / window / extremum readings of curves)

@@ -74,3 +74,17 @@ LAMBDA_XOR_EXTREMUM = 1.2
 # P2 (MNIST) statements (no tables survive extraction).
 MNIST_ACCURACY = {"standard": 0.98, "augmented": 0.96}
 MNIST_AUGMENTED_PR_RATIO_REDUCTION = (0.30, 0.40)   # "approximately 30% (30-40%) lower"
+
+# ---- 04_dynamics (P1 Sec. IV.C, Figs. 8-12) --------------------------------------------------
+# lambda-xor (IV.14): the interval studied and the seeds per lambda (Fig. 10 caption).
+LAMBDA_XOR_RANGE = (0.5, 1.5)
+LAMBDA_XOR_SEEDS = 4
+# "easily learned for lambda <~ 1.2 and becomes increasingly difficult to learn for lambda > 1.2"
+LAMBDA_XOR_EASY_MAX = 1.2
+# "the same training R^2 achieved at lambda ~ 1.2": the R^2 of the Fig. 9 extrema, ~0.85
+LAMBDA_XOR_R2_AT_EXTREMUM = 0.85
+# Fig. 11: maxima of the zero-row and size-2 dependent zero-row percentages
+LAMBDA_XOR_ZERO_MAX = 1.2
+LAMBDA_XOR_DEP2_MAX = 1.0
+# Fig. 8: q(1) used for the evolution zero rows ("false-positive rate q(1) = 0.01")
+EVOLUTION_Q1 = 0.01
