@@ -11,6 +11,10 @@ executed with papermill into ``runs/<set>/NN_name.ipynb``. The notebook itself w
 figures to ``<out>/figures/<set>/`` and its numbers to ``<out>/results/<set>/NN_name.json``;
 afterwards the runner merges all comparison rows into ``<out>/results/<set>/comparison.csv``.
 
+``--scheduler`` is passed to every notebook, whose sweeps then run on Dask (see
+kag_utils.sweep). For ``local`` the runner starts one LocalCluster for the whole run and
+passes its address, so worker processes start (and import torch) once, not per notebook.
+
 Parameter files (``params/<set>.yaml``) have a ``common`` section passed to every notebook
 and one section per notebook (keyed by its stem, e.g. ``01_setup``). Sections whose names
 start with ``_`` are ignored: they hold YAML anchors shared by several notebooks.
@@ -133,11 +137,11 @@ def run(params: str = "default", notebooks: list[str] | None = None,
         scheduler: str | None = None, root: str | os.PathLike | None = None,
         log_output: bool = False) -> list[Path]:
     """Execute the selected notebooks; return the paths of the executed .ipynb files."""
+    from . import sweep
     from .results import write_comparison
-    from .sweep import check_scheduler
 
     try:
-        check_scheduler(scheduler)
+        sweep.check_scheduler(scheduler)
     except ValueError as exc:
         raise ParameterError(str(exc)) from None
     root = find_root(Path(root) if root else None)
@@ -164,6 +168,13 @@ def run(params: str = "default", notebooks: list[str] | None = None,
         values.update(params_name=set_name, output_root=str(out_root), scheduler=scheduler)
         plans.append((nb_path, nb, values))
 
+    if sweep.is_local(scheduler) and plans:
+        # One LocalCluster for all the notebooks of this run (its workers stay warm); each
+        # notebook connects to it by address.
+        address = sweep.get_client(scheduler).scheduler.address
+        for _, _, values in plans:
+            values["scheduler"] = address
+
     executed = []
     total_start = time.time()
     # Sweep progress bars (and the Dask dashboard link) go to this terminal, not into the
@@ -179,6 +190,8 @@ def run(params: str = "default", notebooks: list[str] | None = None,
             os.environ.pop("KAG_PROGRESS", None)
         else:
             os.environ["KAG_PROGRESS"] = previous_progress
+        if sweep.is_local(scheduler):
+            sweep.close_client(scheduler)
     csv_path = write_comparison(out_root / "results" / set_name)
     print(f"[kag-run] {len(plans)} notebook(s) in {time.time() - total_start:.0f} s; "
           f"results in {out_root / 'results' / set_name}"

@@ -39,6 +39,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import importlib
+import importlib.util
 import os
 import re
 import sys
@@ -266,6 +267,10 @@ def _terminal_stream():
     try:
         return open(os.dup(sys.stderr.fileno()), "w", buffering=1)  # noqa: SIM115
     except (OSError, ValueError, AttributeError):
+        pass
+    try:  # a kernel that does not capture fd 2 (e.g. under pytest): fd 2 is the terminal
+        return open(os.dup(sys.__stderr__.fileno()), "w", buffering=1)  # noqa: SIM115
+    except (OSError, ValueError, AttributeError):
         return None
 
 
@@ -300,6 +305,7 @@ def _progress_bar(total: int, desc: str, progress: bool):
 
 
 def _run_serial(plan: Plan, cache: Cache, progress: bool) -> None:
+    start = time.perf_counter()
     bar = _progress_bar(len(plan.entries), f"sweep: {plan.summary()}", progress)
     try:
         for node in plan.nodes:
@@ -307,6 +313,9 @@ def _run_serial(plan: Plan, cache: Cache, progress: bool) -> None:
                                      on_result=lambda _key: bar.update(1))
     finally:
         bar.close()
+    if progress:
+        _say(f"[kag sweep] {plan.summary()}: done in-process in "
+             f"{time.perf_counter() - start:.1f} s")
 
 
 # ----------------------------------------------------------------------------------- Dask
@@ -368,17 +377,35 @@ def get_client(scheduler: Any):
             dashboard = False
         # Everything on the loopback interface; the scheduler's HTTP server (and dashboard)
         # on a free port.
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                               scheduler_kwargs={"dashboard": dashboard},
-                               env=dict(WORKER_ENV))
+        saved = dict(os.environ)
+        try:
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                   scheduler_kwargs={"dashboard": dashboard},
+                                   env=dict(WORKER_ENV))
+        finally:
+            # The nannies set their workers' thread variables (OMP_NUM_THREADS=1, ...) in this
+            # process's environment before spawning them: undo that for this process and for
+            # what it starts later (e.g. kag-run's notebook kernels).
+            for k in set(os.environ) | set(saved):
+                if os.environ.get(k) != saved.get(k):
+                    if k in saved:
+                        os.environ[k] = saved[k]
+                    else:
+                        del os.environ[k]
         client = Client(cluster)
-        where = f"LocalCluster at {cluster.scheduler_address} ({n} worker processes)"
+        plural = "es" if n != 1 else ""
+        where = f"LocalCluster at {cluster.scheduler_address} ({n} worker process{plural})"
         link = client.dashboard_link if dashboard else "none (install bokeh for it)"
     else:
         client = Client(scheduler, timeout="30s")
-        where = f"scheduler {scheduler} ({len(client.scheduler_info()['workers'])} workers now)"
-        link = client.dashboard_link
+        n = len(client.scheduler_info()["workers"])
+        where = f"scheduler {scheduler} ({n} worker{'s' * (n != 1)} now)"
+        try:
+            dashboard = client.run_on_scheduler(_scheduler_has_dashboard)
+        except Exception:  # noqa: BLE001 - informational only
+            dashboard = True
+        link = client.dashboard_link if dashboard else "none (no bokeh on the scheduler)"
     if not _CLIENTS:
         atexit.register(close_clients)
     _CLIENTS[scheduler] = client
@@ -386,17 +413,33 @@ def get_client(scheduler: Any):
     return client
 
 
+def _scheduler_has_dashboard() -> bool:
+    return importlib.util.find_spec("bokeh") is not None
+
+
+def is_local(scheduler: Any) -> bool:
+    """Whether ``scheduler`` asks for a LocalCluster ("local" or "local:N")."""
+    return isinstance(scheduler, str) and bool(_LOCAL.match(scheduler))
+
+
+def close_client(scheduler: str) -> None:
+    """Close the client this process made for ``scheduler`` (and its LocalCluster)."""
+    client = _CLIENTS.pop(scheduler, None)
+    if client is None:
+        return
+    cluster = getattr(client, "cluster", None)
+    try:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    except Exception:  # noqa: BLE001 - best effort (also at exit)
+        pass
+
+
 def close_clients() -> None:
     """Close every client (and LocalCluster) this process started."""
-    while _CLIENTS:
-        _, client = _CLIENTS.popitem()
-        cluster = getattr(client, "cluster", None)
-        try:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-        except Exception:  # noqa: BLE001 - best effort at exit
-            pass
+    for scheduler in list(_CLIENTS):
+        close_client(scheduler)
 
 
 def _total_threads(client) -> int:

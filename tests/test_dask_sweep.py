@@ -279,3 +279,49 @@ def test_failing_task_is_reported(client, tmp_path):
     with pytest.raises(RuntimeError, match="dask_test_fail.*ArithmeticError: cannot compute"):
         sweep.compute_missing("dask_test_fail", [{"x": 1}], Cache(tmp_path), progress=False,
                               scheduler=client)
+
+
+NOTEBOOK = '''\
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+params_name = "default"
+output_root = ".."
+scheduler = None
+seeds = [0]
+
+# %%
+import kag_utils as kag
+session = kag.start("01_dask", params_name, output_root, {"seeds": seeds})
+cfgs = [kag.RunConfig(target="xor", hidden=(4,), seed=s, n_train=50, n_val=20, n_test=20,
+                      max_epochs=5, patience=2, batch_size=25) for s in seeds]
+runs = kag.ensure_runs(cfgs, scheduler=scheduler)
+session.record.add(scheduler=scheduler, r2=[r.r2_train for r in runs])
+session.save()
+'''
+
+
+@pytest.mark.slow
+def test_kag_run_local_passes_one_cluster_to_the_notebooks(tmp_path, monkeypatch):
+    """`kag-run --scheduler local`: the runner starts one LocalCluster and the notebook's
+    sweep runs on it (by address); the cluster is closed after the run."""
+    import json
+
+    for d in ("notebooks", "params"):
+        (tmp_path / d).mkdir()
+    (tmp_path / "notebooks" / "01_dask.py").write_text(NOTEBOOK)
+    (tmp_path / "params" / "tiny.yaml").write_text("01_dask:\n  seeds: [0, 1]\n")
+    monkeypatch.setenv("KAG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("KAG_DASK_WORKERS", "1")
+    assert runner.main(["--params", "tiny", "--root", str(tmp_path), "--scheduler", "local"]) == 0
+    result = json.loads((tmp_path / "results" / "tiny" / "01_dask.json").read_text())
+    text = json.dumps(result)
+    assert "tcp://127.0.0.1:" in text
+    assert len(list((tmp_path / "cache" / RUN_KIND).rglob("*.pt"))) == 2
+    assert "local" not in sweep._CLIENTS
