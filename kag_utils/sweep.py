@@ -4,8 +4,7 @@ A *kind* (``"p1_run"`` for trained P1 models, ``"p1_eval"``/``"p1_rr"`` for metr
 MNIST runs) registers
 
 * ``group(configs) -> list[list[config]]``: which missing configs are computed together
-  (e.g. one batched ensemble). Results must not depend on the grouping: a Dask sweep splits
-  groups further to keep every worker busy.
+  (e.g. one batched ensemble).
 * ``task(kind, configs, cache_root, on_result=None) -> list[str]``: a **pure, module-level**
   function that computes one group AND stores each result in ``Cache(cache_root)`` under
   ``(kind, config)`` (atomic writes), returning the cache keys in the order of ``configs``.
@@ -15,6 +14,9 @@ MNIST runs) registers
 * ``dependencies(config) -> list[(kind, config)]`` (optional): results that must exist before
   this config can be computed (e.g. the trained run an evaluation reads); they are computed
   first, recursively.
+* ``splittable`` (default False): the task's results are bitwise independent of how configs
+  are grouped, so a Dask sweep may split groups into smaller tasks for load balance. Kinds
+  that are not splittable run the same groups as the serial sweep (hence the same bits).
 
 :func:`compute_missing` plans the sweep (missing entries, their missing dependencies, the
 groups) and runs it
@@ -22,8 +24,9 @@ groups) and runs it
 * in-process, one group after the other (``scheduler=None``, the default; no Dask needed), or
 * on a Dask cluster (``scheduler="local"``: a ``LocalCluster`` of worker processes on this
   machine; ``"tcp://host:port"``: an existing scheduler; or a ``distributed.Client``). Each
-  group is one task; a task waits only for the groups that produce its own dependencies, so
-  evaluations start while other models still train. Workers write straight into the cache,
+  group is one task (groups of splittable kinds are split further, to at least
+  ``TASKS_PER_THREAD`` tasks per worker thread); a task waits only for the groups that
+  produce its own dependencies, so evaluations start while other models still train. Workers write straight into the cache,
   which must therefore be a path every worker reaches under the same name (a shared
   filesystem, ``$KAG_CACHE_DIR``). Dask reschedules the tasks of a worker that dies.
 
@@ -55,8 +58,8 @@ GroupFn = Callable[[list], list]
 TaskFn = Callable[..., list]
 DepsFn = Callable[[Any], list]
 
-#: A Dask sweep splits each kind's groups until there are at least this many per worker
-#: thread (load balance; results do not depend on the grouping).
+#: A Dask sweep splits the groups of a splittable kind until there are at least this many
+#: per worker thread (load balance).
 TASKS_PER_THREAD = 2
 #: Worker processes of ``scheduler="local"`` when neither ``local:N`` nor $KAG_DASK_WORKERS says.
 DEFAULT_LOCAL_WORKERS = 2
@@ -71,6 +74,7 @@ class KindSpec:
     group: GroupFn
     task: TaskFn
     dependencies: DepsFn | None = None
+    splittable: bool = False
 
 
 _KINDS: dict[str, KindSpec] = {}
@@ -80,13 +84,13 @@ _BUILTIN_KINDS = {"p1_run": "kag_utils.runs", "p1_rr": "kag_utils.evaluation",
 
 
 def register_kind(kind: str, *, group: GroupFn, task: TaskFn,
-                  dependencies: DepsFn | None = None) -> KindSpec:
+                  dependencies: DepsFn | None = None, splittable: bool = False) -> KindSpec:
     """Register (or re-register) how results of ``kind`` are grouped and computed."""
     if not callable(group) or not callable(task):
         raise ValueError("group and task must be callables")
     if getattr(task, "__qualname__", "").count("<") or "." in getattr(task, "__qualname__", ""):
         raise ValueError(f"task for {kind!r} must be a module-level function (picklable by name)")
-    spec = KindSpec(kind, group, task, dependencies)
+    spec = KindSpec(kind, group, task, dependencies, bool(splittable))
     _KINDS[kind] = spec
     return spec
 
@@ -167,9 +171,10 @@ def plan_sweep(kind: str, configs: Sequence[Any], cache: Cache,
                min_groups: int | Callable[[], int] = 0) -> Plan:
     """The group tasks that compute every missing ``(kind, config)`` and, first, their missing
     dependencies. Nodes are in a valid execution order (the serial order: all dependencies of
-    a kind before it, each kind grouped once per level). ``min_groups``: split each kind's
-    groups to at least this many (see :func:`split_groups`); a callable is called once, when
-    the first group is formed (so nothing is asked of a cluster when nothing is missing)."""
+    a kind before it, each kind grouped once per level). ``min_groups``: split the groups of
+    each splittable kind to at least this many (see :func:`split_groups`); a callable is
+    called once, when first needed (so nothing is asked of a cluster when nothing is
+    missing)."""
     plan = Plan()
     if callable(min_groups):
         provider, memo = min_groups, []
@@ -204,7 +209,8 @@ def _plan(kind: str, configs: Sequence[Any], cache: Cache, plan: Plan,
     groups = spec.group(missing)
     if sorted(_ident(c) for g in groups for c in g) != sorted(_ident(c) for c in missing):
         raise RuntimeError(f"group function of {kind!r} must partition the missing configs")
-    groups = split_groups(groups, min_groups())
+    if spec.splittable:
+        groups = split_groups(groups, min_groups())
     for group in groups:
         deps = sorted({plan.producer[(dk, _ident(d))] for c in group
                        for dk, d in deps_of.get(_ident(c), [])
@@ -377,12 +383,18 @@ def get_client(scheduler: Any):
             dashboard = False
         # Everything on the loopback interface; the scheduler's HTTP server (and dashboard)
         # on a free port.
+        import dask
+
         saved = dict(os.environ)
         try:
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                                   scheduler_kwargs={"dashboard": dashboard},
-                                   env=dict(WORKER_ENV))
+            # Not Dask's MALLOC_TRIM_THRESHOLD_: it pins glibc's mmap threshold, so every
+            # tensor above 128 KiB is mmapped and unmapped again (3x slower training here).
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
+                                  None}):
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                       scheduler_kwargs={"dashboard": dashboard},
+                                       env=dict(WORKER_ENV))
         finally:
             # The nannies set their workers' thread variables (OMP_NUM_THREADS=1, ...) in this
             # process's environment before spawning them: undo that for this process and for
@@ -447,15 +459,40 @@ def _total_threads(client) -> int:
     return max(1, sum(int(w.get("nthreads", 1)) for w in workers))
 
 
+_MALLOC_TUNED = False
+
+
+def _tune_malloc() -> None:
+    """Let glibc keep freed tensor memory for reuse (once per process). A Dask nanny starts
+    its workers with MALLOC_TRIM_THRESHOLD_=65536, which also freezes the mmap threshold at
+    128 KiB: every larger tensor is then mmapped and unmapped again, and the P1 trainer
+    spends most of its time in page faults (3x slower). These are glibc's own dynamic limits."""
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED or not sys.platform.startswith("linux"):
+        return
+    _MALLOC_TUNED = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 32 << 20)
+        libc.mallopt(m_trim_threshold, 64 << 20)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def run_group_task(task: TaskFn, kind: str, configs: list, cache_root: str, version: str,
                    *after: Any) -> list[str]:
     """What a Dask worker runs for one group (``after``: results of the groups it waits for).
-    Pins one torch and one numba thread (parallelism comes from worker processes)."""
+    Pins one torch and one numba thread (parallelism comes from worker processes) and tunes
+    malloc (see :func:`_tune_malloc`); results do not depend on either."""
     if version != __version__:
         raise RuntimeError(f"this worker runs kag_utils {__version__}, the sweep expects "
                            f"{version}: install the same version on every worker")
     import torch
 
+    _tune_malloc()
     torch.set_num_threads(1)
     try:
         from .rotations import numba_available

@@ -103,8 +103,10 @@ def test_plan_orders_dependencies_and_links_them(tmp_path):
         if node.kind == EVAL_KIND:          # a run, its final RR and its init RR
             assert {plan.nodes[j].kind for j in node.deps} == {RUN_KIND, RR_KIND}
     assert [n.top for n in plan.nodes] == [False] * 9 + [True] * 4
-    split = sweep.plan_sweep(EVAL_KIND, items, cache, min_groups=lambda: 3)
-    assert [len(n.configs) for n in split.nodes if n.kind == RUN_KIND] == [2, 1, 1]
+    # a cluster splits evaluations, never training ensembles (p1_run is not splittable)
+    split = sweep.plan_sweep(EVAL_KIND, items, cache, min_groups=lambda: 8)
+    assert [len(n.configs) for n in split.nodes if n.kind == RUN_KIND] == [3, 1]
+    assert [len(n.configs) for n in split.nodes if n.kind == EVAL_KIND] == [1] * 8
 
 
 def test_scheduler_strings_are_checked_without_connecting():
@@ -138,6 +140,24 @@ def test_rotation_kernel_does_not_depend_on_thread_count():
         two = kag.rotated_max_minors(J, R, (1, 2, 3), backend="numba", num_threads=2)
         for k in (1, 2, 3):
             assert torch.equal(one[k], two[k])
+
+
+@pytest.mark.xfail(strict=False, reason="known: for hidden widths that are not a multiple of "
+                   "4, torch's gelu_backward and MKL's bmm round differently by ensemble size, "
+                   "so p1_run is registered as not splittable (a Dask sweep trains the serial "
+                   "sweep's ensembles); if this passes, p1_run could be made splittable")
+def test_training_is_independent_of_ensemble_size_for_odd_widths(tmp_path):
+    from kag_utils.runs import train_runs_task
+
+    cfgs = [kag.RunConfig(target=t, hidden=(6,), seed=s, **SMALL)
+            for t in ("xor", "random") for s in (0, 1)]
+    together, alone = Cache(tmp_path / "a"), Cache(tmp_path / "b")
+    train_runs_task(RUN_KIND, cfgs, str(together.root))
+    for c in cfgs:
+        train_runs_task(RUN_KIND, [c], str(alone.root))
+    for c in cfgs:
+        a, b = together.load(RUN_KIND, c), alone.load(RUN_KIND, c)
+        identical(a["params"], b["params"], str(c.seed))
 
 
 def test_stale_temporary_files_of_dead_writers_are_removed(tmp_path):
@@ -184,7 +204,8 @@ def _executing(dask_worker) -> list[str]:
 
 def _threads() -> tuple:
     import numba
-    return torch.get_num_threads(), numba.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+    return (torch.get_num_threads(), numba.get_num_threads(), os.environ.get("OMP_NUM_THREADS"),
+            os.environ.get("MALLOC_TRIM_THRESHOLD_"))
 
 
 @pytest.mark.slow
@@ -197,8 +218,9 @@ def test_dask_sweep_equals_serial_bit_for_bit(client, tmp_path):
     df_serial = kag.evaluate(cfgs, ("final", "init"), ECFG, cache=serial, progress=False)
     df_dask = kag.evaluate(cfgs, ("final", "init"), ECFG, cache=dask, progress=False,
                            scheduler="local")
-    # the workers ran one torch and one numba thread each
-    assert set(client.run(_threads).values()) == {(1, 1, "1")}
+    # the workers ran one torch and one numba thread each, with glibc's malloc defaults
+    assert set(client.run(_threads).values()) == {(1, 1, "1", None)}
+    assert "MALLOC_TRIM_THRESHOLD_" not in os.environ     # the driver's environment is restored
     a, b = entries(serial.root), entries(dask.root)
     assert a.keys() == b.keys()
     assert sum(k.startswith(RUN_KIND) for k in a) == len(cfgs)
@@ -219,7 +241,9 @@ def test_killed_worker_costs_only_time(client, tmp_path, monkeypatch):
     import distributed
 
     cache = Cache(tmp_path / "cache")
-    cfgs = [kag.RunConfig(target="xor", hidden=(8,), seed=s, **SLOW) for s in range(8)]
+    # four ensembles (by width) of two members: four tasks of about two seconds each
+    cfgs = [kag.RunConfig(target="xor", hidden=(m,), seed=s, **SLOW)
+            for m in (4, 8, 12, 16) for s in (0, 1)]
     address = client.scheduler.address                          # reach it as a user would
     pids = client.run(os.getpid)
     killed: dict = {}
