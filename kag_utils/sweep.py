@@ -389,8 +389,9 @@ def get_client(scheduler: Any):
         try:
             # Not Dask's MALLOC_TRIM_THRESHOLD_: it pins glibc's mmap threshold, so every
             # tensor above 128 KiB is mmapped and unmapped again (3x slower training here).
+            # Without a dashboard nobody reads the workers' statistical profiles: skip them.
             with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
-                                  None}):
+                                  None, "distributed.worker.profile.enabled": dashboard}):
                 cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                        scheduler_kwargs={"dashboard": dashboard},
