@@ -168,9 +168,11 @@ def run(params: str = "default", notebooks: list[str] | None = None,
         values.update(params_name=set_name, output_root=str(out_root), scheduler=scheduler)
         plans.append((nb_path, nb, values))
 
+    own_cluster = False
     if sweep.is_local(scheduler) and plans:
         # One LocalCluster for all the notebooks of this run (its workers stay warm); each
         # notebook connects to it by address.
+        own_cluster = not sweep.has_client(scheduler)
         address = sweep.get_client(scheduler).scheduler.address
         for _, _, values in plans:
             values["scheduler"] = address
@@ -190,7 +192,7 @@ def run(params: str = "default", notebooks: list[str] | None = None,
             os.environ.pop("KAG_PROGRESS", None)
         else:
             os.environ["KAG_PROGRESS"] = previous_progress
-        if sweep.is_local(scheduler):
+        if own_cluster:
             sweep.close_client(scheduler)
     csv_path = write_comparison(out_root / "results" / set_name)
     print(f"[kag-run] {len(plans)} notebook(s) in {time.time() - total_start:.0f} s; "

@@ -26,9 +26,10 @@ groups) and runs it
   machine; ``"tcp://host:port"``: an existing scheduler; or a ``distributed.Client``). Each
   group is one task (groups of splittable kinds are split further, to at least
   ``TASKS_PER_THREAD`` tasks per worker thread); a task waits only for the groups that
-  produce its own dependencies, so evaluations start while other models still train. Workers write straight into the cache,
-  which must therefore be a path every worker reaches under the same name (a shared
-  filesystem, ``$KAG_CACHE_DIR``). Dask reschedules the tasks of a worker that dies.
+  produce its own dependencies, so evaluations start while other models still train.
+  Workers write straight into the cache, which must therefore be a path every worker
+  reaches under the same name (a shared filesystem, ``$KAG_CACHE_DIR``). Dask reschedules
+  the tasks of a worker that dies; the results are those of the serial sweep, bit for bit.
 
 Either way, every planned entry is checked afterwards (it must exist and load), and an
 interrupted sweep resumes where it stopped: whatever was stored is not recomputed.
@@ -428,6 +429,12 @@ def get_client(scheduler: Any):
 
 def _scheduler_has_dashboard() -> bool:
     return importlib.util.find_spec("bokeh") is not None
+
+
+def has_client(scheduler: str) -> bool:
+    """Whether this process already holds a running client for ``scheduler``."""
+    client = _CLIENTS.get(scheduler)
+    return client is not None and client.status == "running"
 
 
 def is_local(scheduler: Any) -> bool:

@@ -342,10 +342,10 @@ def test_kag_run_local_passes_one_cluster_to_the_notebooks(tmp_path, monkeypatch
     (tmp_path / "notebooks" / "01_dask.py").write_text(NOTEBOOK)
     (tmp_path / "params" / "tiny.yaml").write_text("01_dask:\n  seeds: [0, 1]\n")
     monkeypatch.setenv("KAG_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("KAG_DASK_WORKERS", "1")
-    assert runner.main(["--params", "tiny", "--root", str(tmp_path), "--scheduler", "local"]) == 0
+    assert not sweep.has_client("local:1")
+    assert runner.main(["--params", "tiny", "--root", str(tmp_path), "--scheduler", "local:1"]) == 0
     result = json.loads((tmp_path / "results" / "tiny" / "01_dask.json").read_text())
     text = json.dumps(result)
     assert "tcp://127.0.0.1:" in text
     assert len(list((tmp_path / "cache" / RUN_KIND).rglob("*.pt"))) == 2
-    assert "local" not in sweep._CLIENTS
+    assert not sweep.has_client("local:1")                       # the runner closed it
