@@ -146,7 +146,7 @@ def test_rotation_kernel_does_not_depend_on_thread_count():
                    "4, torch's gelu_backward and MKL's bmm round differently by ensemble size, "
                    "so p1_run is registered as not splittable (a Dask sweep trains the serial "
                    "sweep's ensembles); if this passes, p1_run could be made splittable")
-def test_training_is_independent_of_ensemble_size_for_odd_widths(tmp_path):
+def test_training_is_independent_of_ensemble_size_for_width_6(tmp_path):
     from kag_utils.runs import train_runs_task
 
     cfgs = [kag.RunConfig(target=t, hidden=(6,), seed=s, **SMALL)
