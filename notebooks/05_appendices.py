@@ -101,7 +101,10 @@ def ms(values):
 
 
 def none_if_nan(v):
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+    """A recordable number: None for NaN (the Recorder refuses NaN), ints kept as ints."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return int(v) if isinstance(v, (int, np.integer)) else float(v)
 
 
 def main_config(target, seed, **kw):
@@ -870,7 +873,8 @@ if es_cfgs:
     display(scores.round(4))
     for row in scores.to_dict("records"):
         record.add(f"app_b.es.{row['target']}.{row['monitor']}",
-                   {k: v for k, v in row.items() if k not in ("target", "monitor")})
+                   {k: none_if_nan(v) for k, v in row.items() if k not in ("target", "monitor")
+                    and not (isinstance(v, float) and math.isnan(v))})
     for t in es_targets:
         s_t = scores[scores.target == t]
         for crit in ("table1_dist", "table3_dist", "fig15_dist"):
