@@ -4,7 +4,10 @@ Every entry is keyed by a hash of ``(kind, config, package version)``, so a late
 reuses what an earlier one computed, and changing any setting (or the package version)
 computes afresh. Entries are written atomically (temporary file, fsync, rename): a process
 that dies mid-write leaves no partial entry, and two processes writing the same key are
-harmless (the last rename wins; both files are complete and equal in content).
+harmless (the last rename wins; both files are complete and equal in content). A process
+killed mid-write (a Dask worker, say) can leave only its temporary file
+``.<key>.<host>.<pid>.<random>.tmp`` next to the entry; :meth:`Cache.remove_stale_temps`
+deletes those whose writer is gone (sweeps call it when they finish).
 
 Each file carries a magic line and the SHA-256 of its body. A truncated, corrupted or
 mismatching entry is never used: it is renamed to ``*.corrupt`` (kept for inspection),
@@ -22,6 +25,7 @@ import io
 import json
 import math
 import os
+import socket
 import tempfile
 import warnings
 from pathlib import Path
@@ -169,7 +173,9 @@ class Cache:
                     "payload": _storable(payload)}, buffer)
         body = buffer.getvalue()
         header = MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n"
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        # The temporary name carries host and pid so a dead writer's leftover can be identified.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp",
+                                   prefix=f".{path.stem}.{socket.gethostname()}.{os.getpid()}.")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(header)
@@ -183,6 +189,31 @@ class Cache:
             raise
         return path
 
+    # -- housekeeping ------------------------------------------------------------------
+    def temp_files(self, kind: str, config: Any) -> list[Path]:
+        """Temporary files of in-flight (or abandoned) writes of this entry."""
+        path = self.path(kind, config)
+        return sorted(path.parent.glob(f".{path.stem}.*.tmp")) if path.parent.is_dir() else []
+
+    def remove_stale_temps(self, entries: Any) -> int:
+        """Delete temporary files of the ``(kind, config)`` entries whose writer was a process
+        on this host that no longer exists (a killed worker). Writes still in flight, and those
+        of other hosts, are left alone. Returns how many files were removed."""
+        host = socket.gethostname()
+        removed = 0
+        for kind, config in entries:
+            for tmp in self.temp_files(kind, config):
+                # .<key>.<host>.<pid>.<random>.tmp: the host may contain dots, <random> has none
+                parts = tmp.name[len(self.path(kind, config).stem) + 2:-len(".tmp")].rsplit(".", 2)
+                if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+                    continue
+                if _process_alive(int(parts[1])):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                    removed += 1
+        return removed
+
     def get_or_compute(self, kind: str, config: Any, compute: Callable[[], Any]) -> Any:
         """Load the entry for (kind, config), or compute, store and return it."""
         payload = self.load(kind, config)
@@ -191,3 +222,18 @@ class Cache:
             self.store(kind, config, payload)
         return payload
 
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host (zombies count as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped) no longer writes anything
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

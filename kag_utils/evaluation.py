@@ -211,7 +211,8 @@ def _rr_dependencies(rcfg: dict) -> list:
     return [(RUN_KIND, run)] if run is not None else []
 
 
-register_kind(RR_KIND, group=_rr_group, task=rr_task, dependencies=_rr_dependencies)
+register_kind(RR_KIND, group=_rr_group, task=rr_task, dependencies=_rr_dependencies,
+              splittable=True)
 
 
 # ------------------------------------------------------- kind p1_eval (state vs its init)
@@ -277,7 +278,9 @@ def _eval_dependencies(ec: dict) -> list:
     return deps
 
 
-register_kind(EVAL_KIND, group=_eval_group, task=eval_task, dependencies=_eval_dependencies)
+# Each state is evaluated on its own (grouping only saves loading a run twice): splittable.
+register_kind(EVAL_KIND, group=_eval_group, task=eval_task, dependencies=_eval_dependencies,
+              splittable=True)
 
 
 # ------------------------------------------------------------------------- public entry

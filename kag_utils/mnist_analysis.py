@@ -785,9 +785,13 @@ def _run_dependency(item: dict) -> list:
     return [(RUN_KIND, item["run"])]
 
 
-register_kind(EVAL_KIND, group=_singletons, task=eval_task, dependencies=_run_dependency)
-register_kind(SPATIAL_KIND, group=_singletons, task=spatial_task, dependencies=_run_dependency)
-register_kind(TIMELINE_KIND, group=_singletons, task=timeline_task, dependencies=_run_dependency)
+# one run per task and results independent of the grouping: a cluster may split freely
+register_kind(EVAL_KIND, group=_singletons, task=eval_task, dependencies=_run_dependency,
+              splittable=True)
+register_kind(SPATIAL_KIND, group=_singletons, task=spatial_task, dependencies=_run_dependency,
+              splittable=True)
+register_kind(TIMELINE_KIND, group=_singletons, task=timeline_task, dependencies=_run_dependency,
+              splittable=True)
 
 
 # ============================================================================ public entries

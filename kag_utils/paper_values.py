@@ -75,6 +75,39 @@ LAMBDA_XOR_EXTREMUM = 1.2
 MNIST_ACCURACY = {"standard": 0.98, "augmented": 0.96}
 MNIST_AUGMENTED_PR_RATIO_REDUCTION = (0.30, 0.40)   # "approximately 30% (30-40%) lower"
 
+# ---- 04_dynamics (P1 Sec. IV.C, Figs. 8-12) --------------------------------------------------
+# lambda-xor (IV.14): the interval studied and the seeds per lambda (Fig. 10 caption).
+LAMBDA_XOR_RANGE = (0.5, 1.5)
+LAMBDA_XOR_SEEDS = 4
+# "easily learned for lambda <~ 1.2 and becomes increasingly difficult to learn for lambda > 1.2"
+LAMBDA_XOR_EASY_MAX = 1.2
+# "the same training R^2 achieved at lambda ~ 1.2": the R^2 of the Fig. 9 extrema, ~0.85 (A-27)
+LAMBDA_XOR_R2_AT_EXTREMUM = 0.85
+# Fig. 11: maxima of the zero-row and size-2 dependent zero-row percentages
+LAMBDA_XOR_ZERO_MAX = 1.2
+LAMBDA_XOR_DEP2_MAX = 1.0
+# Fig. 8: q(1) used for the evolution zero rows ("false-positive rate q(1) = 0.01")
+EVOLUTION_Q1 = 0.01
+# ---------------------------------------------------------------------------- 05_appendices
+# P1 App. B (Fig. 15, Fig. 16): the batch sizes of the sweep; the batch size the appendix calls
+# critical ("zero signal for the critical batch size": 256 in Fig. 15, 250 in the main text);
+# the width of the expanded 1-hidden-layer control.
+APP_B_BATCH_SIZES = (32, 64, 128, 256, 512, 1000)
+APP_B_CRITICAL_BATCH = 256
+APP_B_EXPANDED_WIDTH = 264
+# P1 App. B: consistently zero rows "exactly coincide with the smallest rows of the weight
+# matrix" (share of models where they do: 1.0); "about 50% of the consistently zero rows
+# coincide with neurons receiving a negative bias".
+APP_B_SMALLEST_ROWS_SHARE = 1.0
+APP_B_NEGATIVE_BIAS_SHARE = 0.5
+# P1 App. C: SO(alpha)-xor uses alpha in {0..9}; its random rotation ratios "differ by about an
+# order of magnitude" (log10 factor 1) from Fig. 6's xor values, smaller but "greater than 1.0".
+APP_C_SO_ALPHAS = tuple(range(10))
+APP_C_SO_RR_FACTOR_LOG10 = 1.0
+# P1 App. C: G(lambda) for lambda in [0.10, 1.0]; "learnable ... for all but the smallest values
+# of lambda ~ .10".
+APP_C_G_RANGE = (0.10, 1.0)
+APP_C_G_UNLEARNABLE = 0.10
 # -- 06_mnist_spatial (P2) -------------------------------------------------------------------
 # P2 Sec. 2: ball sizes "approximately 150, 600, 1400, and 2500 pixels" (nominal pi r^2 of the
 # lost radii; REPRODUCTION M-13 reads them as r = 7, 14, 21, 28).

@@ -4,12 +4,17 @@
     kag-run --params quick 01 02     # notebooks whose names start with 01 or 02
     kag-run --params paper --scheduler local
     kag-run --list                   # notebooks and the parameters each declares
+    kag-run --params paper --paper   # every notebook, then the manuscript (paper/)
 
 Each ``notebooks/NN_name.py`` (Jupytext percent format) is converted in memory, checked
 against the parameter set (a parameter the notebook does not declare is an error), and
 executed with papermill into ``runs/<set>/NN_name.ipynb``. The notebook itself writes its
 figures to ``<out>/figures/<set>/`` and its numbers to ``<out>/results/<set>/NN_name.json``;
 afterwards the runner merges all comparison rows into ``<out>/results/<set>/comparison.csv``.
+
+``--scheduler`` is passed to every notebook, whose sweeps then run on Dask (see
+kag_utils.sweep). For ``local`` the runner starts one LocalCluster for the whole run and
+passes its address, so worker processes start (and import torch) once, not per notebook.
 
 Parameter files (``params/<set>.yaml``) have a ``common`` section passed to every notebook
 and one section per notebook (keyed by its stem, e.g. ``01_setup``). Sections whose names
@@ -133,10 +138,13 @@ def run(params: str = "default", notebooks: list[str] | None = None,
         scheduler: str | None = None, root: str | os.PathLike | None = None,
         log_output: bool = False) -> list[Path]:
     """Execute the selected notebooks; return the paths of the executed .ipynb files."""
-    import papermill
-
+    from . import sweep
     from .results import write_comparison
 
+    try:
+        sweep.check_scheduler(scheduler)
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
     root = find_root(Path(root) if root else None)
     set_name, param_set = load_parameter_set(root, params)
     chosen = select_notebooks(root, notebooks or [])
@@ -161,31 +169,59 @@ def run(params: str = "default", notebooks: list[str] | None = None,
         values.update(params_name=set_name, output_root=str(out_root), scheduler=scheduler)
         plans.append((nb_path, nb, values))
 
+    own_cluster = False
+    if sweep.is_local(scheduler) and plans:
+        # One LocalCluster for all the notebooks of this run (its workers stay warm); each
+        # notebook connects to it by address.
+        own_cluster = not sweep.has_client(scheduler)
+        address = sweep.get_client(scheduler).scheduler.address
+        for _, _, values in plans:
+            values["scheduler"] = address
+
     executed = []
     total_start = time.time()
-    for i, (nb_path, nb, values) in enumerate(plans, 1):
-        target = run_root / f"{nb_path.stem}.ipynb"
-        print(f"[kag-run {i}/{len(plans)}] {nb_path.stem} with params/{set_name}.yaml "
-              f"-> {target.relative_to(root) if target.is_relative_to(root) else target}",
-              flush=True)
-        start = time.time()
-        try:
-            papermill.execute_notebook(
-                nb, str(target), parameters=values, kernel_name="python3",
-                cwd=str(nb_path.parent), progress_bar=True, log_output=log_output)
-        except papermill.PapermillExecutionError as exc:
-            print(f"[kag-run] {nb_path.stem} FAILED in cell {exc.exec_count}: {exc.ename}: "
-                  f"{exc.evalue}\n          see the executed notebook {target}",
-                  file=sys.stderr, flush=True)
-            raise
-        print(f"[kag-run {i}/{len(plans)}] {nb_path.stem} done in "
-              f"{time.time() - start:.0f} s", flush=True)
-        executed.append(target)
+    # Sweep progress bars (and the Dask dashboard link) go to this terminal, not into the
+    # executed notebooks: the kernels inherit this environment.
+    previous_progress = os.environ.get("KAG_PROGRESS")
+    os.environ["KAG_PROGRESS"] = "terminal"
+    try:
+        for i, (nb_path, nb, values) in enumerate(plans, 1):
+            executed.append(_execute(i, len(plans), nb_path, nb, values, root, run_root,
+                                     set_name, log_output))
+    finally:
+        if previous_progress is None:
+            os.environ.pop("KAG_PROGRESS", None)
+        else:
+            os.environ["KAG_PROGRESS"] = previous_progress
+        if own_cluster:
+            sweep.close_client(scheduler)
     csv_path = write_comparison(out_root / "results" / set_name)
     print(f"[kag-run] {len(plans)} notebook(s) in {time.time() - total_start:.0f} s; "
           f"results in {out_root / 'results' / set_name}"
           + (f"; comparison: {csv_path}" if csv_path else ""), flush=True)
     return executed
+
+
+def _execute(i: int, n: int, nb_path: Path, nb, values: dict, root: Path, run_root: Path,
+             set_name: str, log_output: bool) -> Path:
+    import papermill
+
+    target = run_root / f"{nb_path.stem}.ipynb"
+    print(f"[kag-run {i}/{n}] {nb_path.stem} with params/{set_name}.yaml "
+          f"-> {target.relative_to(root) if target.is_relative_to(root) else target}",
+          flush=True)
+    start = time.time()
+    try:
+        papermill.execute_notebook(
+            nb, str(target), parameters=values, kernel_name="python3",
+            cwd=str(nb_path.parent), progress_bar=True, log_output=log_output)
+    except papermill.PapermillExecutionError as exc:
+        print(f"[kag-run] {nb_path.stem} FAILED in cell {exc.exec_count}: {exc.ename}: "
+              f"{exc.evalue}\n          see the executed notebook {target}",
+              file=sys.stderr, flush=True)
+        raise
+    print(f"[kag-run {i}/{n}] {nb_path.stem} done in {time.time() - start:.0f} s", flush=True)
+    return target
 
 
 def describe(root: Path) -> str:
@@ -208,11 +244,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="where figures/ and results/ go (default: project root)")
     parser.add_argument("--run-dir", help="where executed notebooks go (default: runs/<set>)")
     parser.add_argument("--scheduler", default=None,
-                        help="Dask scheduler for sweeps: 'local' or tcp://host:port "
-                             "(default: serial, in the notebook's process)")
+                        help="Dask scheduler for sweeps: 'local' (a LocalCluster of "
+                             "$KAG_DASK_WORKERS worker processes, default 2), 'local:N', or "
+                             "tcp://host:port (an existing scheduler; the cache, "
+                             "$KAG_CACHE_DIR, must be on a filesystem every worker shares). "
+                             "Default: serial, in the notebook's process")
     parser.add_argument("--root", help="project root (default: found from the cwd)")
     parser.add_argument("--log-output", action="store_true",
                         help="stream the notebooks' own output to this terminal")
+    parser.add_argument("--paper", action="store_true",
+                        help="afterwards, build the manuscript paper/ from this set's results "
+                             "(as python -m kag_utils.manuscript build; needs TeX Live)")
     parser.add_argument("--list", action="store_true",
                         help="list notebooks with their declared parameters and exit")
     args = parser.parse_args(argv)
@@ -222,6 +264,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         run(args.params, args.notebooks, args.out, args.run_dir, args.scheduler, args.root,
             args.log_output)
+        if args.paper:
+            from . import manuscript
+
+            argv_paper = ["build", "--params", args.params]
+            if args.out:
+                argv_paper += ["--out", args.out]
+            return manuscript.main(argv_paper)
     except (ParameterError, FileNotFoundError) as exc:
         print(f"kag-run: {exc}", file=sys.stderr)
         return 2

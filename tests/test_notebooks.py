@@ -1,11 +1,11 @@
 """Every notebook runs end to end with params/quick.yaml and its numbers match the committed
 reference (tests/reference/quick/) within tests/reference/tolerances.yaml.
 
-One session-scoped run executes all notebooks into a temporary folder with an empty run
+One session-scoped run (the ``quick_run`` fixture of tests/conftest.py, shared with
+tests/test_manuscript.py) executes all notebooks into a temporary folder with an empty run
 cache, as on a fresh CI machine. To accept an intended change of numbers, see
 kag_utils/regression.py (``python -m kag_utils.regression update``).
 """
-import os
 from pathlib import Path
 
 import pytest
@@ -15,21 +15,6 @@ from kag_utils import regression, runner
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [p.stem for p in runner.list_notebooks(ROOT)]
 REFERENCE = ROOT / "tests" / "reference"
-
-
-@pytest.fixture(scope="session")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("quick")
-    old = os.environ.get("KAG_CACHE_DIR")
-    os.environ["KAG_CACHE_DIR"] = str(out / "cache")
-    try:
-        runner.run("quick", out=out, run_dir=out / "runs", root=ROOT)
-    finally:
-        if old is None:
-            os.environ.pop("KAG_CACHE_DIR", None)
-        else:
-            os.environ["KAG_CACHE_DIR"] = old
-    return out
 
 
 @pytest.mark.slow

@@ -164,7 +164,7 @@ def test_bootstrapped_inputs_train_dependencies_first(cache, trained):
 
 
 def test_scheduler_and_unknown_kind(cache):
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(ValueError, match="unknown scheduler 'dask'"):
         ensure_runs([small()], cache=cache, progress=False, scheduler="dask")
     with pytest.raises(ValueError, match="no sweep kind 'nope'.*p1_run"):
         sweep.compute_missing("nope", [1], cache)
