@@ -31,7 +31,7 @@ from .mnist_metrics import (inverse_participation_ratio_sampled,  # noqa: E402
 from .mnist_models import (MNISTRun, MNISTRunConfig, ensure_mnist_runs,  # noqa: E402
                            mlp_jacobians, run_configs)
 from .models import first_layer, forward, hidden_features, init_params, predict  # noqa: E402
-from .results import Recorder, agrees, write_comparison  # noqa: E402
+from .results import Recorder, agrees, defined, write_comparison  # noqa: E402
 from .rotations import haar_rotations, rotated_max_minors  # noqa: E402
 from .runs import (InputMap, Run, RunConfig, ensure_runs, initial_params, load_run,  # noqa: E402
                    main_grid, run_dataset)

@@ -326,37 +326,41 @@ class ResultSet:
         return self.out / "figures" / self.name
 
     def source_files(self) -> list[Path]:
-        files = sorted(self.results_dir.glob("*.json"))
+        files = sorted(self.results_dir.glob("*.json")) + sorted(
+            Path(r["path"]) for r in self.records.values() if r.get("from_set"))
         csv_path = self.results_dir / "comparison.csv"
         return files + ([csv_path] if csv_path.exists() else []) + sorted(self.figures.values())
 
 
 def load_result_set(out: str | os.PathLike, name: str) -> ResultSet:
-    """Read ``<out>/results/<name>/*.json``, ``comparison.csv`` and ``<out>/figures/<name>/``."""
+    """Read ``<out>/results/<name>/*.json``, ``comparison.csv`` and ``<out>/figures/<name>/``.
+    Notebooks the set lacks are borrowed from its fallback sets (``results.FALLBACK_SETS``:
+    the paper set takes notebook 06 from ``default`` until a GPU has run the full protocol);
+    their records carry ``from_set`` and their figures come from that set's folder."""
+    from .results import comparison_rows, fallback_dirs, load_results
+
     out = Path(os.path.abspath(out))
     results_dir = out / "results" / name
     if not results_dir.is_dir() or not any(results_dir.glob("*.json")):
         raise ManuscriptError(
             f"no results in {results_dir}: run the notebooks first, e.g. "
             f"`kag-run --params {name} --out {out}`")
-    records = {}
-    for path in sorted(results_dir.glob("*.json")):
-        record = json.loads(path.read_text())
-        records[record.get("notebook", path.stem)] = record
+    fallback = [d for d in fallback_dirs(results_dir) if d.is_dir()]
+    records = load_results(results_dir, fallback)
     csv_path = results_dir / "comparison.csv"
     rows: list[dict[str, str]] = []
     if csv_path.exists():
         with csv_path.open(newline="") as fh:
             rows = list(csv.DictReader(fh))
-    expected = sum(len(r.get("comparison", [])) for r in records.values())
+    expected = len(comparison_rows(results_dir, fallback))
     if len(rows) != expected:
         raise ManuscriptError(
             f"{csv_path} has {len(rows)} rows but the results files hold {expected}: it is out "
             f"of date; rewrite it with `python -c \"from kag_utils.results import "
             f"write_comparison; write_comparison('{results_dir}')\"`")
     figures = {}
-    figures_dir = out / "figures" / name
     for record in records.values():
+        figures_dir = out / "figures" / record.get("from_set", name)
         for fig in record.get("numbers", {}).get("figures", []) or []:
             for ext in (".pdf", ".png"):
                 if (figures_dir / f"{fig}{ext}").exists():
@@ -786,7 +790,13 @@ def notebook_auto_section(rs: ResultSet, nb: str) -> str:
              r"\paragraph{Results of \texttt{" + tex_escape(nb) + r"} (generated).}",
              tex_escape(f"The notebook recorded {len(record.get('numbers', {}))} numbers and "
                         f"{len([r for r in rs.comparison if r.get('notebook') == nb])} comparison "
-                        f"rows with parameter set '{rs.name}'; its figures and comparisons follow.")]
+                        f"rows with parameter set '{record.get('from_set', rs.name)}'; its "
+                        f"figures and comparisons follow.")]
+    if record.get("from_set"):
+        lines.append(r"\kagpendingbox{" + tex_escape(
+            f"These results come from the '{record['from_set']}' parameter set: the "
+            f"'{rs.name}' set has not run this notebook yet (its full protocol needs a GPU).")
+            + "}")
     for fig in record.get("numbers", {}).get("figures", []) or []:
         if fig not in rs.figures:
             continue

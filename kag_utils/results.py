@@ -96,6 +96,22 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot record {type(value).__name__}: {value!r}")
 
 
+def defined(value: Any) -> Any:
+    """A recordable value: NaN/inf (an undefined number, e.g. a std over one seed or a ratio
+    with no zero rows) becomes None, numpy scalars become Python numbers; dicts and lists are
+    converted item by item. Use it where a number can legitimately be undefined, and say why
+    in the notebook; the Recorder itself refuses NaN so that none slips in unnoticed."""
+    if isinstance(value, Mapping):
+        return {k: defined(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [defined(v) for v in value]
+    if hasattr(value, "item") and not hasattr(value, "__len__"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def agrees(paper: float, ours: float, paper_sd: float | None = None,
            ours_sd: float | None = None, rel_tol: float = 0.05,
            resolution: float = 0.0) -> bool:
@@ -172,20 +188,57 @@ class Recorder:
         return self.path
 
 
-def load_results(results_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
-    """All notebook results files in a directory, keyed by notebook name."""
-    out = {}
-    for path in sorted(Path(results_dir).glob("*.json")):
-        record = json.loads(path.read_text())
-        out[record.get("notebook", path.stem)] = record
+# Until the full protocol of a notebook has run, a parameter set may borrow that notebook's
+# results from a lighter set: the `paper` set takes notebook 06 (MNIST, which needs a GPU at
+# full fidelity) from `default`. Borrowed records carry "from_set"; their comparison rows say so.
+FALLBACK_SETS = {"paper": ("default",)}
+
+
+def fallback_dirs(results_dir: str | os.PathLike) -> list[Path]:
+    """The results folders a set may borrow missing notebooks from (see FALLBACK_SETS)."""
+    results_dir = Path(results_dir)
+    return [results_dir.parent / name for name in FALLBACK_SETS.get(results_dir.name, ())]
+
+
+def load_results(results_dir: str | os.PathLike,
+                 fallback: Iterable[str | os.PathLike] = ()) -> dict[str, dict[str, Any]]:
+    """All notebook results files in a directory, keyed by notebook name; notebooks missing
+    there are taken from the ``fallback`` directories in order, marked with ``from_set``."""
+    out: dict[str, dict[str, Any]] = {}
+    for i, folder in enumerate([results_dir, *fallback]):
+        for path in sorted(Path(folder).glob("[0-9][0-9]_*.json")):
+            record = json.loads(path.read_text())
+            name = record.get("notebook", path.stem)
+            if name in out:
+                continue
+            if i:
+                record["from_set"] = record.get("params_name", Path(folder).name)
+                record["path"] = str(path)
+            out[name] = record
     return out
 
 
+def comparison_rows(results_dir: str | os.PathLike,
+                    fallback: Iterable[str | os.PathLike] = ()) -> list[dict[str, Any]]:
+    """Every notebook's comparison rows; a borrowed notebook's notes name the set they
+    come from."""
+    rows = []
+    for record in load_results(results_dir, fallback).values():
+        for row in record.get("comparison", []):
+            if record.get("from_set"):
+                row = {**row, "note": f"[from the '{record['from_set']}' run: no "
+                                      f"'{Path(results_dir).name}' results yet] {row.get('note', '')}".strip()}
+            rows.append(row)
+    return rows
+
+
 def write_comparison(results_dir: str | os.PathLike,
-                     extra_rows: Iterable[Mapping[str, Any]] = ()) -> Path | None:
-    """Merge every notebook's comparison rows into ``<results_dir>/comparison.csv``."""
-    rows = [row for record in load_results(results_dir).values()
-            for row in record.get("comparison", [])]
+                     extra_rows: Iterable[Mapping[str, Any]] = (),
+                     fallback: Iterable[str | os.PathLike] | None = None) -> Path | None:
+    """Merge every notebook's comparison rows into ``<results_dir>/comparison.csv``, borrowing
+    notebooks the set lacks from ``fallback`` (default: :data:`FALLBACK_SETS`)."""
+    fallback = fallback_dirs(results_dir) if fallback is None else list(fallback)
+    rows = comparison_rows(results_dir, fallback)
     rows.extend(extra_rows)
     if not rows:
         return None

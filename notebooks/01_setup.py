@@ -239,10 +239,10 @@ cb
 valid = cb.dropna(subset=["B_c"])
 bc_max = float(valid.B_c.max()) if len(valid) else None
 for row in cb.itertuples():
-    record.add(f"critical_batch.m{row.m}", {"E_min": None if np.isnan(row.E_min) else row.E_min,
-                                            "S_min": None if np.isnan(row.S_min) else row.S_min,
-                                            "B_c": None if np.isnan(row.B_c) else row.B_c,
-                                            "criterion_r2": row.criterion_r2})
+    # B_c is undefined (None) at a width whose runs never reach the criterion
+    record.add(f"critical_batch.m{row.m}", kag.defined({"E_min": row.E_min, "S_min": row.S_min,
+                                                        "B_c": row.B_c,
+                                                        "criterion_r2": row.criterion_r2}))
 if bc_max is not None:
     record.add(critical_batch_max=bc_max)
     record.compare("critical batch size (max over m)", "P1 Sec III text",

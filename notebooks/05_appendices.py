@@ -100,11 +100,7 @@ def ms(values):
     return float(v.mean()), (float(v.std(ddof=1)) if v.size > 1 else None)
 
 
-def none_if_nan(v):
-    """A recordable number: None for NaN (the Recorder refuses NaN), ints kept as ints."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    return int(v) if isinstance(v, (int, np.integer)) else float(v)
+none_if_nan = kag.defined  # NaN (undefined, e.g. a share of zero rows when there are none) -> None
 
 
 def main_config(target, seed, **kw):

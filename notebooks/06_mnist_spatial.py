@@ -121,9 +121,7 @@ record.add(data_source=data, n_train=mnist.n_train, n_test=mnist.n_test,
            data_fingerprint=mnist.fingerprint, device=device)
 
 
-def clean(d):
-    """Values for the results file: NaN (e.g. a std over one seed) becomes None."""
-    return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in d.items()}
+clean = kag.defined  # NaN (e.g. a std over one seed) -> None in the results file
 
 
 # Every comparison note says which run produced the number.
@@ -350,7 +348,7 @@ for t in pr_by.index:
 cells_act = f1.merge(act_sum, on=["training", "layer", "hidden"])
 d_off = (cells_act.off_trained_mean - cells_act.off_init_mean).to_numpy()
 corr = float(np.corrcoef(d_off, cells_act.pr_ratio_mean.to_numpy())[0, 1]) if len(cells_act) > 2 else np.nan
-record.add(fig1_corr_off_pr_ratio=None if np.isnan(corr) else corr)
+record.add(fig1_corr_off_pr_ratio=kag.defined(corr))
 print(f"correlation over the Fig. 1 cells between the change of the 'off' share and the PR "
       f"ratio: {corr:.2f}")
 

@@ -31,6 +31,7 @@ def test_quick_numbers_match_reference(quick_run, notebook):
     assert not diff, f"{notebook} numbers changed:\n" + "\n".join(diff)
 
 
+@pytest.mark.slow
 def test_comparison_rows_have_notes(quick_run):
     import csv
     path = quick_run / "results" / "quick" / "comparison.csv"

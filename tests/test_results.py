@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from kag_utils.results import Recorder, agrees, flatten, load_results, write_comparison
+from kag_utils.results import Recorder, agrees, defined, flatten, load_results, write_comparison
 
 
 def test_agreement_rule():
@@ -50,3 +50,24 @@ def test_qualitative_claims_need_explicit_verdict(tmp_path):
         rec.compare("linear tracks q(k)", "Sec IV.A", "yes", "yes")
     row = rec.compare("linear tracks q(k)", "Sec IV.A", "yes", "yes", agree=True)
     assert row["agrees"] is True
+
+
+def test_defined_turns_undefined_numbers_into_none():
+    import numpy as np
+    assert defined({"a": math.nan, "b": [1.0, math.inf], "c": np.float64(2.5), "d": np.int64(3)}) == \
+        {"a": None, "b": [1.0, None], "c": 2.5, "d": 3}
+    assert type(defined(np.int64(3))) is int
+
+
+def test_paper_set_borrows_missing_notebooks_from_default(tmp_path):
+    for name, nb, val in (("paper", "01_a", 1.0), ("default", "01_a", 2.0), ("default", "06_b", 3.0)):
+        rec = Recorder(nb, name, output_root=tmp_path)
+        rec.compare(f"{nb} claim", "P2 Fig 1", 1.0, val, note="" if val == 1.0 else "differs")
+        rec.save()
+    records = load_results(tmp_path / "results" / "paper", [tmp_path / "results" / "default"])
+    assert records["01_a"]["params_name"] == "paper" and "from_set" not in records["01_a"]
+    assert records["06_b"]["from_set"] == "default"
+    rows = list(csv.DictReader(write_comparison(tmp_path / "results" / "paper").open()))
+    assert [r["claim"] for r in rows] == ["01_a claim", "06_b claim"]
+    assert rows[1]["note"].startswith("[from the 'default' run: no 'paper' results yet] differs")
+    assert write_comparison(tmp_path / "results" / "default", fallback=[]) is not None
