@@ -155,6 +155,12 @@ class Recorder:
             if not all(isinstance(v, (int, float)) for v in (paper_value, ours_value)):
                 raise ValueError(f"claim {claim!r}: pass agree= for non-numeric values")
             agree = agrees(paper_value, ours_value, paper_sd, ours_sd, resolution=resolution)
+            gap = abs(paper_value - ours_value) / paper_sd if paper_sd else 0.0
+            if agree and gap > 3:
+                # Agreement that rests on our own spread: say so rather than let it pass as a match.
+                note = (f"{note} " if note else "") + (
+                    f"agrees only within our seed spread (std {ours_sd:.3g}): the means differ "
+                    f"by {gap:.1f} of the paper's standard deviations")
         row = {"claim": claim, "source": source, "paper_value": _plain(paper_value),
                "paper_sd": _plain(paper_sd), "ours_value": _plain(ours_value),
                "ours_sd": _plain(ours_sd), "agrees": bool(agree), "note": note,

@@ -238,11 +238,18 @@ if xs is not None:
                    f"{k3_gap:.3f} < {k1_gap:.3f}", agree=k3_gap < k1_gap,
                    note="" if k3_gap < k1_gap else "k=1 drops as much as k=3")
 if "linear" in targets:
-    lin = pr_sum[pr_sum.target == "linear"]
-    worst = float((lin[[f"pr_norm_k{k}_mean" for k in (1, 2, 3)]] - 1).abs().to_numpy().max())
+    lin = pr_sum[pr_sum.target == "linear"].set_index("m")
+    dev = (lin[[f"pr_norm_k{k}_mean" for k in (1, 2, 3)]] - 1).abs()
+    worst = float(dev.to_numpy().max())
+    w_m, w_k = dev.stack().idxmax()
+    big_dev = {int(m_): float(dev.loc[m_].max()) for m_ in dev.index}
     record.compare("linear(m) normalised PR stays ~1", "P1 Fig 5", "~1",
-                   f"max |PR_norm - 1| = {worst:.3f}", agree=worst < 0.05,
-                   note="" if worst < 0.05 else "linear models drift from their initialisation")
+                   f"max |PR_norm - 1| = {worst:.3f} (m = {w_m}, {w_k[-2:]})",
+                   agree=worst < 0.05, note="" if worst < 0.05 else
+                   "linear(m) moves away from its initial PR only at small widths ("
+                   + ", ".join(f"m = {m_}: {v:.2f}" for m_, v in big_dev.items() if v >= 0.05)
+                   + "), where fitting a linear target with a few GeLU neurons reshapes the "
+                   "few rows there are; 'stays ~1' read as within 5%")
 
 # %% [markdown]
 # ## Table IV: random rotation ratios of toy Jacobians ($m = 7$, $n = 3$)
@@ -342,11 +349,15 @@ if "xor" in targets:
                    f"above 1 at m = {[m for m, v in above.items() if v]}",
                    agree=all(above.values()), note="" if all(above.values()) else
                    "not above 1 at some m: rotation-ratio sampling (n_rot x n_x_rot) and seeds")
-k1 = rr_sum[[f"rr_norm_k1_mean"]].to_numpy()
+k1 = rr_sum.set_index(["target", "m"]).rr_norm_k1_mean
+far = k1[(k1 - 1).abs() >= 0.25]
 record.compare("all models ~1 at k=1 (Fig 6)", "P1 Sec IV.B text", "~1",
-               f"range {k1.min():.3f}-{k1.max():.3f}", agree=bool(np.abs(k1 - 1).max() < 0.25),
-               note="" if np.abs(k1 - 1).max() < 0.25 else
-               "some k=1 ratios depart from 1 by more than 0.25 (our reading of '~1')")
+               f"range {k1.min():.3f}-{k1.max():.3f}", agree=far.empty,
+               note="" if far.empty else
+               "k=1 ratios more than 0.25 from 1 (our reading of '~1') for "
+               + ", ".join(f"{t}({m_}) {v:.2f}" for (t, m_), v in far.items())
+               + "; random(m) memorises under our early-stopping rule (A-06), and the k=1 "
+               "ratio of a single model is noisy (one largest entry per input)")
 init_rr = summarize(df.drop_duplicates(["m", "seed"]), "m", [f"rr_init_k{k}" for k in (1, 2, 3)])
 init_rr.round(3)
 
@@ -393,10 +404,15 @@ if "xor" in targets:
                    "xor larger", "larger at every m" if larger else "not at every m",
                    agree=larger, note="" if larger else
                    "random(m) memorises under our early-stopping rule (A-06) and diverges too")
-    mono = all(np.all(np.diff(xd[f"divergence_k{k}_mean"].to_numpy()) > 0) for k in (2, 3))
+    steps = {k: np.diff(xd[f"divergence_k{k}_mean"].to_numpy()) for k in (2, 3)}
+    mono = all(np.all(v > 0) for v in steps.values())
+    drops = [(k, widths[i], widths[i + 1], -float(d)) for k, v in steps.items()
+             for i, d in enumerate(v) if d <= 0]
     record.compare("xor divergence increases monotonically with m (k=2,3)", "P1 Sec IV.B text",
                    "monotonic", "monotonic" if mono else "not monotonic", agree=mono,
-                   note="" if mono else "non-monotonic over our widths (seed noise, 4 seeds)")
+                   note="" if mono else "decreases " + ", ".join(
+                       f"at k={k} from m={a} to m={b} by {d:.3f}" for k, a, b, d in drops)
+                   + " (compare with the standard errors of Fig. 7; 4 seeds)")
 
 # %% [markdown]
 # ## Initial column entropies (IV.12)

@@ -71,3 +71,11 @@ def test_paper_set_borrows_missing_notebooks_from_default(tmp_path):
     assert [r["claim"] for r in rows] == ["01_a claim", "06_b claim"]
     assert rows[1]["note"].startswith("[from the 'default' run: no 'paper' results yet] differs")
     assert write_comparison(tmp_path / "results" / "default", fallback=[]) is not None
+
+
+def test_agreement_through_our_spread_is_annotated(tmp_path):
+    rec = Recorder("02", "quick", output_root=tmp_path)
+    row = rec.compare("random zero rows", "Table II", 4.9, 34.5, paper_sd=0.15, ours_sd=22.0)
+    assert row["agrees"] and "only within our seed spread" in row["note"]
+    row = rec.compare("xor zero rows", "Table II", 12.3, 11.0, paper_sd=3.0, ours_sd=2.5)
+    assert row["agrees"] and row["note"] == ""
