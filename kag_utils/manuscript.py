@@ -58,6 +58,7 @@ import shutil
 import subprocess
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -163,9 +164,39 @@ _TEX_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "
                 "|": r"\textbar{}"}
 
 
+# Non-ASCII characters that appear in notes and claims, as commands of the fonts every TeX Live
+# has in scalable form (a raw "±" would pull a bitmap TS1 font, which microtype cannot expand).
+_TEX_UNICODE = {"±": r"\ensuremath{\pm}", "×": r"\ensuremath{\times}", "≈": r"\ensuremath{\approx}",
+                "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}", "≠": r"\ensuremath{\ne}",
+                "−": r"\ensuremath{-}", "→": r"\ensuremath{\to}", "←": r"\ensuremath{\leftarrow}",
+                "∞": r"\ensuremath{\infty}", "√": r"\ensuremath{\surd}", "·": r"\ensuremath{\cdot}",
+                "∈": r"\ensuremath{\in}", "∼": r"\ensuremath{\sim}", "°": r"\ensuremath{^\circ}",
+                "²": r"\ensuremath{^2}", "³": r"\ensuremath{^3}", "ᵏ": r"\ensuremath{^k}",
+                "ᵀ": r"\ensuremath{^T}", "⊙": r"\ensuremath{\odot}", "…": r"\ldots{}",
+                "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "\u00a0": "~"}
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",
+          "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "π": "pi", "ρ": "rho", "σ": "sigma",
+          "τ": "tau", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta",
+          "Θ": "Theta", "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega"}
+_TEX_UNICODE.update({c: r"\ensuremath{\%s}" % name for c, name in _GREEK.items()})
+
+
+def _tex_char(c: str) -> str:
+    if c in _TEX_ESCAPES:
+        return _TEX_ESCAPES[c]
+    if c.isascii():
+        return c
+    if c in _TEX_UNICODE:
+        return _TEX_UNICODE[c]
+    plain = unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode()
+    return tex_escape(plain) if plain else f"[U+{ord(c):04X}]"
+
+
 def tex_escape(text: Any) -> str:
-    """Plain text for LaTeX: every special character escaped."""
-    return "".join(_TEX_ESCAPES.get(c, c) for c in str(text))
+    """Plain text for LaTeX: special characters escaped, non-ASCII characters written as
+    commands (±, ≤, Greek letters, ...), accented letters stripped to ASCII, anything else as
+    ``[U+XXXX]``, so that the output is pure ASCII and needs no font beyond Computer Modern."""
+    return "".join(_tex_char(c) for c in str(text))
 
 
 def format_kind(key: str) -> str:
@@ -1129,8 +1160,9 @@ def build(set_name: str = "paper", out: str | os.PathLike | None = None,
     log = outdir / f"{PDF_NAME}.log"
     log_text = log.read_text(errors="replace") if log.exists() else ""
     if proc.returncode != 0:
-        errors = [line for line in log_text.splitlines() if line.startswith(("!", "./", "main"))
-                  and ("Error" in line or line.startswith("!"))]
+        # -file-line-error writes errors as "<file>:<line>: <message>"; TeX's own as "! ...".
+        errors = [line for line in log_text.splitlines()
+                  if line.startswith("!") or re.search(r"\.(tex|sty|cls):\d+: ", line)]
         raise ManuscriptError(f"latexmk failed (exit {proc.returncode}); log: {log}\n"
                               + "\n".join(errors[:20] or proc.stdout.splitlines()[-20:]))
     warnings = log_problems(log_text)

@@ -63,7 +63,8 @@ def _write_set(out: Path, name: str = "quick") -> Path:
              "note": "", "notebook": "01_setup"},
             {"claim": "critical batch size (max over m)", "source": "P1 Sec III text",
              "paper_value": 250, "paper_sd": None, "ours_value": 153.3, "ours_sd": None,
-             "agrees": False, "note": "criterion unstated (A-07); 50% & more_", "notebook": "01_setup"}],
+             "agrees": False, "note": "criterion unstated (A-07); 50% & more_ (+0.45 ± 0.2, λ ≤ 3)",
+             "notebook": "01_setup"}],
         "02_zero_rows": [
             {"claim": "Table II xor(32) Zero q1=1%", "source": "P1 Table II", "paper_value": 12.339,
              "paper_sd": 3.012, "ours_value": 9.91, "ours_sd": 2.57, "agrees": True, "note": "",
@@ -101,6 +102,7 @@ def _write_set(out: Path, name: str = "quick") -> Path:
 MINI_MAIN = r"""\documentclass{article}
 \providecommand\kagset{quick}
 \usepackage{booktabs,longtable,array}
+\usepackage{microtype}
 \usepackage{kag}
 \input{\kaggen/numbers}
 \input{\kaggen/figures}
@@ -155,6 +157,13 @@ def test_macro_names_and_slugs():
 ])
 def test_format_value(key, value, text):
     assert ms.format_value(key, value) == text
+
+
+def test_tex_escape_writes_pure_ascii():
+    """A raw "±" in a note once pulled a bitmap TS1 font that stopped pdflatex under microtype."""
+    assert ms.tex_escape("± ≤ λ") == r"\ensuremath{\pm} \ensuremath{\le} \ensuremath{\lambda}"
+    assert ms.tex_escape("café ✓") == "cafe [U+2713]"
+    assert ms.tex_escape("".join(map(chr, range(32, 0x3000)))).isascii()
 
 
 def test_comparison_cells_use_the_papers_precision():
@@ -238,7 +247,7 @@ def test_undefined_key_and_missing_figure_are_caught(synth):
         r" \kagfig{fig_a} \kagfig[width=2cm]{fig_b} % \kag{01_setup/commented.out}"))
     problems = ms.check_manuscript(gen)
     assert len(problems) == 2, problems
-    assert "undefined result key '01_setup/no.such.key' used at main.tex:8" in problems[0]
+    assert "undefined result key '01_setup/no.such.key' used at main.tex:9" in problems[0]
     assert "figure 'fig_b'" in problems[1]
     (out / "figures" / "quick" / "fig_a.png").unlink()
     assert any("fig_a" in p and "missing" in p for p in ms.check_manuscript(gen))
@@ -414,7 +423,8 @@ def test_latex_stops_at_an_undefined_key(synth):
     assert "Package kag Error: Undefined result key `01_setup/no.such.key'" in \
         (pdir / "main.log").read_text()
     (pdir / "main.tex").write_text(MINI_MAIN % (r"\kag{01_setup/table1.xor.m32.train_r2.pm} "
-                                                r"\kagfig[width=1cm]{fig_a}"))
+                                                r"\kagfig[width=1cm]{fig_a} "
+                                                r"\input{\kaggen/disagreements}"))
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
                            "main.tex"], cwd=pdir, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-2000:]
