@@ -100,6 +100,9 @@ _SEC_GROUP = {"II": "p1-ii", "III": "p1-iii", "IV.A": "p1-iv-a", "IV.B": "p1-iv-
 # prefix) wins. Kinds: int, decN (N decimals), sigN (N significant digits), pctN (a fraction
 # shown as a percentage with N decimals), auto (ints exact, floats 3 significant digits).
 FORMATS = [
+    ("*epoch*share*", "pct1"),
+    ("*epoch*ratio*", "dec2"),
+    ("*.features.*", "dec2"),
     ("*epoch*", "int"),
     ("critical_batch*.E_min", "int"),
     ("critical_batch*.S_min", "int"),
@@ -309,7 +312,7 @@ def comparison_cells(row: Mapping[str, str]) -> tuple[str, str]:
 def source_group(source: str) -> str:
     """The :data:`SECTION_GROUPS` id a comparison row's source belongs to."""
     text = source.strip()
-    if re.match(r"P2\b", text):
+    if re.match(r"(P2|MNIST)\b", text):         # notebook 06 writes "MNIST Fig 1", ...
         return "p2"
     tokens = [(m.start(), kind, m.group(1)) for kind, pat in (
         ("table", r"Table\s+(IV|III|II|I)\b"), ("fig", r"Fig\.?\s*(\d+)"),
@@ -983,6 +986,45 @@ def used_keys(tex_files: Iterable[Path]) -> dict[str, list[str]]:
     return out
 
 
+_IFNOTEBOOK = re.compile(r"\\kagifnotebook\s*\{([^{}]*)\}\s*\{")
+
+
+def _group_end(text: str, start: int) -> int:
+    """Index just past the ``}`` closing the group whose ``{`` is at ``start - 1``."""
+    depth = 1
+    i = start
+    while i < len(text) and depth:
+        if text[i] == "\\":
+            i += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    return i
+
+
+def guarded_lines(tex_files: Iterable[Path]) -> dict[str, set[str]]:
+    """``file:line`` places inside the *yes* branch of ``\\kagifnotebook{<stem>}{...}{...}``,
+    by ``<stem>``: the text there is typeset only when the notebook has results, so its keys
+    and figures need not exist while the notebook is pending."""
+    out: dict[str, set[str]] = {}
+    for path in tex_files:
+        text = _strip_comments(Path(path).read_text())
+        for m in _IFNOTEBOOK.finditer(text):
+            end = _group_end(text, m.end())
+            first = text.count("\n", 0, m.end()) + 1
+            last = text.count("\n", 0, end) + 1
+            out.setdefault(m.group(1).strip(), set()).update(
+                f"{Path(path).name}:{i}" for i in range(first, last + 1))
+    return out
+
+
+def done_notebooks(gen: Path) -> set[str]:
+    """Notebooks with results in a generated set (its ``\\kagnotebookdone`` lines)."""
+    figures = Path(gen) / "figures.tex"
+    text = figures.read_text() if figures.exists() else ""
+    return set(re.findall(r"\\kagnotebookdone\{([^{}]*)\}", text))
+
+
 def used_figures(tex_files: Iterable[Path]) -> dict[str, list[str]]:
     """``\\kagfig{...}`` names used by the hand-written files -> where (file:line)."""
     out: dict[str, list[str]] = {}
@@ -1011,13 +1053,21 @@ def check_manuscript(gen: Path, tex_files: Iterable[Path] | None = None) -> list
         gen.parent.parent)
     tex_files = [p for p in tex_files if p.suffix == ".tex"]
     problems = []
+    # uses inside \kagifnotebook{<stem>}{...} of a pending notebook are never typeset
+    done = done_notebooks(gen)
+    hidden = set().union(*[lines for stem, lines in guarded_lines(tex_files).items()
+                           if stem not in done])
     keys = defined_keys(gen)
     for key, where in sorted(used_keys(tex_files).items()):
-        if key not in keys:
+        where = [w for w in where if w not in hidden]
+        if where and key not in keys:
             problems.append(f"undefined result key {key!r} used at {', '.join(where)}")
     figs = defined_figures(gen)
     pdir = gen.parent.parent
     for name, where in sorted(used_figures(tex_files).items()):
+        where = [w for w in where if w not in hidden]
+        if not where:
+            continue
         if name not in figs:
             problems.append(f"figure {name!r} used at {', '.join(where)} was not produced by any "
                             "notebook of this set")

@@ -180,7 +180,7 @@ def test_comparison_cells_use_the_papers_precision():
     ("P1 Table I", "p1-iii"), ("P1 Table II", "p1-iv-a"), ("P1 Table IV", "p1-iv-b"),
     ("P1 Sec III text", "p1-iii"), ("P1 Sec IV.A text", "p1-iv-a"),
     ("P1 Fig 5 / Sec IV.B text", "p1-iv-b"), ("P1 Fig 7", "p1-iv-b"), ("P1 App B text", "p1-app-b"),
-    ("P1 Fig 12", "p1-iv-c"), ("P1 Fig 15", "p1-app-b"), ("P2 Sec 3.1", "p2"), ("S", "other"),
+    ("MNIST Fig 1", "p2"), ("MNIST Sec 3 text", "p2"), ("P1 Fig 12", "p1-iv-c"), ("P1 Fig 15", "p1-app-b"), ("P2 Sec 3.1", "p2"), ("S", "other"),
 ])
 def test_source_groups(source, group):
     assert ms.source_group(source) == group
@@ -251,6 +251,23 @@ def test_undefined_key_and_missing_figure_are_caught(synth):
     assert "figure 'fig_b'" in problems[1]
     (out / "figures" / "quick" / "fig_a.png").unlink()
     assert any("fig_a" in p and "missing" in p for p in ms.check_manuscript(gen))
+
+
+def test_keys_of_a_pending_notebook_may_be_missing_inside_its_guard(synth):
+    """Text in \\kagifnotebook{<stem>}{...}{...} is typeset only once <stem> has results."""
+    out, pdir = synth
+    gen = ms.generate("quick", out, pdir)
+    guarded = (r"\kagifnotebook{04_dynamics}{see \kag{04_dynamics/evolution.x}"
+               "\n" r"and {\kagfig{fig8}}}{\kagnotebook{04_dynamics}}")
+    (pdir / "main.tex").write_text(MINI_MAIN % guarded)
+    assert ms.check_manuscript(gen) == []
+    (pdir / "main.tex").write_text(MINI_MAIN % (guarded + "\n" + r"\kag{04_dynamics/evolution.x}"))
+    assert ms.check_manuscript(gen) == [
+        "undefined result key '04_dynamics/evolution.x' used at main.tex:11"]
+    # once the notebook has results, its guarded keys must exist
+    guarded_done = guarded.replace("04_dynamics", "02_zero_rows")
+    (pdir / "main.tex").write_text(MINI_MAIN % guarded_done)
+    assert len(ms.check_manuscript(gen)) == 2
 
 
 def test_generated_files_older_than_their_results_are_stale(synth):
