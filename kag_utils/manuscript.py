@@ -274,6 +274,10 @@ def _decimals_for(paper_text: str, paper: float) -> int:
     """Decimals to show a paper value and ours beside it: the paper's printed decimals, at least
     3 significant digits of the paper's value."""
     printed = len(paper_text.split(".")[1]) if "." in paper_text and "e" not in paper_text else 0
+    if printed > 4 and paper != 0:
+        # P1 prints at most 4 decimals: this is a value derived from its tables (e.g. a ratio
+        # of Table III means), shown to 3 significant digits
+        printed = max(0, 2 - math.floor(math.log10(abs(paper))))
     if paper == 0:
         return max(printed, 2)
     if paper == int(paper) and abs(paper) >= 10:

@@ -172,6 +172,8 @@ def test_comparison_cells_use_the_papers_precision():
     assert ms.comparison_cells(row) == (r"0.0042 \ensuremath{\pm} 0.0009",
                                         r"0.0113 \ensuremath{\pm} 0.0056")
     assert ms.comparison_cells({"paper_value": "250", "ours_value": "153.29"}) == ("250", "153")
+    assert ms.comparison_cells({"paper_value": "0.595963", "ours_value": "0.71234"}) == \
+        ("0.596", "0.712")
     assert ms.comparison_cells({"paper_value": "< 99.98%", "ours_value": "max 9.91%"}) == \
         (r"\textless{} 99.98\%", r"max 9.91\%")
 
