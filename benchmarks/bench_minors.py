@@ -1,6 +1,6 @@
 """Benchmark of the minor computations (issue 3, item 7). A script, not a test:
 
-    PYTHONPATH=. python benchmarks/bench_minors.py [--quick]
+    python benchmarks/bench_minors.py [--quick]      (kag_utils installed: scripts/setup.sh)
 
 (a) the random-rotation-ratio workload of one P1 model (m = 32, n = 3, k = 1, 2, 3,
     B = 1000 examples, N = 400 Haar rotations): our fused kernel vs the naive baseline that
@@ -20,19 +20,16 @@ import os
 import platform
 import resource
 import statistics
-import sys
 import time
 import tracemalloc
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from kag_utils.jacobians import mlp_jacobian  # noqa: E402
-from kag_utils.metrics import p1_metrics, random_rotation_ratios  # noqa: E402
-from kag_utils.minors import (combinations_index, sample_combinations,  # noqa: E402
+from kag_utils.jacobians import mlp_jacobian
+from kag_utils.metrics import p1_metrics, random_rotation_ratios
+from kag_utils.minors import (combinations_index, sample_combinations,
                               sampled_minor_stats, sampled_minors)
-from kag_utils.rotations import haar_rotations, rotated_max_minors, warm_up_kernels  # noqa: E402
+from kag_utils.rotations import haar_rotations, rotated_max_minors, warm_up_kernels
 
 try:
     import numba
