@@ -57,6 +57,31 @@ except Exception:  # pragma: no cover - numba is a pinned dependency
     _HAVE_NUMBA = False
 
 if _HAVE_NUMBA:
+    @_njit(inline="always", cache=True)
+    def abs_minor(J, l, rows, r, cols, c, k):  # pragma: no cover (jit)
+        """|det| of the k x k minor (k <= 3) of J[l] on row tuple rows[r] and column tuple
+        cols[c], in closed form: the one formula every compiled minor kernel shares
+        (here and in kag_utils.mnist_analysis)."""
+        i0 = rows[r, 0]
+        j0 = cols[c, 0]
+        if k == 1:
+            return abs(J[l, i0, j0])
+        i1 = rows[r, 1]
+        j1 = cols[c, 1]
+        if k == 2:
+            return abs(J[l, i0, j0] * J[l, i1, j1] - J[l, i0, j1] * J[l, i1, j0])
+        i2 = rows[r, 2]
+        j2 = cols[c, 2]
+        y0 = J[l, i1, j0]
+        y1 = J[l, i1, j1]
+        y2 = J[l, i1, j2]
+        z0 = J[l, i2, j0]
+        z1 = J[l, i2, j1]
+        z2 = J[l, i2, j2]
+        return abs(J[l, i0, j0] * (y1 * z2 - y2 * z1)
+                   - J[l, i0, j1] * (y0 * z2 - y2 * z0)
+                   + J[l, i0, j2] * (y0 * z1 - y1 * z0))
+
     @_njit(parallel=True, cache=True)
     def _grid_minors_kernel(J, rows, cols, out):  # pragma: no cover (jit)
         # J: [L, m, n]; rows: [R, k]; cols: [C, k] (k <= 3); out: [L, R, C] = |det|
@@ -67,36 +92,8 @@ if _HAVE_NUMBA:
         for t in _prange(L * R):
             l = t // R
             r = t - l * R
-            if k == 1:
-                i0 = rows[r, 0]
-                for c in range(C):
-                    out[l, r, c] = abs(J[l, i0, cols[c, 0]])
-            elif k == 2:
-                i0 = rows[r, 0]
-                i1 = rows[r, 1]
-                for c in range(C):
-                    j0 = cols[c, 0]
-                    j1 = cols[c, 1]
-                    out[l, r, c] = abs(J[l, i0, j0] * J[l, i1, j1] - J[l, i0, j1] * J[l, i1, j0])
-            else:
-                i0 = rows[r, 0]
-                i1 = rows[r, 1]
-                i2 = rows[r, 2]
-                for c in range(C):
-                    j0 = cols[c, 0]
-                    j1 = cols[c, 1]
-                    j2 = cols[c, 2]
-                    y0 = J[l, i1, j0]
-                    y1 = J[l, i1, j1]
-                    y2 = J[l, i1, j2]
-                    z0 = J[l, i2, j0]
-                    z1 = J[l, i2, j1]
-                    z2 = J[l, i2, j2]
-                    det = (J[l, i0, j0] * (y1 * z2 - y2 * z1)
-                           - J[l, i0, j1] * (y0 * z2 - y2 * z0)
-                           + J[l, i0, j2] * (y0 * z1 - y1 * z0))
-                    out[l, r, c] = abs(det)
-
+            for c in range(C):
+                out[l, r, c] = abs_minor(J, l, rows, r, cols, c, k)
 
     @_njit(parallel=True, cache=True)
     def _grid_stats_kernel(J, rows, cols, inner, nbins, s1, s2, s4, mx, mnz, nzero,
@@ -120,29 +117,8 @@ if _HAVE_NUMBA:
             amn = np.inf
             az = 0
             for r in range(ch * R // NC, (ch + 1) * R // NC):
-                i0 = rows[r, 0]
-                i1 = rows[r, 1] if k > 1 else 0
-                i2 = rows[r, 2] if k > 2 else 0
                 for c in range(C):
-                    if k == 1:
-                        v = abs(J[l, i0, cols[c, 0]])
-                    elif k == 2:
-                        j0 = cols[c, 0]
-                        j1 = cols[c, 1]
-                        v = abs(J[l, i0, j0] * J[l, i1, j1] - J[l, i0, j1] * J[l, i1, j0])
-                    else:
-                        j0 = cols[c, 0]
-                        j1 = cols[c, 1]
-                        j2 = cols[c, 2]
-                        y0 = J[l, i1, j0]
-                        y1 = J[l, i1, j1]
-                        y2 = J[l, i1, j2]
-                        z0 = J[l, i2, j0]
-                        z1 = J[l, i2, j1]
-                        z2 = J[l, i2, j2]
-                        v = abs(J[l, i0, j0] * (y1 * z2 - y2 * z1)
-                                - J[l, i0, j1] * (y0 * z2 - y2 * z0)
-                                + J[l, i0, j2] * (y0 * z1 - y1 * z0))
+                    v = abs_minor(J, l, rows, r, cols, c, k)
                     w = np.float64(v)
                     a1 += w
                     w2 = w * w

@@ -201,6 +201,8 @@ FINE_BITS = 6          # fine intervals per octave of the lookup table: 2 ** FIN
 if _HAVE_NUMBA:
     from numba import njit, prange
 
+    from .minors import abs_minor
+
     @njit(parallel=True, cache=True)
     def _hist_kernel(J, rows, cols, e_lo, e_hi, table, inner, hist, nzero):  # pragma: no cover
         # |det| over rows x cols per example, binned by log10 with a lookup table: the fine
@@ -219,29 +221,8 @@ if _HAVE_NUMBA:
             ch = t - l * NC
             az = 0
             for r in range(ch * R // NC, (ch + 1) * R // NC):
-                i0 = rows[r, 0]
-                i1 = rows[r, 1] if k > 1 else 0
-                i2 = rows[r, 2] if k > 2 else 0
                 for c in range(C):
-                    if k == 1:
-                        v = abs(J[l, i0, cols[c, 0]])
-                    elif k == 2:
-                        j0 = cols[c, 0]
-                        j1 = cols[c, 1]
-                        v = abs(J[l, i0, j0] * J[l, i1, j1] - J[l, i0, j1] * J[l, i1, j0])
-                    else:
-                        j0 = cols[c, 0]
-                        j1 = cols[c, 1]
-                        j2 = cols[c, 2]
-                        y0 = J[l, i1, j0]
-                        y1 = J[l, i1, j1]
-                        y2 = J[l, i1, j2]
-                        z0 = J[l, i2, j0]
-                        z1 = J[l, i2, j1]
-                        z2 = J[l, i2, j2]
-                        v = abs(J[l, i0, j0] * (y1 * z2 - y2 * z1)
-                                - J[l, i0, j1] * (y0 * z2 - y2 * z0)
-                                + J[l, i0, j2] * (y0 * z1 - y1 * z0))
+                    v = abs_minor(J, l, rows, r, cols, c, k)
                     w = np.float64(v)
                     if w == 0.0:
                         az += 1
