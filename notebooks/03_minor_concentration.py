@@ -248,7 +248,7 @@ if "linear" in targets:
     w_m, w_k = dev.stack().idxmax()
     big_dev = {int(m_): float(dev.loc[m_].max()) for m_ in dev.index}
     record.compare("linear(m) normalised PR stays ~1", "P1 Fig 5", "~1",
-                   f"max |PR_norm - 1| = {worst:.3f} (m = {w_m}, {w_k[-2:]})",
+                   f"max |PR_norm - 1| = {worst:.3f} (m = {w_m}, k = {w_k.split('_')[2][1:]})",
                    agree=worst < 0.05, note="" if worst < 0.05 else
                    "linear(m) moves away from its initial PR only at small widths ("
                    + ", ".join(f"m = {m_}: {v:.2f}" for m_, v in big_dev.items() if v >= 0.05)
