@@ -162,7 +162,7 @@ def claim_slug(claim: str) -> str:
 
 
 _TEX_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
-                "#": r"\#", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+                "#": r"\#", "_": r"\_", "%": r"\%", "~": r"\ensuremath{\sim}",
                 "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
                 "|": r"\textbar{}"}
 
@@ -196,10 +196,14 @@ def _tex_char(c: str) -> str:
 
 
 def tex_escape(text: Any) -> str:
-    """Plain text for LaTeX: special characters escaped, non-ASCII characters written as
+    """Plain text for LaTeX: special characters escaped (``~`` as "approximately", ``^`` before
+    digits as a superscript), non-ASCII characters written as
     commands (±, ≤, Greek letters, ...), accented letters stripped to ASCII, anything else as
     ``[U+XXXX]``, so that the output is pure ASCII and needs no font beyond Computer Modern."""
-    return "".join(_tex_char(c) for c in str(text))
+    # notes write powers as R^2, 10^45, exp(-z^2/2): a caret before digits is a superscript
+    parts = re.split(r"\^(-?\d+)", str(text))
+    return "".join(("".join(_tex_char(c) for c in part) if i % 2 == 0
+                    else r"\ensuremath{^{" + part + "}}") for i, part in enumerate(parts))
 
 
 def format_kind(key: str) -> str:

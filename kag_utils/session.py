@@ -51,7 +51,8 @@ class Session:
                      fontsize=7, color="0.45")
         path = self.figures_dir / f"{name}.png"
         fig.savefig(path)
-        fig.savefig(path.with_suffix(".pdf"))
+        # no creation date: the same figure gives the same bytes, so a re-run leaves git clean
+        fig.savefig(path.with_suffix(".pdf"), metadata={"CreationDate": None})
         self.figures.append(name)
         return path
 

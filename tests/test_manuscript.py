@@ -153,7 +153,7 @@ def test_macro_names_and_slugs():
     ("param.cb_criterion", 0.9, "0.9"),
     ("flag", True, "yes"),
     ("missing", None, "n/a"),
-    ("note", "R^2 of 50% & x_1", r"R\textasciicircum{}2 of 50\% \& x\_1"),
+    ("note", "R^2 of 50% & x_1 ~1 a^b", r"R\ensuremath{^{2}} of 50\% \& x\_1 \ensuremath{\sim}1 a\textasciicircum{}b"),
 ])
 def test_format_value(key, value, text):
     assert ms.format_value(key, value) == text
