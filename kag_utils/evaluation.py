@@ -38,7 +38,7 @@ from .models import Params, first_layer, init_params
 from .rotations import haar_rotations
 from .runs import KIND as RUN_KIND
 from .runs import Run, RunConfig, load_run
-from .sweep import compute_missing, register_kind
+from .sweep import compute_and_load, register_kind
 from .targets import make_inputs
 
 EVAL_KIND = "p1_eval"
@@ -303,12 +303,6 @@ def evaluate(configs: Sequence[RunConfig], states: Sequence[str] = ("final",),
     ecfg = ecfg if ecfg is not None else EvalConfig()
     cache = cache if cache is not None else Cache()
     items = [eval_config(c, s, ecfg) for c in configs for s in states]
-    compute_missing(EVAL_KIND, items, cache, progress=progress, scheduler=scheduler)
-    rows = []
-    for ec in items:
-        payload = cache.load(EVAL_KIND, ec)
-        if payload is None:
-            raise RuntimeError(f"evaluation of {ec['run']} ({ec['state']}) is missing after "
-                               f"computing it; is {cache.root} writable?")
-        rows.append({**config_columns(ec["run"]), "state": ec["state"], **payload})
-    return pd.DataFrame(rows)
+    payloads = compute_and_load(EVAL_KIND, items, cache, progress=progress, scheduler=scheduler)
+    return pd.DataFrame([{**config_columns(ec["run"]), "state": ec["state"], **payload}
+                         for ec, payload in zip(items, payloads)])

@@ -984,14 +984,19 @@ def _strip_comments(text: str) -> str:
     return "\n".join(_COMMENT.sub("", line) for line in text.splitlines())
 
 
-def used_keys(tex_files: Iterable[Path]) -> dict[str, list[str]]:
-    """``\\kag{...}`` names used by the hand-written files -> where (file:line)."""
+def _uses(tex_files: Iterable[Path], pattern: re.Pattern) -> dict[str, list[str]]:
+    """Names ``pattern`` (group 1) finds in the hand-written files -> where (file:line)."""
     out: dict[str, list[str]] = {}
     for path in tex_files:
         for i, line in enumerate(_strip_comments(Path(path).read_text()).splitlines(), 1):
-            for m in _KEY_USE.finditer(line):
+            for m in pattern.finditer(line):
                 out.setdefault(m.group(1).strip(), []).append(f"{Path(path).name}:{i}")
     return out
+
+
+def used_keys(tex_files: Iterable[Path]) -> dict[str, list[str]]:
+    """``\\kag{...}`` names used by the hand-written files -> where (file:line)."""
+    return _uses(tex_files, _KEY_USE)
 
 
 _IFNOTEBOOK = re.compile(r"\\kagifnotebook\s*\{([^{}]*)\}\s*\{")
@@ -1035,12 +1040,7 @@ def done_notebooks(gen: Path) -> set[str]:
 
 def used_figures(tex_files: Iterable[Path]) -> dict[str, list[str]]:
     """``\\kagfig{...}`` names used by the hand-written files -> where (file:line)."""
-    out: dict[str, list[str]] = {}
-    for path in tex_files:
-        for i, line in enumerate(_strip_comments(Path(path).read_text()).splitlines(), 1):
-            for m in _FIG_USE.finditer(line):
-                out.setdefault(m.group(1).strip(), []).append(f"{Path(path).name}:{i}")
-    return out
+    return _uses(tex_files, _FIG_USE)
 
 
 def defined_keys(gen: Path) -> set[str]:

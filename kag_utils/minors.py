@@ -82,6 +82,20 @@ if _HAVE_NUMBA:
                    - J[l, i0, j1] * (y0 * z2 - y2 * z0)
                    + J[l, i0, j2] * (y0 * z1 - y1 * z0))
 
+    @_njit(inline="always", cache=True)
+    def log10_bin(inner, lg, nbins):  # pragma: no cover (jit)
+        """Bin of log10 value ``lg`` among ``nbins`` bins with the nbins - 1 sorted inner edges
+        ``inner``: the index of the first inner edge > lg (binary search, numpy's "right")."""
+        lo = 0
+        hi = nbins - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if inner[mid] <= lg:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
     @_njit(parallel=True, cache=True)
     def _grid_minors_kernel(J, rows, cols, out):  # pragma: no cover (jit)
         # J: [L, m, n]; rows: [R, k]; cols: [C, k] (k <= 3); out: [L, R, C] = |det|
@@ -132,16 +146,7 @@ if _HAVE_NUMBA:
                         if w < amn:
                             amn = w
                         if nbins > 0:
-                            lg = np.log10(w)
-                            lo = 0                      # first inner edge > lg ("right")
-                            hi = nbins - 1
-                            while lo < hi:
-                                mid = (lo + hi) // 2
-                                if inner[mid] <= lg:
-                                    lo = mid + 1
-                                else:
-                                    hi = mid
-                            hist[l, ch, lo] += 1
+                            hist[l, ch, log10_bin(inner, np.log10(w), nbins)] += 1
             s1[l, ch] = a1
             s2[l, ch] = a2
             s4[l, ch] = a4

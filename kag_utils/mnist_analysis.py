@@ -56,7 +56,7 @@ from .mnist_models import (DATA_DIR_ENV, RUN_KIND, MNISTRunConfig, _default_devi
 from .rotations import haar_rotations
 from .spatial import (MIN_DISTANCES, RADII, REGIONS, pixel_coords, region_mask,
                       sample_balls)
-from .sweep import compute_missing, register_kind
+from .sweep import compute_and_load, register_kind
 from .threads import torch_threads
 
 EVAL_KIND = "mnist_eval"
@@ -201,7 +201,7 @@ FINE_BITS = 6          # fine intervals per octave of the lookup table: 2 ** FIN
 if _HAVE_NUMBA:
     from numba import njit, prange
 
-    from .minors import abs_minor
+    from .minors import abs_minor, log10_bin
 
     @njit(parallel=True, cache=True)
     def _hist_kernel(J, rows, cols, e_lo, e_hi, table, inner, hist, nzero):  # pragma: no cover
@@ -235,16 +235,7 @@ if _HAVE_NUMBA:
                     else:
                         b = table[(e - e_lo) * F + int((mant - 0.5) * (2 * F))]
                         if b < 0:
-                            lg = math.log10(w)
-                            lo = 0
-                            hi = nb - 1
-                            while lo < hi:
-                                mid = (lo + hi) // 2
-                                if inner[mid] <= lg:
-                                    lo = mid + 1
-                                else:
-                                    hi = mid
-                            b = lo
+                            b = log10_bin(inner, math.log10(w), nb)
                     hist[l, ch, b] += 1
             nzero[l, ch] = az
 
@@ -328,9 +319,17 @@ def _jacobian_chunks(params: dict, x: torch.Tensor, layers: Sequence[str],
         yield mlp_jacobians(params, x[s:s + chunk], layers)
 
 
-def _prepare(params: dict, x: torch.Tensor, dtype: torch.dtype, device: torch.device):
-    p = {k: v.detach().to(dtype=dtype, device=device) for k, v in params.items()}
-    return p, x.detach().to(dtype=dtype, device=device)
+def _prepare_pair(params_trained: dict, params_init: dict, x: torch.Tensor, n_images: int,
+                  dtype_name: str, device) -> tuple[torch.device, dict, torch.Tensor]:
+    """(device, {"trained": params, "init": params}, x[:n_images]), all on ``device`` in the
+    named dtype; raises when x has fewer than n_images images."""
+    device = _device(device)
+    dtype = DTYPES[dtype_name]
+    if x.shape[0] < n_images:
+        raise ValueError(f"need {n_images} images, got {x.shape[0]}")
+    states = {name: {k: v.detach().to(dtype=dtype, device=device) for k, v in params.items()}
+              for name, params in (("trained", params_trained), ("init", params_init))}
+    return device, states, x[:n_images].detach().to(dtype=dtype, device=device)
 
 
 # ======================================================================= Fig. 1 pair metrics
@@ -390,13 +389,9 @@ def pair_metrics(params_trained: dict, params_init: dict, x: torch.Tensor,
     ``"activity"``: :func:`hidden_activity` of both networks on the images.
     """
     ecfg = ecfg or MNISTEvalConfig()
-    device = _device(device)
-    dtype = DTYPES[ecfg.dtype]
-    if x.shape[0] < ecfg.n_images:
-        raise ValueError(f"need {ecfg.n_images} images, got {x.shape[0]}")
-    states = {}
-    for name, params in (("trained", params_trained), ("init", params_init)):
-        states[name], xs = _prepare(params, x[:ecfg.n_images], dtype, device)
+    device, states, xs = _prepare_pair(params_trained, params_init, x, ecfg.n_images,
+                                       ecfg.dtype, device)
+    dtype = xs.dtype
     m = states["trained"]["W1"].shape[0]
     samples, sample_info = {}, {}
     for k in ecfg.ks:
@@ -610,13 +605,9 @@ def spatial_pair(params_trained: dict, params_init: dict, x: torch.Tensor,
     "acceptance_rate": [S]}}}`` with S selections in the order of
     :func:`spatial_selections` and N = ``scfg.n_images`` images; PR ratio = init / trained."""
     scfg = scfg or MNISTSpatialConfig()
-    device = _device(device)
-    dtype = DTYPES[scfg.dtype]
-    if x.shape[0] < scfg.n_images:
-        raise ValueError(f"need {scfg.n_images} images, got {x.shape[0]}")
-    states = {}
-    for name, params in (("trained", params_trained), ("init", params_init)):
-        states[name], xs = _prepare(params, x[:scfg.n_images], dtype, device)
+    device, states, xs = _prepare_pair(params_trained, params_init, x, scfg.n_images,
+                                       scfg.dtype, device)
+    dtype = xs.dtype
     m = states["trained"]["W1"].shape[0]
     rows, cols, info = {}, {}, {}
     for k in scfg.ks:
@@ -803,13 +794,9 @@ def evaluate_mnist(runs: Sequence[MNISTRunConfig], ecfg: MNISTEvalConfig | None 
     cache = cache if cache is not None else Cache()
     _set_data_dir(data_dir)
     items = [eval_config(r, ecfg) for r in runs]
-    compute_missing(EVAL_KIND, items, cache, progress=progress, scheduler=scheduler)
+    payloads = compute_and_load(EVAL_KIND, items, cache, progress=progress, scheduler=scheduler)
     rows = []
-    for item in items:
-        payload = cache.load(EVAL_KIND, item)
-        if payload is None:
-            raise RuntimeError(f"evaluation of {item['run']} is missing after computing it; "
-                               f"is {cache.root} writable?")
+    for item, payload in zip(items, payloads):
         for key, metrics in payload["metrics"].items():
             layer, k = key.split("/k")
             act = {f"{key}_{name}": v for name, a in payload["activity"].items()
@@ -833,12 +820,10 @@ def timeline_mnist(runs: Sequence[MNISTRunConfig], ecfg: MNISTEvalConfig | None 
     cache = cache if cache is not None else Cache()
     _set_data_dir(data_dir)
     items = [timeline_config(r, ecfg) for r in runs]
-    compute_missing(TIMELINE_KIND, items, cache, progress=progress, scheduler=scheduler)
+    payloads = compute_and_load(TIMELINE_KIND, items, cache, progress=progress,
+                                scheduler=scheduler)
     rows = []
-    for item in items:
-        payload = cache.load(TIMELINE_KIND, item)
-        if payload is None:
-            raise RuntimeError(f"timeline of {item['run']} is missing after computing it")
+    for item, payload in zip(items, payloads):
         for epoch, point in zip(payload["epochs"], payload["points"]):
             for key, metrics in point["metrics"].items():
                 layer, k = key.split("/k")
@@ -860,16 +845,14 @@ def spatial_mnist(runs: Sequence[MNISTRunConfig], scfg: MNISTSpatialConfig | Non
     cache = cache if cache is not None else Cache()
     _set_data_dir(data_dir)
     items = [spatial_config(r, scfg) for r in runs]
-    compute_missing(SPATIAL_KIND, items, cache, progress=progress, scheduler=scheduler)
+    payloads = compute_and_load(SPATIAL_KIND, items, cache, progress=progress,
+                                scheduler=scheduler)
     sel = spatial_selections(scfg)
     meta = pd.DataFrame([{key: s[key] for key in ("analysis", "value", "draw", "n_pixels")}
                          for s in sel])
     meta["value"] = meta["value"].astype(object)
     frames = []
-    for item in items:
-        payload = cache.load(SPATIAL_KIND, item)
-        if payload is None:
-            raise RuntimeError(f"spatial analysis of {item['run']} is missing after computing it")
+    for item, payload in zip(items, payloads):
         for key, d in payload["pr"].items():
             layer, k = key.split("/k")
             tr, ini = d["trained"].numpy(), d["init"].numpy()              # [S, N]

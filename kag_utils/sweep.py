@@ -252,6 +252,22 @@ def compute_missing(kind: str, configs: Sequence[Any], cache: Cache | None = Non
     return [key for n in plan.nodes if n.top and n.kind == kind for key in n.keys]
 
 
+def compute_and_load(kind: str, configs: Sequence[Any], cache: Cache | None = None,
+                     progress: bool = True, scheduler: Any = None) -> list[Any]:
+    """:func:`compute_missing`, then the cached payload of every config, in order. Raises
+    RuntimeError naming the config whose entry cannot be read back (e.g. removed meanwhile)."""
+    cache = cache if cache is not None else Cache()
+    compute_missing(kind, configs, cache, progress=progress, scheduler=scheduler)
+    payloads = []
+    for config in configs:
+        payload = cache.load(kind, config)
+        if payload is None:
+            raise RuntimeError(f"{kind} entry {_ident(config)[:200]} is missing after computing "
+                               f"it; is the cache {cache.root} writable?")
+        payloads.append(payload)
+    return payloads
+
+
 def _verify(plan: Plan, cache: Cache) -> None:
     bad = [(k, c) for k, c in plan.entries if not cache.contains(k, c)]
     if bad:
