@@ -28,8 +28,8 @@ def main():
     a = ap.parse_args()
 
     import kag_utils as kag
-    from kag_utils import sweep
-    from kag_utils.cache import Cache
+    from kag_utils.pipeline import sweep
+    from kag_utils.pipeline.cache import Cache
 
     configs = kag.main_grid(max_epochs=a.max_epochs)
     ecfg = kag.EvalConfig(n_x=a.n_x, n_rot=a.n_rot, n_x_rot=min(a.n_x, 1000))

@@ -11,8 +11,8 @@ import statistics
 import tempfile
 import time
 
-from kag_utils.cache import Cache
-from kag_utils.runs import RunConfig, ensure_runs, main_grid
+from kag_utils.pipeline.cache import Cache
+from kag_utils.p1.runs import RunConfig, ensure_runs, main_grid
 
 TABLE_I = {"xor": (0.3819, 0.6864, 0.9412, 0.9850), "linear": (1.0, 1.0, 1.0, 1.0),
            "random": (0.0042, 0.0067, 0.0102, 0.0210)}

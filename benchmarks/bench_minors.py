@@ -25,11 +25,11 @@ import tracemalloc
 
 import torch
 
-from kag_utils.jacobians import mlp_jacobian
-from kag_utils.metrics import p1_metrics, random_rotation_ratios
-from kag_utils.minors import (combinations_index, sample_combinations,
+from kag_utils.core.jacobians import mlp_jacobian
+from kag_utils.core.metrics import p1_metrics, random_rotation_ratios
+from kag_utils.core.minors import (combinations_index, sample_combinations,
                               sampled_minor_stats, sampled_minors)
-from kag_utils.rotations import haar_rotations, rotated_max_minors, warm_up_kernels
+from kag_utils.core.rotations import haar_rotations, rotated_max_minors, warm_up_kernels
 
 try:
     import numba
@@ -202,7 +202,7 @@ def main():
     tmz, _, _ = timeit(lambda: sampled_minors(Jm, rows, cols), repeat=2)
     print(f"  ours, materialised grid [{Bm}, {Rn}, {Cn}] (numba block kernel): {tmz:.2f} s = "
           f"{count / tmz / 1e6:.1f} M minors/s")
-    import kag_utils.minors as minors_mod
+    import kag_utils.core.minors as minors_mod
     minors_mod.USE_NUMBA = False
     torch.set_num_threads(1)
     ttc, _, _ = timeit(lambda: sampled_minors(Jm, rows[:1000], cols[:1000]), repeat=2)

@@ -5,7 +5,7 @@
 All at one torch thread (REPRODUCTION/PERFORMANCE-NOTES: one thread beats two on these sizes).
 Compared, for E members (m hidden units, B = 250, float64 unless --float32):
   step   one optimisation step of all E members:
-         manual  = hand-written batched grads + batched Adam (what kag_utils.training uses)
+         manual  = hand-written batched grads + batched Adam (what kag_utils.p1.training uses)
          autograd= batched forward, autograd grads, same batched Adam
          torchopt= batched forward, autograd, torch.optim.Adam on the flat [E, P] tensor
          loop    = E separate nn.Sequential models, each with its own torch.optim.Adam
@@ -20,10 +20,10 @@ import time
 
 import torch
 
-from kag_utils.models import init_params
-from kag_utils.targets import make_dataset
-from kag_utils.threads import torch_threads
-from kag_utils.training import (Member, _autograd_grads, _manual_grads, adam_step_, flatten,
+from kag_utils.p1.models import init_params
+from kag_utils.p1.targets import make_dataset
+from kag_utils.core.threads import torch_threads
+from kag_utils.p1.training import (Member, _autograd_grads, _manual_grads, adam_step_, flatten,
                                 train_ensemble, train_one, unflatten)
 
 
@@ -98,7 +98,7 @@ def main():
         opt = torch.optim.Adam([th], lr=0.01)
 
         def torchopt():
-            from kag_utils.training import _forward
+            from kag_utils.p1.training import _forward
             out, _ = _forward(unflatten(th, shapes), x, keep=False)
             loss = ((out - y) ** 2).mean(1).sum()
             opt.zero_grad()

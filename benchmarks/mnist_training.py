@@ -15,9 +15,9 @@ import time
 
 import torch
 
-from kag_utils.mnist import load_mnist
-from kag_utils.mnist_models import MNISTRunConfig, train_ensemble
-from kag_utils.threads import torch_threads
+from kag_utils.mnist.data import load_mnist
+from kag_utils.mnist.models import MNISTRunConfig, train_ensemble
+from kag_utils.core.threads import torch_threads
 
 
 def main():

@@ -29,7 +29,7 @@ output_root = ".."
 scheduler = None
 
 # %%
-import kag_utils.session as ks
+import kag_utils.pipeline.session as ks
 
 session = ks.start("NN_name", params_name, output_root, {})
 

@@ -2,50 +2,51 @@
 
 Papers: P1 = Freedman & Mulligan, "Spontaneous Kolmogorov-Arnold Geometry in Shallow MLPs"
 (arXiv 2509.12326); P2 = "Scale-Agnostic Kolmogorov-Arnold Geometry in Neural Networks"
-(arXiv 2511.21626). See docs/ARCHITECTURE.md for the module map. The names below are the
-public API; everything else is importable from its submodule.
+(arXiv 2511.21626). See docs/ARCHITECTURE.md for the layers and the module map. The names
+below are the public API; everything else is importable from its subpackage:
+
+    core        pure math: jacobians, minors, rotations, metrics, sampled_metrics, threads
+    readings    aggregate (seed means), rules (verbal claims, curves), verdicts, tails, windows
+    pipeline    paths, cache, sweep, results, session
+    p1, mnist   the two papers' models, trainers and cached kinds
+    manuscript  paper_values, generator
+    cli         runner (kag-run), lab, regression
 """
-from importlib.metadata import PackageNotFoundError, version as _version
+from .version import __version__
 
-try:
-    __version__ = _version("kag-utils")
-except PackageNotFoundError:  # running from a source tree that was not pip-installed
-    __version__ = "0.1.0"
-
-from .cache import Cache  # noqa: E402
-from .evaluation import (EvalConfig, checkpoint_state, evaluate, first_layer_jacobian,  # noqa: E402
-                       rotations, state_params)
-from .jacobians import gelu, gelu_prime, mlp_jacobian, module_jacobian  # noqa: E402
-from .metrics import (column_divergence, column_entropy, consistently_zero_rows,  # noqa: E402
-                      dependent_zero_row_fraction, false_positive_rate, mean_excess,
-                      p1_metrics, participation_ratio, participation_ratio_max,
-                      quantile_ratio, random_rotation_ratio, random_rotation_ratios,
-                      row_means, zero_row_fraction, zero_row_mask, zero_threshold)
-from .minors import (combinations_index, iter_minor_blocks, minor_matrix,  # noqa: E402
-                     sample_combinations, sampled_minor_stats, sampled_minors)
-from .mnist import MNISTData, load_mnist  # noqa: E402
-from .mnist_metrics import (inverse_participation_ratio_sampled,  # noqa: E402
-                            minor_kl_divergence, minor_kl_divergence_sampled,
-                            participation_ratio_sampled, pr_ratio, sampled_metrics,
-                            sampled_rotation_ratio)
-from .mnist_models import (MNISTRun, MNISTRunConfig, ensure_mnist_runs,  # noqa: E402
-                           mlp_jacobians, run_configs)
-from .models import first_layer, forward, hidden_features, init_params, predict  # noqa: E402
-from .results import Recorder, agrees, defined, section_of, write_comparison  # noqa: E402
-from .verdicts import COMPARABLE, VERDICTS, WORDING_TOLERANCE, numeric_verdict, tally  # noqa: E402
-from .rotations import haar_rotations, rotated_max_minors  # noqa: E402
-from .runs import (InputMap, Run, RunConfig, ensure_runs, initial_params, load_run,  # noqa: E402
-                   main_grid, run_dataset)
-from .session import Session, start  # noqa: E402
-from .spatial import pixel_coords  # noqa: E402
-from .sweep import compute_missing, register_kind  # noqa: E402
-from .targets import (TARGETS, evaluate_target, make_dataset, make_inputs,  # noqa: E402
-                      target_info)
-from .training import critical_batch_size, r2_score, steps_to_criterion  # noqa: E402
-from . import readings  # noqa: E402  (one rule per kind of verbal claim: onset, window, near, exceeds, ...)
-from .dead_neurons import compare_dead_rows, dead_neuron_analysis, weight_row_sizes  # noqa: E402
-from .tails import log10_histogram, mef_fit, quantile_grid, quantile_summary  # noqa: E402
-from .windows import ka_window  # noqa: E402
-from .mnist_analysis import (MNISTEvalConfig, MNISTSpatialConfig, evaluate_mnist,  # noqa: E402
-                             pair_metrics, spatial_mnist, spatial_pair, spatial_sample_table,
-                             spatial_selections)
+from .core.jacobians import gelu, gelu_prime, mlp_jacobian, module_jacobian
+from .core.metrics import (column_divergence, column_entropy, consistently_zero_rows,
+                           dependent_zero_row_fraction, false_positive_rate, mean_excess,
+                           p1_metrics, participation_ratio, participation_ratio_max,
+                           quantile_ratio, random_rotation_ratio, random_rotation_ratios,
+                           row_means, zero_row_fraction, zero_row_mask, zero_threshold)
+from .core.minors import (combinations_index, iter_minor_blocks, minor_matrix,
+                          sample_combinations, sampled_minor_stats, sampled_minors)
+from .core.rotations import haar_rotations, rotated_max_minors
+from .core.sampled_metrics import (inverse_participation_ratio_sampled, minor_kl_divergence,
+                                   minor_kl_divergence_sampled, participation_ratio_sampled,
+                                   pr_ratio, sampled_metrics, sampled_rotation_ratio)
+from . import readings  # one rule per kind of verbal claim: onset, window, near, exceeds, ...
+from .readings.aggregate import pm, summarize
+from .readings.tails import log10_histogram, mef_fit, quantile_grid, quantile_summary
+from .readings.verdicts import COMPARABLE, VERDICTS, WORDING_TOLERANCE, numeric_verdict, tally
+from .readings.windows import ka_window
+from .pipeline.cache import Cache
+from .pipeline.results import Recorder, agrees, defined, section_of, write_comparison
+from .pipeline.session import Session, start
+from .pipeline.sweep import compute_missing, register_kind
+from .p1.dead_neurons import compare_dead_rows, dead_neuron_analysis, weight_row_sizes
+from .p1.evaluation import (EvalConfig, checkpoint_state, evaluate, first_layer_jacobian,
+                            fixed_rotations, state_params)
+from .p1.models import first_layer, forward, hidden_features, init_params, predict
+from .p1.runs import (InputMap, Run, RunConfig, ensure_runs, initial_params, load_run,
+                      main_grid, run_dataset)
+from .p1.targets import TARGETS, evaluate_target, make_dataset, make_inputs, target_info
+from .p1.training import critical_batch_size, r2_score, steps_to_criterion
+from .mnist.data import MNISTData, load_mnist
+from .mnist.evaluation import (MNISTEvalConfig, MNISTSpatialConfig, evaluate_mnist,
+                               pair_metrics, spatial_mnist, spatial_pair, spatial_sample_table,
+                               spatial_selections)
+from .mnist.models import MNISTRun, MNISTRunConfig, ensure_mnist_runs, mlp_jacobians, run_configs
+from .mnist.spatial import pixel_coords
+from .manuscript import paper_values

@@ -62,7 +62,7 @@ import torch
 
 import kag_utils as kag
 from kag_utils import paper_values as paper
-from kag_utils.tables import pm, summarize
+from kag_utils.readings.aggregate import pm, summarize
 
 session = kag.start("01_setup", params_name, output_root, parameters=dict(
     seeds=seeds, widths=widths, targets=targets, batch_size=batch_size,

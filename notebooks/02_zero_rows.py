@@ -60,7 +60,7 @@ import seaborn as sns
 
 import kag_utils as kag
 from kag_utils import paper_values as paper
-from kag_utils.tables import pm, summarize
+from kag_utils.readings.aggregate import pm, summarize
 
 session = kag.start("02_zero_rows", params_name, output_root, parameters=dict(
     seeds=seeds, width=width, targets=targets, batch_size=batch_size, max_epochs=max_epochs,

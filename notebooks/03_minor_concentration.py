@@ -65,7 +65,7 @@ import torch
 
 import kag_utils as kag
 from kag_utils import paper_values as paper
-from kag_utils.tables import pm, summarize
+from kag_utils.readings.aggregate import pm, summarize
 
 session = kag.start("03_minor_concentration", params_name, output_root, parameters=dict(
     seeds=seeds, widths=widths, targets=targets, batch_size=batch_size, max_epochs=max_epochs,
@@ -271,10 +271,10 @@ J1 = torch.zeros(1, 7, 3, dtype=torch.float64)
 J1[0, :3] = torch.eye(3, dtype=torch.float64)
 j1 = []
 for rep in range(toy_se_repeats):
-    R = kag.rotations(7, toy_n_rot, 1000 + rep)
+    R = kag.fixed_rotations(7, toy_n_rot, 1000 + rep)
     j1.append([kag.random_rotation_ratio(J1, k, R) for k in (1, 2, 3)])
 j1 = np.array(j1)
-R = kag.rotations(7, toy_n_rot, 0)
+R = kag.fixed_rotations(7, toy_n_rot, 0)
 draws = {"J2": torch.randn(toy_draws, 7, 3, generator=gen, dtype=torch.float64),
          "J3": 2 * torch.rand(toy_draws, 7, 3, generator=gen, dtype=torch.float64) - 1}
 per_draw = {name: kag.random_rotation_ratios(J, (1, 2, 3), R, return_per_example=True)

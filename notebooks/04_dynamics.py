@@ -64,7 +64,7 @@ import seaborn as sns
 import kag_utils as kag
 from kag_utils import readings as an
 from kag_utils import paper_values as paper
-from kag_utils.tables import pm, summarize
+from kag_utils.readings.aggregate import pm, summarize
 
 session = kag.start("04_dynamics", params_name, output_root, parameters=dict(
     seeds=seeds, width=width, batch_size=batch_size, max_epochs=max_epochs, patience=patience,

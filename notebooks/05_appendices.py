@@ -76,7 +76,7 @@ import seaborn as sns
 
 import kag_utils as kag
 from kag_utils import paper_values as paper
-from kag_utils.tables import summarize
+from kag_utils.readings.aggregate import summarize
 
 session = kag.start("05_appendices", params_name, output_root, parameters=dict(
     seeds=seeds, max_epochs=max_epochs, patience=patience, batch_size=batch_size, n_x=n_x,

@@ -91,8 +91,8 @@ import torch
 
 import kag_utils as kag
 from kag_utils import paper_values as paper
-from kag_utils import spatial
-from kag_utils.tables import pm, summarize
+from kag_utils.mnist import spatial
+from kag_utils.readings.aggregate import pm, summarize
 
 session = kag.start("06_mnist_spatial", params_name, output_root, parameters=dict(
     data=data, data_dir=data_dir, hidden=hidden, seeds=seeds, epochs=epochs, ks=ks,
@@ -112,7 +112,7 @@ record.protocol_matches = params_name == "paper"
 show_h = show_hidden if show_hidden is not None else max(hidden)
 device = "cuda" if torch.cuda.is_available() else "cpu"
 if data_dir is None and data == "full":
-    data_dir = os.environ.get(kag.mnist_models.DATA_DIR_ENV)   # $KAG_MNIST_DIR
+    data_dir = os.environ.get(kag.mnist.models.DATA_DIR_ENV)   # $KAG_MNIST_DIR
 mnist = kag.load_mnist(data, data_dir=data_dir)
 print(f"data: {mnist.info['description']}")
 print(f"device: {device}; minors in float64 (M-22)"
@@ -151,7 +151,7 @@ RUN_NOTE = ("" if params_name == "paper" and data == "full" else
 # %%
 run_cfgs = kag.run_configs(hidden, seeds, augment=(False, True), epochs=epochs, data=data)
 runs = kag.ensure_mnist_runs(run_cfgs, data=mnist, data_dir=data_dir, scheduler=scheduler)
-acc = pd.DataFrame([{**kag.mnist_analysis.run_columns(r.config), "test_acc": r.test_acc,
+acc = pd.DataFrame([{**kag.mnist.evaluation.run_columns(r.config), "test_acc": r.test_acc,
                      "test_acc_initial": r.test_acc_initial,
                      "train_acc": float(r.curve["train_acc"][-1])} for r in runs])
 acc_sum = summarize(acc, ["training", "hidden"], ["test_acc", "train_acc", "test_acc_initial"])
@@ -165,7 +165,7 @@ acc_table[["training", "hidden", "test", "train", "initial", "paper"]].rename(
              "initial": "initial (%)", "paper": "P2 (%)"})
 
 # %%
-curves = pd.DataFrame([{**kag.mnist_analysis.run_columns(r.config), "epoch": e + 1,
+curves = pd.DataFrame([{**kag.mnist.evaluation.run_columns(r.config), "epoch": e + 1,
                         "test_acc": float(v)} for r in runs
                        for e, v in enumerate(r.curve["test_acc"])])
 fig, ax = plt.subplots(figsize=(6.2, 3.6))
@@ -371,7 +371,7 @@ tl_cfgs = kag.run_configs([timeline_hidden], timeline_seeds, augment=(False, Tru
 kag.ensure_mnist_runs(tl_cfgs, data=mnist, data_dir=data_dir, scheduler=scheduler)
 tl_ecfg = kag.MNISTEvalConfig(n_images=timeline_images, ks=tuple(timeline_ks), n_rows=timeline_rows,
                               n_cols=timeline_cols, n_rot=0)
-tl = kag.mnist_analysis.timeline_mnist(tl_cfgs, tl_ecfg, scheduler=scheduler, data_dir=data_dir)
+tl = kag.mnist.evaluation.timeline_mnist(tl_cfgs, tl_ecfg, scheduler=scheduler, data_dir=data_dir)
 steps_per_epoch = -(-mnist.n_train // run_cfgs[0].batch_size)
 tl["steps"] = tl.epoch * steps_per_epoch
 tl_long = pd.concat([tl.assign(quantity="PR ratio", value=tl.pr_ratio),

@@ -10,4 +10,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # shellcheck disable=SC1091
 . .venv/bin/activate
-exec python -m kag_utils.lab "$@"
+exec python -m kag_utils.cli.lab "$@"

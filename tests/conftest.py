@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from kag_utils import runner
+from kag_utils.cli import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,13 +1,15 @@
-"""Unit tests of the App. A-C helpers: kag_utils.tails, dead_neurons, windows."""
+"""Unit tests of the App. A-C helpers: kag_utils.readings.tails, dead_neurons, windows."""
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from kag_utils import dead_neurons, tails, windows
-from kag_utils.models import init_params
-from kag_utils.targets import make_inputs
+from kag_utils.p1 import dead_neurons
+from kag_utils.readings import tails
+from kag_utils.readings import windows
+from kag_utils.p1.models import init_params
+from kag_utils.p1.targets import make_inputs
 
 
 # ------------------------------------------------------------------------------- tails

@@ -4,7 +4,7 @@ import os
 import pytest
 import torch
 
-from kag_utils.cache import MAGIC, Cache, config_key
+from kag_utils.pipeline.cache import MAGIC, Cache, config_key
 
 
 @pytest.fixture

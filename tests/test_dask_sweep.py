@@ -21,10 +21,11 @@ import torch
 
 import kag_utils
 import kag_utils as kag
-from kag_utils import runner, sweep
-from kag_utils.cache import MAGIC, Cache, _process_alive
-from kag_utils.evaluation import EVAL_KIND, RR_KIND
-from kag_utils.runs import KIND as RUN_KIND
+from kag_utils.cli import runner
+from kag_utils.pipeline import sweep
+from kag_utils.pipeline.cache import MAGIC, Cache, _process_alive
+from kag_utils.p1.evaluation import EVAL_KIND, RR_KIND
+from kag_utils.p1.runs import KIND as RUN_KIND
 
 # Tiny P1 runs and metrics: seconds in all.
 SMALL = dict(n_train=100, n_val=30, n_test=30, max_epochs=30, patience=5, batch_size=40)
@@ -89,7 +90,7 @@ def test_plan_orders_dependencies_and_links_them(tmp_path):
     cache = Cache(tmp_path)
     grid = small_grid()
     cfgs = [grid[0], grid[1], grid[2], grid[4]]    # xor(4) s0, s1, xor(6) s0, random(4) s0
-    items = [kag.evaluation.eval_config(c, s, ECFG) for c in cfgs for s in ("final", "init")]
+    items = [kag.p1.evaluation.eval_config(c, s, ECFG) for c in cfgs for s in ("final", "init")]
     plan = sweep.plan_sweep(EVAL_KIND, items, cache)
     kinds = [n.kind for n in plan.nodes]
     # serial order kept; the initial model's RR is shared by xor(4) s0 and random(4) s0
@@ -135,7 +136,7 @@ def test_rotation_kernel_does_not_depend_on_thread_count():
     x = kag.make_inputs(1000, "train")[:60].to(torch.float64)
     for m in (4, 32):
         J = kag.first_layer_jacobian(kag.init_params(0, (m,), 3, 1, torch.float64), x)
-        R = kag_utils.evaluation.rotations(m, 20, 0)
+        R = kag_utils.p1.evaluation.fixed_rotations(m, 20, 0)
         one = kag.rotated_max_minors(J, R, (1, 2, 3), backend="numba", num_threads=1)
         two = kag.rotated_max_minors(J, R, (1, 2, 3), backend="numba", num_threads=2)
         for k in (1, 2, 3):
@@ -147,7 +148,7 @@ def test_rotation_kernel_does_not_depend_on_thread_count():
                    "so p1_run is registered as not splittable (a Dask sweep trains the serial "
                    "sweep's ensembles); if this passes, p1_run could be made splittable")
 def test_training_is_independent_of_ensemble_size_for_width_6(tmp_path):
-    from kag_utils.runs import train_runs_task
+    from kag_utils.p1.runs import train_runs_task
 
     cfgs = [kag.RunConfig(target=t, hidden=(6,), seed=s, **SMALL)
             for t in ("xor", "random") for s in (0, 1)]

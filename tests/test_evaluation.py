@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import kag_utils as kag
-from kag_utils import evaluation as ev
-from kag_utils.cache import Cache
+from kag_utils.p1 import evaluation as ev
+from kag_utils.pipeline.cache import Cache
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_matches_direct_metric_calls(cache):
     assert row.pr_k2 == pytest.approx(kag.participation_ratio(Jt, 2), rel=1e-12)
     assert row["zero_frac_k3_q0.01"] == pytest.approx(kag.zero_row_fraction(Jt, Ji, 3, 0.01))
     assert row.divergence_k1 == pytest.approx(kag.column_divergence(Jt, Ji, 1), rel=1e-12)
-    R = kag.rotations(6, 6, 0)
+    R = kag.fixed_rotations(6, 6, 0)
     rr = kag.random_rotation_ratio(Jt[:16], 3, R)
     assert row.rr_k3 == pytest.approx(rr, rel=1e-12)
     assert row.rr_norm_k3 == pytest.approx(rr / kag.random_rotation_ratio(Ji[:16], 3, R), rel=1e-12)

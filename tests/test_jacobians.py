@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from kag_utils.jacobians import gelu, gelu_prime, mlp_jacobian, module_jacobian
+from kag_utils.core.jacobians import gelu, gelu_prime, mlp_jacobian, module_jacobian
 
 D = torch.float64
 

@@ -1,6 +1,6 @@
 """End-to-end: open the notebooks in JupyterLab the way a reader does, in headless Chromium.
 
-JupyterLab is started with the reading command's own configuration (``kag_utils.lab``: the
+JupyterLab is started with the reading command's own configuration (``kag_utils.cli.lab``: the
 ``jupyter-config/`` overlay and the ``jupyter lab`` command line) plus isolated config, data,
 runtime, settings and workspace directories under the test's temp dir, on a free 127.0.0.1
 port. Each notebook is opened at ``/lab/tree/notebooks/<name>.py`` and must show a notebook
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from kag_utils import lab
+from kag_utils.cli import lab
 
 pytestmark = pytest.mark.slow
 

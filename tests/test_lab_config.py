@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from kag_utils import lab
+from kag_utils.cli import lab
 
 
 def test_overlay_sets_jupytext_default_viewer_and_server_extension():

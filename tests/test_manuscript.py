@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from kag_utils import manuscript as ms
-from kag_utils import runner
+from kag_utils.manuscript import generator as ms
+from kag_utils.cli import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "paper"
@@ -94,7 +94,7 @@ def _write_set(out: Path, name: str = "quick") -> Path:
                   "provenance": {"git_commit": "abcdef0123456789", "device": "cpu: test",
                                  "wall_time_s": 60.0, "timestamp_utc": "2026-01-01T00:00:00Z"}}
         (res / f"{nb}.json").write_text(json.dumps(record))
-    from kag_utils.results import write_comparison
+    from kag_utils.pipeline.results import write_comparison
     write_comparison(res)
     return res
 
@@ -413,7 +413,7 @@ def test_committed_pdf_is_built_from_the_committed_sources():
 def test_pending_sections_are_listed():
     """Lists the manuscript's sections whose notebook has no committed paper results (or
     no quick reference): they render as 'Pending' boxes."""
-    from kag_utils.results import fallback_dirs
+    from kag_utils.pipeline.results import fallback_dirs
     paper_dir = ROOT / "results" / "paper"
     have_paper = {p.stem for d in [paper_dir, *fallback_dirs(paper_dir)] if d.is_dir()
                   for p in d.glob("*.json")}     # 06 is borrowed from 'default' until a GPU run

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import ka_reference as ref
-from kag_utils.metrics import (column_divergence, column_entropy, consistently_zero_rows,
+from kag_utils.core.metrics import (column_divergence, column_entropy, consistently_zero_rows,
                                dependent_zero_row_fraction, false_positive_rate, haar_rotations,
                                mean_excess, p1_metrics, participation_ratio,
                                participation_ratio_max, quantile_ratio, random_rotation_ratio,

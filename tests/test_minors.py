@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import ka_reference as ref
-import kag_utils.minors as minors_mod
-from kag_utils.minors import (combination_rank, combinations_index, iter_minor_blocks,
+import kag_utils.core.minors as minors_mod
+from kag_utils.core.minors import (combination_rank, combinations_index, iter_minor_blocks,
                               minor_matrix, sample_combinations, sampled_minor_stats,
                               sampled_minors, subset_rank_table)
 

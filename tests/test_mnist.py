@@ -11,8 +11,8 @@ import torchvision.transforms as T
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-from kag_utils import mnist
-from kag_utils.mnist import (MNIST_MEAN, MNIST_STD, load_mnist, normalize, normalized_zero,
+from kag_utils.mnist import data as mnist
+from kag_utils.mnist.data import (MNIST_MEAN, MNIST_STD, load_mnist, normalize, normalized_zero,
                              sample_shifts, translate_images)
 
 

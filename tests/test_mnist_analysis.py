@@ -1,4 +1,4 @@
-"""P2 analysis (kag_utils.mnist_analysis): Fig. 1 pair metrics, streamed histograms, rotation
+"""P2 analysis (kag_utils.mnist.evaluation): Fig. 1 pair metrics, streamed histograms, rotation
 ratios shared across k, spatial selections, and the cached sweep kinds."""
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from kag_utils import mnist_analysis as ma
-from kag_utils import sweep
-from kag_utils.cache import Cache
-from kag_utils.minors import sample_combinations, sampled_minor_stats, sampled_minors
-from kag_utils.mnist_metrics import (minor_kl_divergence, participation_ratio_sampled,
+from kag_utils.mnist import evaluation as ma
+from kag_utils.pipeline import sweep
+from kag_utils.pipeline.cache import Cache
+from kag_utils.core.minors import sample_combinations, sampled_minor_stats, sampled_minors
+from kag_utils.core.sampled_metrics import (minor_kl_divergence, participation_ratio_sampled,
                                      sampled_metrics, sampled_rotation_ratio)
-from kag_utils.mnist_models import MNISTRunConfig, ensure_mnist_runs, init_params, mlp_jacobians
-from kag_utils.rotations import haar_rotations
-from kag_utils.spatial import ball_mask, is_separated, region_mask
+from kag_utils.mnist.models import MNISTRunConfig, ensure_mnist_runs, init_params, mlp_jacobians
+from kag_utils.core.rotations import haar_rotations
+from kag_utils.mnist.spatial import ball_mask, is_separated, region_mask
 
 D = torch.float64
 
@@ -227,7 +227,7 @@ def test_cached_kinds_end_to_end(tmp_path, monkeypatch):
 
 def test_torch_path_matches_numba_path(monkeypatch):
     """The torch block path (what CUDA tensors take) gives the numba path's numbers."""
-    from kag_utils import minors
+    from kag_utils.core import minors
     pt, pi = _params(9, 0), _params(9, 1)
     x = _images(3)
     ecfg = ma.MNISTEvalConfig(n_images=3, ks=(1, 2, 3), n_rows=12, n_cols=30, n_rot=3,
@@ -254,7 +254,7 @@ def test_hidden_activity():
     a = ma.hidden_activity(p, x)
     z1 = x @ p["W1"].T + p["b1"]
     assert a["L1"]["z_mean"] == pytest.approx(float(z1.mean()))
-    from kag_utils.jacobians import gelu_prime
+    from kag_utils.core.jacobians import gelu_prime
     assert a["L1"]["off"] == pytest.approx(float((gelu_prime(z1).abs() < 0.05).double().mean()))
     q = {k: v.clone() for k, v in p.items()}
     q["b1"] = torch.full_like(p["b1"], 50.0)                    # every unit linear

@@ -6,13 +6,13 @@ import pytest
 import torch
 
 import ka_reference as ref
-from kag_utils.metrics import participation_ratio, random_rotation_ratio
-from kag_utils.minors import combinations_index, sample_combinations, sampled_minors
-from kag_utils.mnist_metrics import (inverse_participation_ratio_sampled, kl_from_histograms,
+from kag_utils.core.metrics import participation_ratio, random_rotation_ratio
+from kag_utils.core.minors import combinations_index, sample_combinations, sampled_minors
+from kag_utils.core.sampled_metrics import (inverse_participation_ratio_sampled, kl_from_histograms,
                                      minor_kl_divergence, minor_kl_divergence_sampled,
                                      participation_ratio_sampled, pr_ratio,
                                      sampled_metrics, sampled_rotation_ratio)
-from kag_utils.rotations import haar_rotations
+from kag_utils.core.rotations import haar_rotations
 
 D = torch.float64
 

@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
-from kag_utils import mnist_models as mm
-from kag_utils.cache import Cache
-from kag_utils.mnist import MNISTData, load_mnist
-from kag_utils.threads import torch_threads
-from kag_utils.mnist_models import (MNISTRunConfig, build_module, ensure_mnist_runs, forward,
+from kag_utils.mnist import models as mm
+from kag_utils.pipeline.cache import Cache
+from kag_utils.mnist.data import MNISTData, load_mnist
+from kag_utils.core.threads import torch_threads
+from kag_utils.mnist.models import (MNISTRunConfig, build_module, ensure_mnist_runs, forward,
                                     init_params, mlp_jacobians, run_configs, train_ensemble)
 
 
@@ -64,7 +64,7 @@ def test_forward_matches_nn_module_and_ensemble_axis():
 def test_gelu_prime():
     z = torch.linspace(-6, 6, 101, dtype=torch.float64, requires_grad=True)
     (g,) = torch.autograd.grad(torch.nn.functional.gelu(z).sum(), z)
-    from kag_utils.jacobians import gelu_prime
+    from kag_utils.core.jacobians import gelu_prime
     torch.testing.assert_close(gelu_prime(z.detach()), g, rtol=1e-13, atol=1e-14)
 
 

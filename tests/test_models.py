@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from kag_utils.models import (first_layer, forward, hidden_features, init_params, member,
+from kag_utils.p1.models import (first_layer, forward, hidden_features, init_params, member,
                               n_parameters, predict, stack_params, unstack_params, widths_of)
 
 

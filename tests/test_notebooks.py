@@ -4,13 +4,14 @@ reference (tests/reference/quick/) within tests/reference/tolerances.yaml.
 One session-scoped run (the ``quick_run`` fixture of tests/conftest.py, shared with
 tests/test_manuscript.py) executes all notebooks into a temporary folder with an empty run
 cache, as on a fresh CI machine. To accept an intended change of numbers, see
-kag_utils/regression.py (``python -m kag_utils.regression update``).
+kag_utils/cli/regression.py (``python -m kag_utils.cli.regression update``).
 """
 from pathlib import Path
 
 import pytest
 
-from kag_utils import regression, runner
+from kag_utils.cli import regression
+from kag_utils.cli import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [p.stem for p in runner.list_notebooks(ROOT)]
@@ -25,7 +26,7 @@ def test_quick_numbers_match_reference(quick_run, notebook):
     reference = REFERENCE / "quick" / f"{notebook}.json"
     if not reference.exists():
         pytest.fail(f"no reference numbers for {notebook}: review {result} and run "
-                    f"`python -m kag_utils.regression update {result.parent}`")
+                    f"`python -m kag_utils.cli.regression update {result.parent}`")
     rules = regression.load_tolerances(REFERENCE / "tolerances.yaml")
     diff = regression.compare_file(result, reference, rules)
     assert not diff, f"{notebook} numbers changed:\n" + "\n".join(diff)

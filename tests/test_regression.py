@@ -1,7 +1,7 @@
 """The regression comparator itself (it must be able to fail)."""
 import json
 
-from kag_utils import regression
+from kag_utils.cli import regression
 
 RULES = [{"pattern": "*epochs*", "rtol": 0.1}, {"pattern": "wall*", "skip": True},
          {"pattern": "*", "rtol": 0.01, "atol": 1e-9}]

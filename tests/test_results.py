@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from kag_utils.results import Recorder, agrees, defined, flatten, load_results, write_comparison
+from kag_utils.pipeline.results import Recorder, agrees, defined, flatten, load_results, write_comparison
 
 
 def test_agrees_is_the_reproduced_verdict():
@@ -91,7 +91,7 @@ def test_saved_figures_are_byte_reproducible(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from kag_utils.session import start
+    from kag_utils.pipeline.session import start
 
     digests = []
     for i in range(2):

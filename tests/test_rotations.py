@@ -7,7 +7,7 @@ import torch
 from scipy import stats
 
 import ka_reference as ref
-from kag_utils.rotations import haar_rotations, numba_available, rotated_max_minors
+from kag_utils.core.rotations import haar_rotations, numba_available, rotated_max_minors
 
 D = torch.float64
 BACKENDS = ["torch", "reference"] + (["numba"] if numba_available() else [])
@@ -160,7 +160,7 @@ def test_haar_rotations_in_so_m_after_thread_count_changes():
     """torch 2.14 + MKL: batched torch.linalg.det is wrong for m >= 256 after
     torch.set_num_threads changed (the training loops do); the sign fix must not rely on it."""
     import numpy as np
-    from kag_utils.threads import torch_threads
+    from kag_utils.core.threads import torch_threads
     with torch_threads(1):
         pass
     R = haar_rotations(256, 20, torch.Generator().manual_seed(0))    # 9 of 20 had det -1

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from kag_utils import runner
+from kag_utils.cli import runner
 
 NOTEBOOK = textwrap.dedent('''\
     # ---
@@ -25,7 +25,7 @@ NOTEBOOK = textwrap.dedent('''\
     n = 3
 
     # %%
-    import kag_utils.session as ks
+    import kag_utils.pipeline.session as ks
     session = ks.start("01_demo", params_name, output_root, {"n": n})
     session.record.add(total=sum(range(n)))
     session.save()

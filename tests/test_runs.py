@@ -3,12 +3,12 @@ corrupt entries, resume after interruption, grouping independence, bootstrapped 
 import pytest
 import torch
 
-import kag_utils.runs as runs_mod
-from kag_utils import sweep
-from kag_utils.cache import Cache
-from kag_utils.models import hidden_features
-from kag_utils.runs import KIND, InputMap, Run, RunConfig, ensure_runs, initial_params, run_dataset
-from kag_utils.targets import make_dataset
+import kag_utils.p1.runs as runs_mod
+from kag_utils.pipeline import sweep
+from kag_utils.pipeline.cache import Cache
+from kag_utils.p1.models import hidden_features
+from kag_utils.p1.runs import KIND, InputMap, Run, RunConfig, ensure_runs, initial_params, run_dataset
+from kag_utils.p1.targets import make_dataset
 
 SMALL = dict(n_train=100, n_val=30, n_test=30, max_epochs=12, patience=3, batch_size=40)
 

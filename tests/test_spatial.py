@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from kag_utils import spatial as sp
+from kag_utils.mnist import spatial as sp
 
 
 def test_coordinates_follow_flattening_order():

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kag_utils.tables import pm, summarize
+from kag_utils.readings.aggregate import pm, summarize
 
 
 def test_summarize_matches_numpy():

@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy.stats import special_ortho_group
 
-from kag_utils.targets import (TARGETS, check_target, evaluate_target, linear_coefficients,
+from kag_utils.p1.targets import (TARGETS, check_target, evaluate_target, linear_coefficients,
                                make_dataset, make_inputs, random_labels, so_matrix, target_info)
 
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from kag_utils import training
-from kag_utils.models import init_params, predict
-from kag_utils.targets import make_dataset
-from kag_utils.threads import torch_threads
-from kag_utils.training import (HISTORY_KEYS, Member, _autograd_grads, _manual_grads, adam_step_,
+from kag_utils.p1 import training
+from kag_utils.p1.models import init_params, predict
+from kag_utils.p1.targets import make_dataset
+from kag_utils.core.threads import torch_threads
+from kag_utils.p1.training import (HISTORY_KEYS, Member, _autograd_grads, _manual_grads, adam_step_,
                                 critical_batch_size, flatten, grid_values, r2_score,
                                 steps_to_criterion, train_ensemble, train_one, unflatten)
 

@@ -1,4 +1,4 @@
-"""The agreement rule (kag_utils.verdicts), the verbal-claim rules (kag_utils.readings) and the
+"""The agreement rule (kag_utils.readings.verdicts), the verbal-claim rules (kag_utils.readings) and the
 verdict columns of Recorder.compare / comparison.csv."""
 import csv
 import math
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from kag_utils import readings as rd
-from kag_utils import verdicts as vd
-from kag_utils.results import Recorder, normalize_row, section_of, write_comparison
+from kag_utils.readings import verdicts as vd
+from kag_utils.pipeline.results import Recorder, normalize_row, section_of, write_comparison
 
 
 def old_rule(paper, ours, paper_sd, ours_sd):

@@ -1,7 +1,7 @@
 """Open the project in JupyterLab with every ``notebooks/*.py`` shown as a notebook.
 
     bash scripts/lab.sh                      # set-up if needed, then this module
-    python -m kag_utils.lab [--no-browser] [--port 8899] [notebooks/03_x.py] [jupyter lab args]
+    python -m kag_utils.cli.lab [--no-browser] [--port 8899] [notebooks/03_x.py] [jupyter lab args]
 
 Out of the box JupyterLab opens a percent-format ``.py`` in the text editor. Two settings
 fix that, and they live in the project's configuration overlay ``jupyter-config/``
@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Mapping
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OVERLAY = ROOT / "jupyter-config"
 VIEWER_OVERRIDES = Path("labconfig") / "default_setting_overrides.json"
 SERVER_EXTENSION = Path("jupyter_server_config.d") / "kag-paper-jupytext.json"

@@ -11,7 +11,7 @@ A changed, missing or new number fails with a readable diff. After an intended c
 regenerate the references from a fresh quick run and review the diff in git::
 
     kag-run --params quick --out /tmp/quick
-    python -m kag_utils.regression update /tmp/quick/results/quick
+    python -m kag_utils.cli.regression update /tmp/quick/results/quick
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def update(results_dir: str | Path, reference_dir: str | Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kag_utils.regression")
+    parser = argparse.ArgumentParser(prog="python -m kag_utils.cli.regression")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("update", help="make a results folder the new reference")
     up.add_argument("results_dir")

@@ -13,7 +13,7 @@ figures to ``<out>/figures/<set>/`` and its numbers to ``<out>/results/<set>/NN_
 afterwards the runner merges all comparison rows into ``<out>/results/<set>/comparison.csv``.
 
 ``--scheduler`` is passed to every notebook, whose sweeps then run on Dask (see
-kag_utils.sweep). For ``local`` the runner starts one LocalCluster for the whole run and
+kag_utils.pipeline.sweep). For ``local`` the runner starts one LocalCluster for the whole run and
 passes its address, so worker processes start (and import torch) once, not per notebook.
 
 Parameter files (``params/<set>.yaml``) have a ``common`` section passed to every notebook
@@ -32,26 +32,14 @@ from typing import Any
 
 import yaml
 
+from ..pipeline.paths import find_root
+
 # Parameters the runner itself passes to every notebook; each notebook declares them.
 RUNNER_PARAMETERS = ("params_name", "output_root", "scheduler")
 
 
 class ParameterError(ValueError):
     """A parameter set does not fit the notebooks it is run with."""
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The project root: the nearest parent of ``start`` (default cwd) holding notebooks/
-    and params/, else the checkout this package was installed from."""
-    candidates = [Path(start or Path.cwd()).resolve()]
-    candidates += list(candidates[0].parents)
-    candidates.append(Path(__file__).resolve().parents[1])
-    for path in candidates:
-        if (path / "notebooks").is_dir() and (path / "params").is_dir():
-            return path
-    raise FileNotFoundError("cannot find the project root (a folder with notebooks/ and "
-                            "params/); run kag-run from inside the kag-paper checkout or "
-                            "pass --root")
 
 
 def list_notebooks(root: Path) -> list[Path]:
@@ -138,8 +126,8 @@ def run(params: str = "default", notebooks: list[str] | None = None,
         scheduler: str | None = None, root: str | os.PathLike | None = None,
         log_output: bool = False) -> list[Path]:
     """Execute the selected notebooks; return the paths of the executed .ipynb files."""
-    from . import sweep
-    from .results import write_comparison
+    from ..pipeline import sweep
+    from ..pipeline.results import write_comparison
 
     try:
         sweep.check_scheduler(scheduler)
@@ -209,7 +197,7 @@ def verdict_summary(csv_path: Path) -> str:
     counts by paper section."""
     import csv
 
-    from .verdicts import headline, summary_table
+    from ..readings.verdicts import headline, summary_table
     with open(csv_path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     return f"[kag-run] verdicts: {headline(rows)}\n{summary_table(rows)}"
@@ -278,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         run(args.params, args.notebooks, args.out, args.run_dir, args.scheduler, args.root,
             args.log_output)
         if args.paper:
-            from . import manuscript
+            from ..manuscript import generator as manuscript
 
             argv_paper = ["build", "--params", args.params]
             if args.out:

@@ -61,7 +61,7 @@ if _HAVE_NUMBA:
     def abs_minor(J, l, rows, r, cols, c, k):  # pragma: no cover (jit)
         """|det| of the k x k minor (k <= 3) of J[l] on row tuple rows[r] and column tuple
         cols[c], in closed form: the one formula every compiled minor kernel shares
-        (here and in kag_utils.mnist_analysis)."""
+        (here and in kag_utils.mnist.evaluation)."""
         i0 = rows[r, 0]
         j0 = cols[c, 0]
         if k == 1:

@@ -32,7 +32,7 @@ m = B = 512), and minors are reduced on the fly (``minors.sampled_minor_stats``;
 kernels, on CUDA torch blocks of 500 x 500 tuples). Tensors follow the chosen device: CUDA when
 present. Results do not depend on the chunking.
 
-Both kinds are registered with :mod:`kag_utils.sweep` (pure module-level tasks that compute AND
+Both kinds are registered with :mod:`kag_utils.pipeline.sweep` (pure module-level tasks that compute AND
 store), with the trained run (kind ``"mnist_run"``) as their dependency.
 """
 from __future__ import annotations
@@ -46,18 +46,18 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
-from .cache import Cache
-from .minors import (_HAVE_NUMBA, _check_sampled, check_jacobian, sample_combinations,
+from ..pipeline.cache import Cache
+from ..core.minors import (_HAVE_NUMBA, _check_sampled, check_jacobian, sample_combinations,
                      sampled_minor_stats)
-from .mnist import N_PIXELS, load_mnist
-from .mnist_metrics import kl_from_histograms
-from .mnist_models import (DATA_DIR_ENV, RUN_KIND, MNISTRunConfig, _default_device,
+from .data import N_PIXELS, load_mnist
+from ..core.sampled_metrics import kl_from_histograms
+from .models import (DATA_DIR_ENV, RUN_KIND, MNISTRunConfig, _default_device,
                            mlp_jacobians)
-from .rotations import haar_rotations
+from ..core.rotations import haar_rotations
 from .spatial import (MIN_DISTANCES, RADII, REGIONS, pixel_coords, region_mask,
                       sample_balls)
-from .sweep import compute_and_load, register_kind
-from .threads import torch_threads
+from ..pipeline.sweep import compute_and_load, register_kind
+from ..core.threads import torch_threads
 
 EVAL_KIND = "mnist_eval"
 SPATIAL_KIND = "mnist_spatial"
@@ -201,7 +201,7 @@ FINE_BITS = 6          # fine intervals per octave of the lookup table: 2 ** FIN
 if _HAVE_NUMBA:
     from numba import njit, prange
 
-    from .minors import abs_minor, log10_bin
+    from ..core.minors import abs_minor, log10_bin
 
     @njit(parallel=True, cache=True)
     def _hist_kernel(J, rows, cols, e_lo, e_hi, table, inner, hist, nzero):  # pragma: no cover
@@ -359,7 +359,7 @@ def hidden_activity(params: dict, x: torch.Tensor, layers: Sequence[str] = LAYER
     |sigma'(z)| < threshold is "off" (a near-zero Jacobian row, P1's zero rows), one with
     sigma'(z) > 1 - threshold is "on" (linear). Returns {layer: {"off", "on", "z_mean",
     "z_std"}}: the shares of (image, unit) pairs and the pre-activation mean / std."""
-    from .jacobians import gelu_prime
+    from ..core.jacobians import gelu_prime
 
     p = {k: v.detach().to(torch.float64) for k, v in params.items()}
     x = x.detach().to(device=p["W1"].device, dtype=torch.float64)

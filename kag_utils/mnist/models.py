@@ -34,12 +34,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .cache import Cache
-from .jacobians import gelu_prime
-from .mnist import (MAX_SHIFT, N_CLASSES, N_PIXELS, SOURCES, MNISTData, load_mnist,
+from ..pipeline.cache import Cache
+from ..core.jacobians import gelu_prime
+from .data import (MAX_SHIFT, N_CLASSES, N_PIXELS, SOURCES, MNISTData, load_mnist,
                     normalized_zero, sample_shifts, translate_images)
-from .sweep import compute_missing, register_kind
-from .threads import torch_threads
+from ..pipeline.sweep import compute_missing, register_kind
+from ..core.threads import torch_threads
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 RUN_KIND = "mnist_run"
@@ -413,7 +413,7 @@ def ensure_mnist_runs(configs: Iterable[MNISTRunConfig], cache: Cache | str | Pa
     (h >= 64, idle machine) but ran 2-10x slower whenever other processes used the cores
     (benchmarks/mnist_training.py); on a GPU the setting is irrelevant.
     Returns runs in the order of ``configs``. Cache kind: ``"mnist_run"``, key = the config.
-    ``scheduler`` not None trains the missing runs through ``kag_utils.sweep.compute_missing``
+    ``scheduler`` not None trains the missing runs through ``kag_utils.pipeline.sweep.compute_missing``
     (kind ``"mnist_run"``, one task per ensemble; ``data``, ``device``, ``ensemble`` and
     ``threads`` then take their defaults, and full MNIST is read from ``data_dir`` or
     ``$KAG_MNIST_DIR``).

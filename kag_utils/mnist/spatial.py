@@ -13,7 +13,7 @@ Distances are Euclidean between those positions.
   (rows and columns 7..20), which overlaps them.
 * Well-separated tuples (M-14): column k-tuples whose pixels are pairwise at distance >= d,
   d in {1, 2, 4, 7, 10, 14} (d = 1 is unconstrained). The sampler used by the analysis is
-  ``kag_utils.minors.sample_combinations(..., min_distance=d, coords=pixel_coords())``; this
+  ``kag_utils.core.minors.sample_combinations(..., min_distance=d, coords=pixel_coords())``; this
   module gives it the coordinates and masks, exact counts / acceptance rates of the constraint,
   a validator, and example tuples for the illustration figure.
 """
@@ -241,7 +241,7 @@ def example_separated_tuples(k: int, min_distance: float, n: int, generator: tor
                              max_rounds: int = 1000) -> torch.Tensor:
     """``[n, k]`` int64 sorted pixel k-tuples, pairwise >= min_distance apart, uniform over such
     tuples (rejection sampling). For illustration figures; the analysis samples columns with
-    ``kag_utils.minors.sample_combinations``."""
+    ``kag_utils.core.minors.sample_combinations``."""
     idx = _allowed_indices(allowed, side * side)
     if k < 1 or k > len(idx):
         raise ValueError(f"need 1 <= k <= {len(idx)} allowed pixels, got k = {k}")

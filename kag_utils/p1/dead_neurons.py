@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .evaluation import first_layer_jacobian
-from .metrics import consistently_zero_rows
+from ..core.metrics import consistently_zero_rows
 from .models import Params, first_layer
 
 __all__ = ["weight_row_sizes", "compare_dead_rows", "dead_neuron_analysis"]

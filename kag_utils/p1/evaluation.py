@@ -5,9 +5,9 @@ A *state* is one set of weights of a run: ``"final"`` (the selected trained weig
 (the stop epoch) or ``"r2>=0.50"`` (the first checkpoint whose training R^2 reached 0.50;
 notebook 04's evolution axis). :func:`evaluate` returns one row per (config, state) in a
 :class:`pandas.DataFrame` with the run's settings as columns and every metric of
-:func:`kag_utils.metrics.p1_metrics` plus the random rotation ratios.
+:func:`kag_utils.core.metrics.p1_metrics` plus the random rotation ratios.
 
-Two cached kinds do the work, both registered with :mod:`kag_utils.sweep` so a sweep can
+Two cached kinds do the work, both registered with :mod:`kag_utils.pipeline.sweep` so a sweep can
 compute them on Dask workers:
 
 ``p1_rr``   the random rotation ratios r-bar^(k) (IV.7) of ONE state. The expensive part
@@ -31,14 +31,14 @@ from typing import Any, Sequence
 
 import torch
 
-from .cache import Cache
-from .jacobians import mlp_jacobian
-from .metrics import p1_metrics, random_rotation_ratios
+from ..pipeline.cache import Cache
+from ..core.jacobians import mlp_jacobian
+from ..core.metrics import p1_metrics, random_rotation_ratios
 from .models import Params, first_layer, init_params
-from .rotations import haar_rotations
+from ..core.rotations import haar_rotations
 from .runs import KIND as RUN_KIND
 from .runs import Run, RunConfig, load_run
-from .sweep import compute_and_load, register_kind
+from ..pipeline.sweep import compute_and_load, register_kind
 from .targets import make_inputs
 
 EVAL_KIND = "p1_eval"
@@ -136,7 +136,7 @@ def first_layer_jacobian(params: Params, x: torch.Tensor) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=16)
-def rotations(m: int, n_rot: int, seed: int) -> torch.Tensor:
+def fixed_rotations(m: int, n_rot: int, seed: int) -> torch.Tensor:
     """The fixed set of ``n_rot`` Haar rotations of SO(m) for ``seed`` (A-17): [n_rot, m, m]."""
     return haar_rotations(m, n_rot, torch.Generator().manual_seed(seed), dtype=torch.float64)
 
@@ -191,7 +191,7 @@ def _rotation_ratios(rcfg: dict, cache: Cache) -> dict:
     if params is None:
         return {"reached": False}
     J = first_layer_jacobian(params, x)
-    R = rotations(J.shape[1], rcfg["n_rot"], rcfg["rotation_seed"])
+    R = fixed_rotations(J.shape[1], rcfg["n_rot"], rcfg["rotation_seed"])
     per_x = random_rotation_ratios(J, rcfg["ks"], R, return_per_example=True)
     return {"reached": True, "rr": {int(k): float(torch.nanmean(v)) for k, v in per_x.items()},
             "excluded": {int(k): int(torch.isnan(v).sum()) for k, v in per_x.items()}}
@@ -296,7 +296,7 @@ def evaluate(configs: Sequence[RunConfig], states: Sequence[str] = ("final",),
     """Every P1 metric for each (config, state), training and evaluating only what the cache
     lacks. Returns a pandas DataFrame, one row per (config, state), with the columns of
     :func:`config_columns`, ``state``, ``state_r2``, ``state_epoch``, ``reached`` and the
-    metric keys of :func:`kag_utils.metrics.p1_metrics` plus ``rr_k*``, ``rr_init_k*``,
+    metric keys of :func:`kag_utils.core.metrics.p1_metrics` plus ``rr_k*``, ``rr_init_k*``,
     ``rr_norm_k*`` (normalised = trained / initial of the same seed: A-16)."""
     import pandas as pd
 

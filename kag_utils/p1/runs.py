@@ -2,7 +2,7 @@
 
 ``ensure_runs(configs)`` returns one :class:`Run` per config, training only what the cache
 lacks. Compatible configs (same layer shapes, batch size, optimiser, split sizes, dtype) are
-trained together as one batched ensemble (kag_utils.training); every member is stored as its
+trained together as one batched ensemble (kag_utils.p1.training); every member is stored as its
 own cache entry of kind ``"p1_run"``, keyed by its full config and the package version, as
 soon as it stops. An interrupted sweep therefore resumes where it stopped, and since a
 member's result does not depend on its ensemble (tests), neither do the stored results.
@@ -32,10 +32,10 @@ from typing import Any, Sequence
 
 import torch
 
-from . import __version__
-from .cache import Cache, _canonical
+from ..version import __version__
+from ..pipeline.cache import Cache, _canonical
 from .models import Params, hidden_features, init_params
-from .sweep import compute_missing, register_kind
+from ..pipeline.sweep import compute_missing, register_kind
 from .targets import check_target, make_dataset, target_info
 from .training import MONITORS, Member, steps_to_criterion, train_ensemble
 
@@ -224,7 +224,7 @@ def run_dataset(config: RunConfig, cache: Cache | None = None) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# Grouping and the group task (registered with kag_utils.sweep)
+# Grouping and the group task (registered with kag_utils.pipeline.sweep)
 # ---------------------------------------------------------------------------------------------
 def ensemble_key(c: RunConfig) -> tuple:
     """Settings that members of one ensemble must share (the rest may differ per member)."""

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from .models import Params
-from .threads import torch_threads
+from ..core.threads import torch_threads
 
 MONITORS = ("train_batch_mse", "train_mse", "val_mse")
 HISTORY_KEYS = ("monitor", "train_batch_mse", "train_mse", "val_mse", "test_mse",

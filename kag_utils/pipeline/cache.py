@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import torch
 
-from . import __version__
+from ..version import __version__
 
 MAGIC = b"KAGCACHE1\n"
 

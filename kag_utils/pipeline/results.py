@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .verdicts import (PAPER_SEEDS, check_verdict, combine_readings, legacy_verdict,
+from ..readings.verdicts import (PAPER_SEEDS, check_verdict, combine_readings, legacy_verdict,
                        numeric_verdict, tally)
 
 COMPARISON_FIELDS = ["claim", "section", "source", "paper_value", "paper_sd", "paper_n",
@@ -53,7 +53,7 @@ def provenance(root: str | os.PathLike | None = None) -> dict[str, Any]:
     import numpy
     import torch
 
-    from . import __version__
+    from ..version import __version__
 
     versions = {"python": platform.python_version(), "kag_utils": __version__,
                 "torch": torch.__version__, "numpy": numpy.__version__}
@@ -121,7 +121,7 @@ def agrees(paper: float, ours: float, paper_sd: float | None = None,
            ours_sd: float | None = None, paper_n: int | None = None,
            ours_n: int | None = None, resolution: float = 0.0,
            wording: str | None = None) -> bool:
-    """Whether the numeric verdict (:func:`kag_utils.verdicts.numeric_verdict`, on standard
+    """Whether the numeric verdict (:func:`kag_utils.readings.verdicts.numeric_verdict`, on standard
     errors) is ``reproduced``."""
     return numeric_verdict(paper, ours, paper_sd, ours_sd, paper_n, ours_n, resolution,
                            wording)["verdict"] == "reproduced"
@@ -183,9 +183,9 @@ class Recorder:
                 wording: str | None = None, baseline: float | None = None,
                 verdict: str | None = None, readings: Sequence[Mapping[str, Any]] = (),
                 cause: str = "", comparable: bool = True) -> dict[str, Any]:
-        """Add one row of the paper comparison, with its verdict (:mod:`kag_utils.verdicts`).
+        """Add one row of the paper comparison, with its verdict (:mod:`kag_utils.readings.verdicts`).
 
-        Numeric values are judged by :func:`~kag_utils.verdicts.numeric_verdict` on standard
+        Numeric values are judged by :func:`~kag_utils.readings.verdicts.numeric_verdict` on standard
         errors: ``paper_sd``/``ours_sd`` are standard deviations over ``paper_n`` (default 4)
         and ``ours_n`` seeds (default :attr:`default_ours_n`); ``resolution`` is the paper's
         printed precision and ``wording`` names the tolerance its words set. Qualitative claims

@@ -52,7 +52,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from . import __version__
+from ..version import __version__
 from .cache import Cache, _canonical
 
 GroupFn = Callable[[list], list]
@@ -80,8 +80,8 @@ class KindSpec:
 
 _KINDS: dict[str, KindSpec] = {}
 # Kinds whose module registers them on import (so a worker or caller need not import it first).
-_BUILTIN_KINDS = {"p1_run": "kag_utils.runs", "p1_rr": "kag_utils.evaluation",
-                  "p1_eval": "kag_utils.evaluation"}
+_BUILTIN_KINDS = {"p1_run": "kag_utils.p1.runs", "p1_rr": "kag_utils.p1.evaluation",
+                  "p1_eval": "kag_utils.p1.evaluation"}
 
 
 def register_kind(kind: str, *, group: GroupFn, task: TaskFn,
@@ -519,7 +519,7 @@ def run_group_task(task: TaskFn, kind: str, configs: list, cache_root: str, vers
     _tune_malloc()
     torch.set_num_threads(1)
     try:
-        from .rotations import numba_available
+        from ..core.rotations import numba_available
         if numba_available():
             import numba
             numba.set_num_threads(1)

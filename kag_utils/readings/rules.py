@@ -1,6 +1,6 @@
 """Operational readings of the papers' verbal claims: one rule for each kind of wording.
 
-Verbal claims become verdicts (:mod:`kag_utils.verdicts`) through these rules, the same in
+Verbal claims become verdicts (:mod:`kag_utils.readings.verdicts`) through these rules, the same in
 every notebook:
 
 * :func:`exceeds`     "above", "exceeds", "larger than": a significant excess in the claimed

@@ -6,7 +6,7 @@ REPRODUCTION 2.13, A-20, A-21. Everything runs in float64 on flattened arrays of
 log10: the histogram counts them separately, the quantile summary reports them and gives the
 ratio over the non-zero minors as well.
 
-Mean excess function: MEF(u) = E[X - u | X > u] (kag_utils.metrics.mean_excess), plotted
+Mean excess function: MEF(u) = E[X - u | X > u] (kag_utils.core.metrics.mean_excess), plotted
 against the quantile rank q with u = Q(q), q in [0.90, 1.0), so that distributions with
 different spans are comparable (P1 App. A). Constant MEF = exponential tail; increasing =
 heavier (power-law-like, "polynomial-decaying"); decreasing = lighter than exponential.
@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .metrics import mean_excess
+from ..core.metrics import mean_excess
 
 __all__ = ["quantile_grid", "quantile_summary", "log10_histogram", "mef_fit"]
 
