@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from scipy.special import binom as _binom
 
-from .minors import (_check_k, check_jacobian, combinations_index, iter_minor_blocks,
+from .minors import (check_k, check_jacobian, combinations_index, iter_minor_blocks,
                      minor_matrix, subset_rank_table)
 from .rotations import haar_rotations, rotated_max_minors
 from .threads import torch_threads
@@ -52,7 +52,7 @@ def _check_batch(J: torch.Tensor, k: Optional[int], name: str = "J") -> None:
     if J.shape[0] == 0:
         raise ValueError(f"{name} has no examples (B = 0)")
     if k is not None:
-        _check_k(k, J.shape[1], J.shape[2], name)
+        check_k(k, J.shape[1], J.shape[2], name)
 
 
 def _check_pair(J_trained: torch.Tensor, J_init: torch.Tensor, k: Optional[int]) -> None:
@@ -91,7 +91,7 @@ def false_positive_rate(q1: float, m: int, k: int) -> float:
     q1 = _check_q(q1, "q1")
     if isinstance(m, bool) or int(m) != m or m < 1:
         raise ValueError(f"m must be a positive integer, got {m!r}")
-    _check_k(k, int(m), int(m), "an m x m matrix")
+    check_k(k, int(m), int(m), "an m x m matrix")
     return float(1.0 - _binom(m * (1.0 - q1), k) / _binom(m, k))
 
 
@@ -237,7 +237,7 @@ def participation_ratio(J: torch.Tensor, k: int, return_excluded: bool = False):
 
 def participation_ratio_max(m: int, n: int, k: int) -> float:
     """Upper bound of (IV.5): sqrt(C(m,k) * C(n,k)) (e.g. 9.80 / 38.57 / 70.43 for m = 32, n = 3)."""
-    _check_k(k, m, n, "the Jacobian")
+    check_k(k, m, n, "the Jacobian")
     return math.sqrt(math.comb(m, k) * math.comb(n, k))
 
 
@@ -280,7 +280,7 @@ def random_rotation_ratios(J: torch.Tensor, ks: Iterable[int], rotations: torch.
     _check_batch(J, None)
     m, n = J.shape[1:]
     for k in ks:
-        _check_k(k, m, n)
+        check_k(k, m, n)
     _check_rotations(rotations, m)
     eye = torch.eye(m, dtype=rotations.dtype, device=rotations.device).unsqueeze(0)
     res = rotated_max_minors(J, torch.cat([eye, rotations], 0), ks, backend=backend,
@@ -434,7 +434,7 @@ def _p1_metrics(J_trained, J_init, ks, q1s, rotations, consistent_fraction, back
     _check_pair(J_trained, J_init, None)
     B, m, n = J_trained.shape
     for k in ks:
-        _check_k(k, m, n)
+        check_k(k, m, n)
     q1s = [_check_q(q) for q in q1s]
     if rotations is not None:
         _check_rotations(rotations, m)

@@ -52,11 +52,11 @@ USE_NUMBA = True
 try:
     import numba as _numba
     from numba import njit as _njit, prange as _prange
-    _HAVE_NUMBA = True
+    HAVE_NUMBA = True
 except Exception:  # pragma: no cover - numba is a pinned dependency
-    _HAVE_NUMBA = False
+    HAVE_NUMBA = False
 
-if _HAVE_NUMBA:
+if HAVE_NUMBA:
     @_njit(inline="always", cache=True)
     def abs_minor(J, l, rows, r, cols, c, k):  # pragma: no cover (jit)
         """|det| of the k x k minor (k <= 3) of J[l] on row tuple rows[r] and column tuple
@@ -156,7 +156,7 @@ if _HAVE_NUMBA:
 
 
 def _numba_ok(J: torch.Tensor, k: int) -> bool:
-    return (k <= 3 and USE_NUMBA and _HAVE_NUMBA and J.device.type == "cpu"
+    return (k <= 3 and USE_NUMBA and HAVE_NUMBA and J.device.type == "cpu"
             and J.dtype in (torch.float32, torch.float64))
 
 
@@ -187,10 +187,10 @@ def check_jacobian(J: torch.Tensor, k: Optional[int] = None, name: str = "J",
         bad = int((~torch.isfinite(J)).sum())
         raise ValueError(f"{name} contains {bad} NaN/inf entries")
     if k is not None:
-        _check_k(k, J.shape[-2], J.shape[-1], name)
+        check_k(k, J.shape[-2], J.shape[-1], name)
 
 
-def _check_k(k, m: int, n: int, name: str = "J") -> None:
+def check_k(k, m: int, n: int, name: str = "J") -> None:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise ValueError(f"minor size k must be an int, got {k!r}")
     if k < 1:
@@ -279,7 +279,7 @@ def subset_rank_table(m: int, k: int, device=None) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- closed forms
-def _minors_block(J: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+def minors_block(J: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
     """|det J[..., rows[r], cols[c]]| for all (r, c): J [..., m, n], rows [R, k], cols [C, k]
     -> [..., R, C]. Closed forms for k <= 3, batched det otherwise.
 
@@ -340,7 +340,7 @@ def iter_minor_blocks(J: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
     for c0 in range(0, C, col_chunk):
         cc = cols[c0:c0 + col_chunk]
         for r0 in range(0, R, row_chunk):
-            yield r0, c0, _minors_block(J, rows[r0:r0 + row_chunk], cc)
+            yield r0, c0, minors_block(J, rows[r0:r0 + row_chunk], cc)
 
 
 def minor_matrix(J: torch.Tensor, k: int, max_elements: int = DEFAULT_BLOCK_ELEMENTS
@@ -507,14 +507,14 @@ def _check_index(idx: torch.Tensor, size: int, what: str) -> torch.Tensor:
     return idx.long()
 
 
-def _check_sampled(J, row_idx, col_idx):
+def check_sampled(J, row_idx, col_idx):
     check_jacobian(J)
     m, n = J.shape[-2:]
     row_idx = _check_index(row_idx, m, "row_idx")
     col_idx = _check_index(col_idx, n, "col_idx")
     if row_idx.shape[1] != col_idx.shape[1]:
         raise ValueError(f"row tuples have size {row_idx.shape[1]} but column tuples {col_idx.shape[1]}")
-    _check_k(row_idx.shape[1], m, n)
+    check_k(row_idx.shape[1], m, n)
     return row_idx, col_idx
 
 
@@ -527,7 +527,7 @@ def sampled_minors(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.Tensor
     numba kernel call writes the result directly). The output is held in full; for
     reductions use `sampled_minor_stats` / `iter_minor_blocks`.
     """
-    row_idx, col_idx = _check_sampled(J, row_idx, col_idx)
+    row_idx, col_idx = check_sampled(J, row_idx, col_idx)
     if _numba_ok(J, row_idx.shape[1]):
         return _numba_block(J, row_idx, col_idx)
     out = J.new_empty(J.shape[:-2] + (row_idx.shape[0], col_idx.shape[0]))
@@ -556,7 +556,7 @@ def sampled_minor_stats(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.T
     one checked Jacobian over many tuple sets (the check costs more than a small grid).
     """
     if validate:
-        row_idx, col_idx = _check_sampled(J, row_idx, col_idx)
+        row_idx, col_idx = check_sampled(J, row_idx, col_idx)
     else:
         row_idx, col_idx = row_idx.long(), col_idx.long()
     lead_shape = J.shape[:-2]

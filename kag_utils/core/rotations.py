@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from .threads import torch_threads
-from .minors import (DEFAULT_BLOCK_ELEMENTS, _check_k, _minors_block, check_jacobian,
+from .minors import (DEFAULT_BLOCK_ELEMENTS, check_k, minors_block, check_jacobian,
                      combinations_index, minor_matrix)
 
 __all__ = ["haar_rotations", "rotated_max_minors", "numba_available", "warm_up_kernels"]
@@ -405,7 +405,7 @@ def _torch_rotated(J: torch.Tensor, rotations: torch.Tensor, ks: tuple,
                 r_chunk = max(1, max_elements // max(1, lead * cols.shape[0] * k * k))
                 best = Q.new_zeros(Q.shape[:2])
                 for r0 in range(0, rows.shape[0], r_chunk):
-                    blk = _minors_block(Q, rows[r0:r0 + r_chunk], cols)  # [b, p, r, C]
+                    blk = minors_block(Q, rows[r0:r0 + r_chunk], cols)  # [b, p, r, C]
                     best = torch.maximum(best, blk.amax(dim=(-2, -1)))
                 out[k][sl] = best
     return out
@@ -443,7 +443,7 @@ def rotated_max_minors(J: torch.Tensor, rotations: torch.Tensor, ks: Iterable[in
     check_jacobian(J)
     m, n = J.shape[-2:]
     for k in ks:
-        _check_k(k, m, n)
+        check_k(k, m, n)
     if not isinstance(rotations, torch.Tensor) or rotations.ndim != 3 \
             or rotations.shape[1:] != (m, m):
         raise ValueError(f"rotations must be [N_rot, m, m] with m = {m}; got "

@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 import torch
 
-from .minors import _check_sampled, sampled_minor_stats
+from .minors import check_sampled, sampled_minor_stats
 
 __all__ = [
     "participation_ratio_sampled", "inverse_participation_ratio_sampled", "pr_ratio",
@@ -190,7 +190,7 @@ def sampled_rotation_ratio(J: torch.Tensor, k: int, row_idx: torch.Tensor,
     by col_idx are formed, in slices of examples x rotations holding at most `max_elements`
     values. Returns the mean over examples of M(x) / mean_p m_p(x) (float), or the float64
     per-example ratios [B] with reduce=False (nan where all sampled minors vanish)."""
-    row_idx, col_idx = _check_sampled(J, row_idx, col_idx)
+    row_idx, col_idx = check_sampled(J, row_idx, col_idx)
     if J.ndim != 3:
         raise ValueError(f"J must be [B, m, n]; got {tuple(J.shape)}")
     if row_idx.shape[1] != k:

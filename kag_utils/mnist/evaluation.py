@@ -47,11 +47,11 @@ import numpy as np
 import torch
 
 from ..pipeline.cache import Cache
-from ..core.minors import (_HAVE_NUMBA, _check_sampled, check_jacobian, sample_combinations,
+from ..core.minors import (HAVE_NUMBA, check_sampled, check_jacobian, sample_combinations,
                      sampled_minor_stats)
 from .data import N_PIXELS, load_mnist
 from ..core.sampled_metrics import kl_from_histograms
-from .models import (DATA_DIR_ENV, RUN_KIND, MNISTRunConfig, _default_device,
+from .models import (DATA_DIR_ENV, RUN_KIND, MNISTRunConfig, default_device,
                            mlp_jacobians)
 from ..core.rotations import haar_rotations
 from .spatial import (MIN_DISTANCES, RADII, REGIONS, pixel_coords, region_mask,
@@ -198,7 +198,7 @@ def column_samples(k: int, count: int, seed: int = 42, allowed: torch.Tensor | N
 # ================================================================ fast log10 histogram (CPU)
 FINE_BITS = 6          # fine intervals per octave of the lookup table: 2 ** FINE_BITS
 
-if _HAVE_NUMBA:
+if HAVE_NUMBA:
     from numba import njit, prange
 
     from ..core.minors import abs_minor, log10_bin
@@ -273,11 +273,11 @@ def sampled_minor_histogram(J: torch.Tensor, row_idx: torch.Tensor, col_idx: tor
     if J.ndim != 3:
         raise ValueError(f"J must be [L, m, n], got {tuple(J.shape)}")
     k = row_idx.shape[1]
-    if not (_HAVE_NUMBA and J.device.type == "cpu" and k <= 3
+    if not (HAVE_NUMBA and J.device.type == "cpu" and k <= 3
             and J.dtype in (torch.float32, torch.float64)):
         st = sampled_minor_stats(J, row_idx, col_idx, powers=(), log10_edges=torch.from_numpy(edges))
         return st["hist"], st["n_zero"]
-    row_idx, col_idx = _check_sampled(J, row_idx, col_idx)
+    row_idx, col_idx = check_sampled(J, row_idx, col_idx)
     import numba
     L, R = J.shape[0], row_idx.shape[0]
     NC = max(1, min(R, -(-4 * numba.get_num_threads() // max(L, 1))))
@@ -302,7 +302,7 @@ def log10_edges(lo_nonzero: float, hi: float, bins: int) -> np.ndarray:
 
 # ================================================================================ Jacobians
 def _device(device) -> torch.device:
-    return torch.device(device) if device is not None else _default_device()
+    return torch.device(device) if device is not None else default_device()
 
 
 def image_chunk(m: int, device: torch.device, dtype: torch.dtype = torch.float64) -> int:
@@ -623,7 +623,7 @@ def spatial_pair(params_trained: dict, params_init: dict, x: torch.Tensor,
     chunk = image_chunk(m, device, dtype)
     for k in scfg.ks:                           # validate the tuples once (not per chunk)
         for c in cols[k]:
-            _check_sampled(torch.zeros(1, m, N_PIXELS, dtype=dtype), rows[k].cpu(), c.cpu())
+            check_sampled(torch.zeros(1, m, N_PIXELS, dtype=dtype), rows[k].cpu(), c.cpu())
     pr: dict[str, dict[str, list]] = {}
     for name, params in states.items():
         for Js in _jacobian_chunks(params, xs, scfg.layers, chunk):

@@ -223,7 +223,7 @@ def mlp_jacobians(params: dict[str, torch.Tensor], x: torch.Tensor,
 
 
 # -- training --------------------------------------------------------------------------------
-def _default_device() -> torch.device:
+def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -245,7 +245,7 @@ def train_ensemble(configs: Sequence[MNISTRunConfig], data: MNISTData,
     if data.source != key.data:
         raise ValueError(f"configs ask for data {key.data!r} but got {data.source!r}")
     cfg = key
-    device = torch.device(device) if device is not None else _default_device()
+    device = torch.device(device) if device is not None else default_device()
     dtype = cfg.torch_dtype
     E, B = len(configs), cfg.batch_size
 

@@ -33,7 +33,7 @@ from typing import Any, Sequence
 import torch
 
 from ..version import __version__
-from ..pipeline.cache import Cache, _canonical
+from ..pipeline.cache import Cache, canonical
 from .models import Params, hidden_features, init_params
 from ..pipeline.sweep import compute_missing, register_kind
 from .targets import check_target, make_dataset, target_info
@@ -267,7 +267,7 @@ def train_runs_task(kind: str, configs: Sequence[RunConfig], cache_root: str,
     def store(i, res):
         c = configs[i]
         payload = {
-            "config": _canonical(c), "version": __version__,
+            "config": canonical(c), "version": __version__,
             "target_info": target_info(c.target, c.target_param, c.function_seed, c.n_in),
             "init_params": res.extra["init_params"], "params": res.params,
             "last_params": res.last_params, "history": res.history,

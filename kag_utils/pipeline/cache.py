@@ -44,14 +44,14 @@ def default_cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "kag-paper"
 
 
-def _canonical(obj: Any) -> Any:
+def canonical(obj: Any) -> Any:
     """Turn a config into plain JSON types (dataclasses, tuples, paths) with stable order."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return _canonical(dataclasses.asdict(obj))
+        return canonical(dataclasses.asdict(obj))
     if isinstance(obj, dict):
-        return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+        return {str(k): canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
     if isinstance(obj, (list, tuple)):
-        return [_canonical(v) for v in obj]
+        return [canonical(v) for v in obj]
     if isinstance(obj, Path):
         return str(obj)
     if isinstance(obj, float):
@@ -61,14 +61,14 @@ def _canonical(obj: Any) -> Any:
     if isinstance(obj, (str, int, bool)) or obj is None:
         return obj
     if hasattr(obj, "item") and callable(obj.item):  # numpy / torch scalars
-        return _canonical(obj.item())
+        return canonical(obj.item())
     raise TypeError(f"cannot use {type(obj).__name__} in a cache config: {obj!r}")
 
 
 def config_key(kind: str, config: Any, version: str = __version__) -> str:
     """Hex key hashed from the kind, the canonical JSON config and the package version."""
     blob = json.dumps(
-        {"kind": kind, "config": _canonical(config), "version": version},
+        {"kind": kind, "config": canonical(config), "version": version},
         sort_keys=True, separators=(",", ":"),
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
@@ -133,7 +133,7 @@ class Cache:
             record = torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - any unpickling failure means corrupt
             raise CorruptEntry(f"unreadable body: {exc}") from exc
-        if record.get("kind") != kind or record.get("config") != _canonical(config):
+        if record.get("kind") != kind or record.get("config") != canonical(config):
             raise CorruptEntry("stored config differs from the requested one")
         return record["payload"]
 
@@ -169,7 +169,7 @@ class Cache:
         path = self.path(kind, config)
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
-        torch.save({"kind": kind, "config": _canonical(config), "version": __version__,
+        torch.save({"kind": kind, "config": canonical(config), "version": __version__,
                     "payload": _storable(payload)}, buffer)
         body = buffer.getvalue()
         header = MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n"

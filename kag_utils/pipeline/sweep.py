@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ..version import __version__
-from .cache import Cache, _canonical
+from .cache import Cache, canonical
 
 GroupFn = Callable[[list], list]
 TaskFn = Callable[..., list]
@@ -79,9 +79,13 @@ class KindSpec:
 
 
 _KINDS: dict[str, KindSpec] = {}
-# Kinds whose module registers them on import (so a worker or caller need not import it first).
-_BUILTIN_KINDS = {"p1_run": "kag_utils.p1.runs", "p1_rr": "kag_utils.p1.evaluation",
-                  "p1_eval": "kag_utils.p1.evaluation"}
+# The package's kinds and the module that registers each on import, so a worker or caller
+# need not import it first (tests/test_architecture.py checks that every kind is listed).
+KIND_MODULES = {"p1_run": "kag_utils.p1.runs", "p1_rr": "kag_utils.p1.evaluation",
+                "p1_eval": "kag_utils.p1.evaluation", "mnist_run": "kag_utils.mnist.models",
+                "mnist_eval": "kag_utils.mnist.evaluation",
+                "mnist_spatial": "kag_utils.mnist.evaluation",
+                "mnist_timeline": "kag_utils.mnist.evaluation"}
 
 
 def register_kind(kind: str, *, group: GroupFn, task: TaskFn,
@@ -96,17 +100,22 @@ def register_kind(kind: str, *, group: GroupFn, task: TaskFn,
     return spec
 
 
+def registered_kinds() -> list[str]:
+    """The kinds registered so far in this process."""
+    return sorted(_KINDS)
+
+
 def get_kind(kind: str) -> KindSpec:
-    if kind not in _KINDS and kind in _BUILTIN_KINDS:
-        importlib.import_module(_BUILTIN_KINDS[kind])
+    if kind not in _KINDS and kind in KIND_MODULES:
+        importlib.import_module(KIND_MODULES[kind])
     if kind not in _KINDS:
         raise ValueError(f"no sweep kind {kind!r} is registered; known: "
-                         f"{', '.join(sorted(set(_KINDS) | set(_BUILTIN_KINDS)))}")
+                         f"{', '.join(sorted(set(_KINDS) | set(KIND_MODULES)))}")
     return _KINDS[kind]
 
 
 def _ident(config: Any) -> str:
-    return repr(_canonical(config))
+    return repr(canonical(config))
 
 
 def unique(configs: Sequence[Any]) -> list[Any]:
