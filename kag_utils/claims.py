@@ -16,7 +16,10 @@ row of a figure is judged the same way:
                            a significant interior extremum (a plateau reaching an end of the
                            grid cannot tell an extremum from a monotone approach:
                            inconclusive);
-* :func:`at_or_before`     "around or even slightly before x0".
+* :func:`at_or_before`     "around or even slightly before x0";
+* :func:`order_of_magnitude`  "10^45", "about an order of magnitude": log10 values within
+                           half a decade (verdicts.WORDING_TOLERANCE), and the alternative
+                           reading of a printed power of ten as its decade [10^p, 10^(p+1)).
 """
 from __future__ import annotations
 
@@ -25,11 +28,13 @@ from typing import Sequence
 import numpy as np
 
 from . import readings
+from .verdicts import numeric_verdict
 
 # grid values such as 0.55 - 0.5 carry float rounding: compare with this slack
 _EPS = 1e-9
 
-__all__ = ["near_each", "signal_strength", "weak_signal", "extremum_near", "at_or_before"]
+__all__ = ["near_each", "signal_strength", "weak_signal", "extremum_near", "at_or_before",
+           "order_of_magnitude"]
 
 
 def near_each(values: Sequence[float], targets: Sequence[float], ses: Sequence[float] | float,
@@ -131,3 +136,18 @@ def at_or_before(value: float | None, target: float, wording: str | None = "near
     ok = loc["diff"] <= allowed + _EPS
     return {"verdict": "reproduced" if ok else "not reproduced", "diff": loc["diff"],
             "allowed": float(allowed)}
+
+
+def order_of_magnitude(log10_ours: float, log10_paper: float) -> dict:
+    """A power of ten stated by the paper ("10^45 vs 10^4", "an order of magnitude larger")
+    against ours, both as log10. Default reading: the wording "order of magnitude" of
+    :data:`kag_utils.verdicts.WORDING_TOLERANCE` (within half a decade: the paper's exponent
+    rounded). Alternative reading ``decade``: the exponent truncated, i.e. ours in the decade
+    [10^p, 10^(p+1)) of the paper's 10^p (how "a number of order 10^4" is often meant).
+    Returns {"verdict", "decade_verdict", "diff" (log10 ours - log10 paper)}."""
+    o, p = float(log10_ours), float(log10_paper)
+    if not (np.isfinite(o) and np.isfinite(p)):
+        raise ValueError(f"log10 values must be finite, got {log10_ours}, {log10_paper}")
+    v = numeric_verdict(10.0 ** p, 10.0 ** o, wording="order of magnitude")["verdict"]
+    dec = "reproduced" if np.floor(o) == np.floor(p) else "not reproduced"
+    return {"verdict": v, "decade_verdict": dec, "diff": o - p}

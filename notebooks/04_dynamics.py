@@ -894,9 +894,9 @@ print("\n".join(lines))
 
 # %%
 comp = pd.DataFrame(record.comparison)
-print(f"{int(comp.agrees.sum())} of {len(comp)} statements agree")
+print(", ".join(f"{v}: {n}" for v, n in comp.verdict.value_counts().items()))
 with pd.option_context("display.max_colwidth", 80, "display.max_rows", 200):
-    display(comp[["claim", "paper_value", "ours_value", "agrees", "note"]])
+    display(comp[["claim", "paper_value", "ours_value", "verdict", "cause", "note"]])
 
 # %% [markdown]
 # ## 6. Deviations and choices

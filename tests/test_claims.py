@@ -112,3 +112,17 @@ def test_tail_shares_null_spread_and_rescaling():
     assert scaled["above"] > 0.05 and scaled["below"] < 0.01
     with pytest.raises(ValueError, match="lo < hi"):
         tails.tail_shares(init, init, lo=0.9, hi=0.1)
+
+
+# --------------------------------------------------------------- order of magnitude
+@pytest.mark.parametrize("ours,paper,verdict,decade", [
+    (4.3, 4.0, "reproduced", "reproduced"),
+    (4.66, 4.0, "not reproduced", "reproduced"),   # 4.6e4: rounds to 10^5, lies in 10^4's decade
+    (3.8, 4.0, "reproduced", "not reproduced"),
+    (12.07, 45.0, "not reproduced", "not reproduced"),
+    (1.04, 1.0, "reproduced", "reproduced"),
+])
+def test_order_of_magnitude(ours, paper, verdict, decade):
+    r = claims.order_of_magnitude(ours, paper)
+    assert r["verdict"] == verdict and r["decade_verdict"] == decade
+    assert r["diff"] == pytest.approx(ours - paper)
