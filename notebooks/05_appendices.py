@@ -184,8 +184,10 @@ for row in shares.itertuples():
     record.add(f"app_a.k{row.k}.tail_shares", {
         "below_initial_q01_pct_mean": row.below_mean, "below_initial_q01_pct_se": none_if_nan(row.below_se),
         "above_initial_q99_pct_mean": row.above_mean, "above_initial_q99_pct_se": none_if_nan(row.above_se)})
-    for side, what, claim in (("below", "peaked near zero", "below the initial Q(0.01)"),
-                              ("above", "heavy-tailed", "above the initial Q(0.99)")):
+    for side, what, claim in (("below", "more peaked near zero than initial",
+                               "below the initial Q(0.01)"),
+                              ("above", "larger outliers than initial (heavy tail)",
+                               "above the initial Q(0.99)")):
         m_, sd_ = getattr(row, f"{side}_mean"), none_if_nan(getattr(row, f"{side}_std"))
         ex = readings.exceeds(m_, (sd_ or 0.0) / math.sqrt(len(seeds)), 1.0)
         record.compare(f"App A Figs 4/13: trained xor(32) size-{row.k} minors {what} "
