@@ -17,6 +17,8 @@ row of a figure is judged the same way:
                            grid cannot tell an extremum from a monotone approach:
                            inconclusive);
 * :func:`at_or_before`     "around or even slightly before x0";
+* :func:`all_of`, :func:`only_at`  a claim over a grid from per-point verdicts ("at every
+                           B", "only at full batch");
 * :func:`order_of_magnitude`  "10^45", "about an order of magnitude": log10 values within
                            half a decade (verdicts.WORDING_TOLERANCE), and the alternative
                            reading of a printed power of ten as its decade [10^p, 10^(p+1)).
@@ -34,7 +36,7 @@ from .verdicts import numeric_verdict
 _EPS = 1e-9
 
 __all__ = ["near_each", "signal_strength", "weak_signal", "extremum_near", "at_or_before",
-           "order_of_magnitude"]
+           "order_of_magnitude", "all_of", "only_at"]
 
 
 def near_each(values: Sequence[float], targets: Sequence[float], ses: Sequence[float] | float,
@@ -151,3 +153,29 @@ def order_of_magnitude(log10_ours: float, log10_paper: float) -> dict:
     v = numeric_verdict(10.0 ** p, 10.0 ** o, wording="order of magnitude")["verdict"]
     dec = "reproduced" if np.floor(o) == np.floor(p) else "not reproduced"
     return {"verdict": v, "decade_verdict": dec, "diff": o - p}
+
+
+def all_of(verdicts: Sequence[str]) -> str:
+    """A claim that holds at every point ("at every B"): not reproduced if some point is not
+    reproduced, else inconclusive if some point is inconclusive, else reproduced."""
+    verdicts = list(verdicts)
+    if not verdicts:
+        raise ValueError("all_of() needs at least one verdict")
+    if "not reproduced" in verdicts:
+        return "not reproduced"
+    return "inconclusive" if "inconclusive" in verdicts else "reproduced"
+
+
+def only_at(verdicts: dict, at) -> str:
+    """A claim that holds only at ``at`` ("noteworthy only at full batch"), from per-point
+    verdicts of "it holds here": reproduced at ``at`` and not reproduced everywhere else.
+    Not reproduced when it fails at ``at`` or holds elsewhere; otherwise inconclusive."""
+    if at not in verdicts:
+        raise ValueError(f"{at!r} is not among the points {list(verdicts)}")
+    here = verdicts[at]
+    others = [v for k, v in verdicts.items() if k != at]
+    if here == "not reproduced" or "reproduced" in others:
+        return "not reproduced"
+    if here == "inconclusive" or "inconclusive" in others:
+        return "inconclusive"
+    return "reproduced"

@@ -126,3 +126,18 @@ def test_order_of_magnitude(ours, paper, verdict, decade):
     r = claims.order_of_magnitude(ours, paper)
     assert r["verdict"] == verdict and r["decade_verdict"] == decade
     assert r["diff"] == pytest.approx(ours - paper)
+
+
+def test_all_of_and_only_at():
+    assert claims.all_of(["reproduced", "reproduced"]) == "reproduced"
+    assert claims.all_of(["reproduced", "inconclusive"]) == "inconclusive"
+    assert claims.all_of(["inconclusive", "not reproduced"]) == "not reproduced"
+    with pytest.raises(ValueError):
+        claims.all_of([])
+    R, N, I = "reproduced", "not reproduced", "inconclusive"
+    assert claims.only_at({32: N, 256: N, 1000: R}, 1000) == R
+    assert claims.only_at({32: N, 256: R, 1000: R}, 1000) == N      # also elsewhere
+    assert claims.only_at({32: N, 256: N, 1000: N}, 1000) == N      # not even there
+    assert claims.only_at({32: I, 256: N, 1000: R}, 1000) == I
+    with pytest.raises(ValueError, match="not among"):
+        claims.only_at({32: R}, 1000)
