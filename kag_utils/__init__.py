@@ -6,7 +6,8 @@ Papers: P1 = Freedman & Mulligan, "Spontaneous Kolmogorov-Arnold Geometry in Sha
 below are the public API; everything else is importable from its subpackage:
 
     core        pure math: jacobians, minors, rotations, metrics, sampled_metrics, threads
-    readings    aggregate (seed means), rules (verbal claims, curves), verdicts, tails, windows
+    readings    aggregate (seed means), rules (verbal claims, curves), claims, verdicts, tails,
+                windows
     pipeline    paths, cache, sweep, results, session
     p1, mnist   the two papers' models, trainers and cached kinds
     manuscript  paper_values, generator
@@ -28,7 +29,8 @@ from .core.sampled_metrics import (inverse_participation_ratio_sampled, minor_kl
                                    pr_ratio, sampled_metrics, sampled_rotation_ratio)
 from . import readings  # one rule per kind of verbal claim: onset, window, near, exceeds, ...
 from .readings.aggregate import pm, summarize
-from .readings.tails import log10_histogram, mef_fit, quantile_grid, quantile_summary
+from .readings.tails import (log10_histogram, mef_fit, quantile_grid, quantile_summary,
+                             tail_shares)
 from .readings.verdicts import COMPARABLE, VERDICTS, WORDING_TOLERANCE, numeric_verdict, tally
 from .readings.windows import ka_window
 from .pipeline.cache import Cache
