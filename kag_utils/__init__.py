@@ -7,10 +7,10 @@ below are the public API; everything else is importable from its subpackage:
 
     core        pure math: jacobians, minors, rotations, metrics, sampled_metrics, threads
     readings    aggregate (seed means), rules (verbal claims, curves), claims, verdicts, tails,
-                windows
+                windows, paper_values (the published numbers)
     pipeline    paths, cache, sweep, results, session
     p1, mnist   the two papers' models, trainers and cached kinds
-    manuscript  paper_values, generator
+    manuscript  generator (python -m kag_utils.manuscript)
     cli         runner (kag-run), lab, regression
 """
 from .version import __version__
@@ -28,6 +28,7 @@ from .core.sampled_metrics import (inverse_participation_ratio_sampled, minor_kl
                                    minor_kl_divergence_sampled, participation_ratio_sampled,
                                    pr_ratio, sampled_metrics, sampled_rotation_ratio)
 from . import readings  # one rule per kind of verbal claim: onset, window, near, exceeds, ...
+from .readings import paper_values
 from .readings.aggregate import pm, summarize
 from .readings.tails import (log10_histogram, mef_fit, quantile_grid, quantile_summary,
                              tail_shares)
@@ -51,4 +52,3 @@ from .mnist.evaluation import (MNISTEvalConfig, MNISTSpatialConfig, evaluate_mni
                                spatial_selections)
 from .mnist.models import MNISTRun, MNISTRunConfig, ensure_mnist_runs, mlp_jacobians, run_configs
 from .mnist.spatial import pixel_coords
-from .manuscript import paper_values

@@ -1,3 +1,2 @@
-"""The manuscript: the published numbers we compare against (``paper_values``) and the
-generator of paper/generated/<set>/ from results/<set> (``generator``; run it with
-``python -m kag_utils.manuscript build|generate|check``)."""
+"""The manuscript: ``generator`` writes paper/generated/<set>/ from results/<set> and builds
+the PDF (``python -m kag_utils.manuscript build|generate|check``)."""

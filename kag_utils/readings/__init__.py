@@ -1,7 +1,7 @@
 """From numbers to statements: seed aggregation (``aggregate``), verbal-claim and curve rules
 (``rules``), composite readings of notebook rows (``claims``), the comparison verdicts
-(``verdicts``), tail summaries (``tails``) and the KA-window rule (``windows``). Pure
-functions, no I/O.
+(``verdicts``), tail summaries (``tails``), the KA-window rule (``windows``) and the
+published numbers they are compared with (``paper_values``). Pure functions, no I/O.
 
 The rules are re-exported here, so ``kag_utils.readings.onset(...)`` reads a curve."""
 from .rules import *  # noqa: F401,F403
