@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from kag_utils.manuscript import generator as ms
+from kag_utils import manuscript as ms
+from kag_utils.manuscript import latex as ms_latex
 from kag_utils.cli import runner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -300,12 +301,12 @@ def test_out_of_date_comparison_csv_is_refused(synth):
 
 def test_missing_tex_prints_the_install_line(synth, monkeypatch, capsys):
     out, pdir = synth
-    monkeypatch.setattr(ms.shutil, "which", lambda name: None)
+    monkeypatch.setattr(ms_latex.shutil, "which", lambda name: None)
     with pytest.raises(ms.ManuscriptError) as exc:
         ms.build("quick", out, pdir)
     assert ("apt-get install -y --no-install-recommends latexmk texlive-latex-recommended"
             in str(exc.value))
-    monkeypatch.setattr(ms, "paper_dir", lambda root=None: pdir)
+    monkeypatch.setattr(ms_latex, "paper_dir", lambda root=None: pdir)
     assert ms.main(["build", "--params", "quick", "--out", str(out)]) == 3
     assert "apt-get install" in capsys.readouterr().err
 

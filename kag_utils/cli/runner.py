@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         run(args.params, args.notebooks, args.out, args.run_dir, args.scheduler, args.root,
             args.log_output)
         if args.paper:
-            from ..manuscript import generator as manuscript
+            from .. import manuscript
 
             argv_paper = ["build", "--params", args.params]
             if args.out:

@@ -1,6 +1,6 @@
-"""python -m kag_utils.manuscript build|generate|check (see kag_utils.manuscript.generator)."""
+"""python -m kag_utils.manuscript build|generate|check (see kag_utils.manuscript.latex)."""
 import sys
 
-from .generator import main
+from .latex import main
 
 sys.exit(main())
