@@ -11,7 +11,8 @@ rule fails on the first module that breaks it:
   notebooks, tests, docs and benchmarks use exists;
 * the run cache's keys are those of the flat layout (no recomputation after the move);
 * every sweep kind is registered under the module a Dask worker imports to find it;
-* the entry points (``kag-run``, ``python -m ...`` in scripts/ and docs/) resolve.
+* the entry points (``kag-run``, ``python -m ...`` in scripts/ and docs/) resolve, and
+  docs/ARCHITECTURE.md lists every module of the tree.
 
 Imports are read at every depth (a function-level import counts like a top-level one).
 """
@@ -265,6 +266,26 @@ def test_every_sweep_kind_is_registered_under_its_module():
         spec = sweep.get_kind(kind)
         assert spec.task.__module__ == module, (kind, spec.task.__module__, module)
         assert importlib.util.find_spec(module) is not None
+
+
+def test_architecture_doc_lists_every_module():
+    """docs/ARCHITECTURE.md's module map names every subpackage and module of the tree, under
+    its subpackage."""
+    doc = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    tree = doc[doc.index("kag_utils/                "):doc.index("\nnotebooks/")]
+    blocks = re.split(r"\n  (?=\w+/ )", tree)       # one block per subpackage
+    listed = {b.split("/", 1)[0]: b for b in blocks[1:]}
+    missing = []
+    for mod, path in MODULES.items():
+        rel = path.relative_to(PKG)
+        if len(rel.parts) == 1:
+            if f"  {rel.name} " not in blocks[0]:
+                missing.append(str(rel))
+        elif rel.parts[0] not in listed:
+            missing.append(f"{rel.parts[0]}/")
+        elif rel.name != "__init__.py" and f"    {rel.name} " not in listed[rel.parts[0]]:
+            missing.append(str(rel))
+    assert not missing, f"docs/ARCHITECTURE.md does not list: {sorted(set(missing))}"
 
 
 def python_m_modules(text: str) -> set[str]:
