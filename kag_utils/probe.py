@@ -24,7 +24,11 @@ P1 ones (`metrics.p1_metrics`); otherwise they are evaluated on a grid of `n_sam
 k-tuples x `n_samples` column k-tuples, the same grid for f and the reference (P2's design,
 REPRODUCTION M-11: `minors.sample_combinations`, `mnist_metrics.participation_ratio_sampled`,
 `mnist_metrics.sampled_rotation_ratio` on an `rr_samples` x `rr_samples` sub-grid). When the
-sample covers every tuple the sampled values equal the exact ones (tests/test_probe.py).
+sample covers every tuple the sampled values equal the exact ones (tests/test_probe.py). On a
+sampled grid the fractions estimate the exact fractions, but the absolute PR (which grows like
+the square root of the number of minors), RR (a max over fewer minors) and divergence (softmax
+over the R sampled rows, log base log R) are those of the grid: compare them only with the
+reference on the same grid, i.e. read the normalised column.
 
 Everything runs on x's device (CPU or CUDA); the Jacobians are taken in x's dtype
 (`jacobians.module_jacobian`, torch.func) and the metrics in `dtype` (float64 by default, A-20).
@@ -261,6 +265,7 @@ def _sampled_k(J, Jr, k: int, q1: float, n_samples: int, rr_samples: int, rotati
     thr = float(np.quantile(rm_i.reshape(-1), qk, method="linear"))
     zt = rm_t < thr                                                  # [B, R]
     s = f"_k{k}_q{q1:g}"
+    out["threshold"] = thr
     out["zero_frac" + s] = float(np.count_nonzero(zt) / zt.size)
     out["zero_frac_init" + s] = float(np.count_nonzero(rm_i < thr) / zt.size)
     if k in (2, 3):
@@ -327,7 +332,7 @@ def probe(f: Callable, x: torch.Tensor, k=(1, 2, 3), reference: Optional[Callabl
           max_rotated: float = 2e9, n_samples: int = 500, rr_samples: int = 100,
           seed: int = 0, chunk: int = 16, dtype: torch.dtype = torch.float64,
           eval_mode: bool = True, max_jacobian_elements: float = 5e8,
-          progress: Optional[bool] = None) -> ProbeReport:
+          rr_backend: str = "auto", progress: Optional[bool] = None) -> ProbeReport:
     """KA-geometry report of the Jacobian of `f` at the inputs `x` (P1 sec. IV).
 
     f, reference: callables or nn.Modules mapping a batch [b, ...] to [b, ...] (the same output
@@ -339,7 +344,8 @@ def probe(f: Callable, x: torch.Tensor, k=(1, 2, 3), reference: Optional[Callabl
     k: minor sizes, each <= min(m, n).
     q1: size-1 false-positive rate; Q^(k) = the q^(k)-quantile of the reference's row means
       with q^(k) = false_positive_rate(q1, m, k) (IV.3)-(IV.4).
-    n_rotations: Haar rotations of SO(m) for RR (0 skips RR); the same set for both maps.
+    n_rotations: Haar rotations of SO(m) for RR (0 skips RR); the same set for both maps. Each
+      is a QR of an m x m Gaussian (m^3): for wide layers (m ~ 1000) use tens, not hundreds.
     max_exact: largest B * C(m,k) * C(n,k) computed exactly (p1_metrics); larger k are sampled
       on an `n_samples` x `n_samples` grid of random row x column k-tuples.
     max_rotated: exact RR also needs B * C(m,k) * C(n,k) * (n_rotations + 1) <= max_rotated;
@@ -349,6 +355,9 @@ def probe(f: Callable, x: torch.Tensor, k=(1, 2, 3), reference: Optional[Callabl
     dtype: metric dtype (the Jacobian is taken in x's dtype, then cast).
     max_jacobian_elements: refuse B * m * n above this (memory guard; use fewer examples or
       probe a smaller part of the model).
+    rr_backend: exact-RR kernel (`rotations.rotated_max_minors`); "auto" takes its default for
+      n = 3 (the compiled P1 kernel) and "torch" otherwise (the general numba kernel was ~17x
+      slower for k = 1 at m = 1024, n = 196).
     progress: tqdm bar (None: only on a terminal).
 
     Returns a ProbeReport (`.table()`, `.to_dict()`). Raises ValueError for inputs it cannot
@@ -402,14 +411,16 @@ def probe(f: Callable, x: torch.Tensor, k=(1, 2, 3), reference: Optional[Callabl
     rr_exact = tuple(kk for kk in exact_ks
                      if cost[kk] * (n_rotations + 1) <= max_rotated)
     values: dict = {}
+    thresholds: dict = {}                                            # k -> Q^(k)
     with tqdm(total=(1 if exact_ks else 0) + 3 * len(sampled_ks), desc="KA probe metrics",
               unit="step", disable=(None if progress is None else not progress)) as bar:
         if exact_ks:
             bar.set_postfix_str(f"exact k={exact_ks}")
             res = p1_metrics(J, Jr, ks=exact_ks, q1s=(q1,))
             if rot is not None and rr_exact:
-                rt = random_rotation_ratios(J, rr_exact, rot)
-                ri = random_rotation_ratios(Jr, rr_exact, rot) if reference is not None else rt
+                be = rr_backend if rr_backend != "auto" or n == 3 else "torch"
+                rt = random_rotation_ratios(J, rr_exact, rot, backend=be)
+                ri = random_rotation_ratios(Jr, rr_exact, rot, backend=be) if reference is not None else rt
                 for kk in rr_exact:
                     res[f"rr_k{kk}"], res[f"rr_init_k{kk}"] = rt[kk], ri[kk]
             for kk in exact_ks:
@@ -423,18 +434,26 @@ def probe(f: Callable, x: torch.Tensor, k=(1, 2, 3), reference: Optional[Callabl
                     res[f"rr_k{kk}"] = sampled_rotation_ratio(J, kk, rows, cols, rot)
                     res[f"rr_init_k{kk}"] = sampled_rotation_ratio(Jr, kk, rows, cols, rot)
                 values.update(_collect(res, kk, q1, reference is not None))
+                thresholds[kk] = res[f"threshold_k{kk}_q{q1:g}"]
             bar.update(1)
         samples = {}
         for kk in sampled_ks:
             bar.set_postfix_str(f"sampled k={kk}")
             res = _sampled_k(J, Jr, kk, q1, n_samples, rr_samples, rot, gen, bar)
             samples[kk] = (res.pop("rows"), res.pop("cols"))
+            thresholds[kk] = res.pop("threshold")
             values.update(_collect(res, kk, q1, reference is not None))
+    for kk in ks:
+        if thresholds.get(kk) == 0.0:
+            warnings.warn(f"Q^({kk}) = 0: more than q^({kk}) of the reference's size-{kk} row means "
+                          f"are exactly zero (e.g. ReLU outputs that are off), so no row is a zero "
+                          f"row by (IV.3)'s strict '<'; the zero fractions of k = {kk} are 0",
+                          RuntimeWarning, stacklevel=2)
     info = dict(B=B, m=m, n=n, ks=list(ks), q1=q1, n_rotations=n_rotations,
                 rr_mode={kk: ("exact" if kk in rr_exact else "sampled") for kk in ks}
                 if rot is not None else None,
                 samples={kk: list(v) for kk, v in samples.items()},
-                n_minors={kk: cost[kk] for kk in ks}, reference=reference is not None,
+                n_minors={kk: cost[kk] for kk in ks}, thresholds=thresholds, reference=reference is not None,
                 device=str(x.device), dtype=str(dtype).replace("torch.", ""),
                 seconds=round(time.perf_counter() - t0, 3))
     return ProbeReport(values=values, mode=mode, info=info)
