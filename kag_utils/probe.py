@@ -320,6 +320,8 @@ def _collect(res: dict, k: int, q1: float, has_ref: bool) -> dict:
     for metric, (ours, ref) in pairs.items():
         if present[metric] not in res:          # undefined here (dep_frac at k = 1, RR off)
             continue
+        if metric == "divergence" and not has_ref:                   # KL(P || P) = 0
+            continue
         if not has_ref:
             ref = math.nan
         norm = math.nan if metric == "divergence" else _ratio(ours, ref)
@@ -398,22 +400,21 @@ def probe(f: Callable, x: torch.Tensor, k=(1, 2, 3), reference: Optional[Callabl
         mode = {kk: "exact" if cost[kk] <= max_exact else "sampled" for kk in ks}
         exact_ks = tuple(kk for kk in ks if mode[kk] == "exact")
         sampled_ks = tuple(kk for kk in ks if mode[kk] == "sampled")
-        total = B * len(maps) + (1 if exact_ks else 0) + 3 * len(sampled_ks)
-        with tqdm(total=total, desc="KA probe", unit="step", disable=(None if progress is None
-                                                                      else not progress)) as bar:
-            bar.set_postfix_str("Jacobians")
+        with tqdm(total=B * len(maps), desc="KA probe Jacobians", unit="example",
+                  disable=(None if progress is None else not progress)) as bar:
             Js = [_jacobian(g, x, name, chunk, bar).to(dtype) for g, name in maps]
     J = Js[0]
     Jr = Js[1] if reference is not None else J
     gen = torch.Generator().manual_seed(int(seed))
-    rot = (haar_rotations(m, n_rotations, gen, dtype=dtype, device=J.device)
-           if n_rotations > 0 else None)
     rr_exact = tuple(kk for kk in exact_ks
                      if cost[kk] * (n_rotations + 1) <= max_rotated)
     values: dict = {}
     thresholds: dict = {}                                            # k -> Q^(k)
     with tqdm(total=(1 if exact_ks else 0) + 3 * len(sampled_ks), desc="KA probe metrics",
               unit="step", disable=(None if progress is None else not progress)) as bar:
+        bar.set_postfix_str(f"{n_rotations} Haar rotations of SO({m})")
+        rot = (haar_rotations(m, n_rotations, gen, dtype=dtype, device=J.device)
+               if n_rotations > 0 else None)
         if exact_ks:
             bar.set_postfix_str(f"exact k={exact_ks}")
             res = p1_metrics(J, Jr, ks=exact_ks, q1s=(q1,))

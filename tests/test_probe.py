@@ -145,14 +145,17 @@ def test_batch_statistics_are_refused_and_eval_mode_restored():
 
 
 def test_no_reference_and_image_shaped_inputs():
-    """Conv stack on [B, 1, 6, 6] images: flattening, no reference (own thresholds)."""
+    """Conv stack on [B, 1, 6, 6] images: flattening, no reference (own thresholds); ReLU's
+    exactly-zero outputs make Q^(k) = 0, which the probe reports."""
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU())   # 36 -> 2*4*4 = 32
     x = torch.randn(5, 1, 6, 6)
-    rep = probe(net, x, k=(1, 2), n_rotations=5, progress=False)
+    with pytest.warns(RuntimeWarning, match=r"Q\^\(1\) = 0"):       # ReLU: exactly zero rows
+        rep = probe(net, x, k=(1, 2), n_rotations=5, progress=False)
+    assert rep["zero_frac", 1][0] == 0.0
     assert (rep.info["m"], rep.info["n"]) == (32, 36)
     assert math.isnan(rep["pr", 1][1]) and math.isnan(rep["pr", 1][2])
-    assert rep["pr", 1][0] > 1
+    assert rep["pr", 1][0] > 1 and ("divergence", 1) not in rep.values     # KL(P || P) = 0
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
