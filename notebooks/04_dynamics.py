@@ -33,7 +33,7 @@
 #
 # The paper states these results in words. To compare them with numbers we read every curve
 # with explicit, pre-declared rules (section 0) implemented and unit-tested in
-# `kag_utils.analysis`, and record each reading next to the paper's statement in
+# `kag_utils.readings`, and record each reading next to the paper's statement in
 # `results/<set>/comparison.csv`.
 
 # %% tags=["parameters"]
@@ -62,7 +62,7 @@ import pandas as pd
 import seaborn as sns
 
 import kag_utils as kag
-from kag_utils import analysis as an
+from kag_utils import readings as an
 from kag_utils import paper_values as paper
 from kag_utils.tables import pm, summarize
 
@@ -99,7 +99,7 @@ def xor_config(lam, seed):
 # are 1, the divergence is 0. The *excess* of a point is its distance from the baseline in
 # the direction KA geometry moves the metric (up for zero rows, RR, divergence; down for PR).
 # A point is **significant** when its excess exceeds `n_sigma` = 2 combined standard errors.
-# Then (`kag_utils.analysis`):
+# Then (`kag_utils.readings`):
 #
 # * **onset** (the paper's "develop around" / "transition"): the first grid point from which
 #   every later point, the trained model included, is significant;
