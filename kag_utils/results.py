@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .verdicts import (PAPER_SEEDS, check_verdict, combine_readings, legacy_verdict,
-                       numeric_verdict)
+                       numeric_verdict, tally)
 
 COMPARISON_FIELDS = ["claim", "section", "source", "paper_value", "paper_sd", "paper_n",
                      "ours_value", "ours_sd", "ours_n", "z", "verdict", "readings", "cause",
@@ -194,7 +194,8 @@ class Recorder:
         ({"reading", "ours_value", "ours_sd", "ours_n"} or {"reading", "verdict"}): if the
         default is not reproduced and one of them is, the row is ``protocol-dependent``.
         ``comparable=False`` marks a run that is not the paper's protocol. A row that is not
-        reproduced needs a ``cause`` or a ``note`` naming its likely cause."""
+        reproduced needs a ``cause`` or a ``note`` naming its likely cause; ``cause`` may be
+        passed always (it is dropped when the claim is reproduced)."""
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool)
                       for v in (paper_value, ours_value))
         if ours_sd is not None and ours_n is None:
@@ -231,11 +232,27 @@ class Recorder:
                "z": None if not stats or stats["z"] is None else round(stats["z"], 2),
                "verdict": verdict, "readings": reading_text, "cause": cause, "note": note,
                "notebook": self.notebook}
-        if verdict not in ("reproduced", "new result") and not (note.strip() or cause.strip()):
+        if verdict == "reproduced":
+            row["cause"] = ""            # a cause explains a disagreement; there is none
+        elif not (note.strip() or cause.strip()):
             raise ValueError(f"claim {claim!r} is {verdict}: give a cause= or note= with its "
                              "likely cause")
         self.comparison = [r for r in self.comparison if r["claim"] != claim] + [row]
         return row
+
+    def tally_text(self) -> str:
+        """'12 reproduced, 3 not reproduced, ... of 17 rows' for this notebook's rows."""
+        counts = tally(self.comparison)
+        parts = [f"{n} {v}" for v, n in counts.items() if n]
+        return f"{', '.join(parts) or 'no rows'} (of {len(self.comparison)} comparison rows)"
+
+    def comparison_table(self):
+        """This notebook's comparison rows as a DataFrame (claim, paper, ours, verdict,
+        readings, note), for the notebook's closing "Comparison to paper" cell."""
+        import pandas as pd
+        cols = ["claim", "source", "paper_value", "paper_sd", "ours_value", "ours_sd",
+                "verdict", "readings", "note"]
+        return pd.DataFrame(self.comparison, columns=COMPARISON_FIELDS)[cols]
 
     @property
     def results_dir(self) -> Path:

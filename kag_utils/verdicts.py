@@ -41,7 +41,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 __all__ = ["VERDICTS", "COMPARABLE", "PAPER_SEEDS", "INCONCLUSIVE_FRACTION", "Z",
            "WORDING_TOLERANCE", "Tolerance", "standard_error", "numeric_verdict",
-           "combine_readings", "check_verdict", "tally", "legacy_verdict"]
+           "combine_readings", "check_verdict", "tally", "legacy_verdict", "headline",
+           "summary_table"]
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "protocol-dependent",
             "not comparable", "new result")
@@ -175,3 +176,30 @@ def tally(rows: Iterable[Mapping[str, Any]], by: str | None = None) -> dict:
     for r in rows:
         groups.setdefault(str(r.get(by, "")), []).append(r)
     return {g: count(rs) for g, rs in groups.items()}
+
+
+def headline(rows: Iterable[Mapping[str, Any]]) -> str:
+    """One sentence for the comparable rows only: 'Of 180 comparisons made at the papers'
+    protocols, 120 reproduced, ...; 21 more are not comparable.'"""
+    counts = tally(rows)
+    n_comp = sum(counts[v] for v in COMPARABLE)
+    parts = [f"{counts[v]} {v}" for v in COMPARABLE if counts[v]]
+    text = f"Of {n_comp} comparisons with the papers' protocols: {', '.join(parts) or 'none'}."
+    rest = [f"{counts[v]} {v}" for v in VERDICTS if v not in COMPARABLE and counts[v]]
+    if rest:
+        text += f" Not counted: {', '.join(rest)}."
+    return text
+
+
+def summary_table(rows: Iterable[Mapping[str, Any]], by: str = "section") -> str:
+    """A plain-text table of verdict counts per ``by`` (rows) and verdict (columns)."""
+    per = tally(rows, by=by)
+    used = [v for v in VERDICTS if any(c[v] for c in per.values())]
+    width = max([len(by)] + [len(g) for g in per]) + 2
+    head = by.ljust(width) + "".join(v.rjust(max(len(v), 3) + 2) for v in used) + "  total"
+    lines = [head]
+    for g in per:                       # in the order of the rows (notebook order)
+        c = per[g]
+        lines.append(g.ljust(width) + "".join(str(c[v]).rjust(max(len(v), 3) + 2) for v in used)
+                     + str(sum(c.values())).rjust(7))
+    return "\n".join(lines)

@@ -70,6 +70,7 @@ session = kag.start("02_zero_rows", params_name, output_root, parameters=dict(
     patience=patience, q1s=q1s, n_x=n_x, n_rot=n_rot, n_x_rot=n_x_rot, zipf_seed=zipf_seed,
     test_check=test_check))
 record = session.record
+record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 configs = kag.main_grid(targets, [width], seeds, batch_size=batch_size, max_epochs=max_epochs,
                         patience=patience)
 ecfg = kag.EvalConfig(n_x=n_x, q1s=tuple(q1s), n_rot=n_rot, n_x_rot=n_x_rot)
@@ -459,9 +460,9 @@ if test_check:
 # ## Comparison to paper
 
 # %%
-comp = pd.DataFrame(record.comparison)
-comp[["claim", "source", "paper_value", "paper_sd", "ours_value", "ours_sd", "verdict",
-      "readings", "cause", "note"]]
+print(record.tally_text())
+with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
+    display(record.comparison_table())
 
 # %% [markdown]
 # ## Deviations and choices

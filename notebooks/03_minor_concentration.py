@@ -74,6 +74,7 @@ session = kag.start("03_minor_concentration", params_name, output_root, paramete
     patience=patience, q1s=q1s, n_x=n_x, n_rot=n_rot, n_x_rot=n_x_rot, toy_n_rot=toy_n_rot,
     toy_draws=toy_draws, toy_se_repeats=toy_se_repeats))
 record = session.record
+record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 configs = kag.main_grid(targets, widths, seeds, batch_size=batch_size, max_epochs=max_epochs,
                         patience=patience)
 ecfg = kag.EvalConfig(n_x=n_x, q1s=tuple(q1s), n_rot=n_rot, n_x_rot=n_x_rot)
@@ -206,10 +207,8 @@ for name, row in table3.iterrows():
         record.add(f"table3.{key.lower()}.k{k}", {"mean": mean, "std": sd})
         if big == 32 and name in paper_rows:
             p_mean, p_sd = paper_rows[name][k]
-            agree = kag.agrees(p_mean, mean, p_sd, sd, resolution=0.01)
             record.compare(f"Table III PR {name} k={k}", "P1 Table III", p_mean, mean,
-                           paper_sd=p_sd, ours_sd=sd, resolution=0.01,
-                           note="" if agree else pr_cause[key])
+                           paper_sd=p_sd, ours_sd=sd, resolution=0.01, cause=pr_cause[key])
 for k in (1, 2, 3):
     ours = kag.participation_ratio_max(big, 3, k)
     record.add(f"table3.pr_max.k{k}", ours)
@@ -655,9 +654,9 @@ ent.round(4)
 # ## Comparison to paper
 
 # %%
-comp = pd.DataFrame(record.comparison)
-comp[["claim", "source", "paper_value", "paper_sd", "ours_value", "ours_sd", "verdict",
-      "readings", "cause", "note"]]
+print(record.tally_text())
+with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
+    display(record.comparison_table())
 
 # %% [markdown]
 # ## Deviations and choices

@@ -180,3 +180,14 @@ def test_window_with_reference_fraction():
     assert rd.window(lam, [1.0] * 9, 0.02, baseline=1.0, reference=2.0) is None
     with pytest.raises(ValueError, match="reference"):
         rd.window(lam, mean, 0.02, baseline=1.0, reference=0.5)
+
+
+def test_headline_counts_comparable_rows_only():
+    rows = [{"verdict": "reproduced", "section": "P1 §IV.A"},
+            {"verdict": "inconclusive", "section": "P1 §IV.A"},
+            {"verdict": "not comparable", "section": "P2"}]
+    text = vd.headline(rows)
+    assert text.startswith("Of 2 comparisons") and "1 not comparable" in text
+    table = vd.summary_table(rows).splitlines()
+    assert table[1].startswith("P1 §IV.A") and table[2].startswith("P2")
+    assert table[1].split()[-1] == "2"
