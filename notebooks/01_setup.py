@@ -384,7 +384,7 @@ record.add(fig1_claims={"smallest_weight_row_rank": float(rank_small.mean()),
                         "row_effect_share": {t: v[0] for t, v in bar_stat.items()}})
 record.compare(f"Fig 1 a small row of A^T gives a small Jacobian row (xor({fig1_width}))",
                "P1 Fig 1 / Sec II text", "rank < 0.5",
-               f"normalised rank {rank_small.mean():.3f} (z = {-res_rank['z']:.1f})",
+               f"normalised rank {rank_small.mean():.3f} (z = {res_rank['z']:.1f})",
                verdict=res_rank["verdict"],
                note="rank among the Jacobian rows of the smallest weight row, mean over inputs; "
                     "rule: readings.exceeds(., SE, 0.5, direction=-1)",

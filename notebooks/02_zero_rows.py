@@ -211,7 +211,7 @@ if "xor" in targets:
     tiny = pd.DataFrame(tiny)
     lg_se = tiny.log10_min.std(ddof=1) / math.sqrt(len(tiny)) if len(tiny) > 1 else 0.0
     res = rule.exceeds(tiny.log10_min.mean(), lg_se, -16.0, direction=-1)
-    record.add(fig2_xor_min_size3_row_mean_log10=tiny.to_dict("records"))
+    record.add(fig2_xor_min_size3_row_mean_log10={f"seed{int(r_.seed)}": {"log10_min": r_.log10_min, "exact_zeros": int(r_.exact_zeros)} for r_ in tiny.itertuples()})
     record.compare(f"Fig 2 xor({m}) size-3 row means approach machine precision (below 1e-16)",
                    "P1 Fig 2 caption", "< 1e-16", f"10^{tiny.log10_min.mean():.1f} "
                    f"(smallest positive, mean of log10 over seeds; {int(tiny.exact_zeros.sum())} exact zeros)",

@@ -243,3 +243,25 @@ def test_signed_torch_k4_and_errors():
         rotated_max_minors(J, R, (1,), reading="max")
     with pytest.raises(ValueError, match="readings"):
         rotated_max_minors_readings(J, R, (1,), ())
+
+
+def test_signed_rotation_ratio_by_definition():
+    # r(x) = M(x) / mean_p m_p(x) with signed maxima, against the slow reference
+    from kag_utils.metrics import random_rotation_ratios, random_rotation_ratios_readings
+    J = torch.randn(4, 6, 3, dtype=D, generator=gen(31))
+    R = haar_rotations(6, 7, gen(32))
+    eye = np.eye(6)[None]
+    both = random_rotation_ratios_readings(J, (1, 2, 3), R, return_per_example=True)
+    for k in (1, 2, 3):
+        M = slow_signed_max(J.numpy(), k, eye)[:, 0]
+        mp = slow_signed_max(J.numpy(), k, R.numpy())
+        np.testing.assert_allclose(both["signed"][k].numpy(), M / mp.mean(1), rtol=1e-9)
+        np.testing.assert_allclose(both["abs"][k].numpy(),
+                                   random_rotation_ratios(J, (k,), R, return_per_example=True)[k].numpy(),
+                                   rtol=1e-12)
+    # the aligned J1 of Table IV: M = 1 in both readings, so the signed ratio is the larger
+    J1 = torch.zeros(1, 7, 3, dtype=D)
+    J1[0, :3] = torch.eye(3, dtype=D)
+    R7 = haar_rotations(7, 200, gen(33))
+    res = random_rotation_ratios_readings(J1, (1, 2, 3), R7)
+    assert all(res["signed"][k] > res["abs"][k] for k in (1, 2, 3))
