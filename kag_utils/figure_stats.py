@@ -76,7 +76,7 @@ def row_effect_share(J, floor: float = 1e-300) -> np.ndarray:
 
 
 def zipf_inflection(values, lo: float = 0.1, hi: float = 0.9, window: float = 0.1,
-                    step: float = 0.01) -> float:
+                    step: float = 0.01, max_points: int = 20001) -> float:
     """Figs. 2-3, "the initial row means have a fairly consistent rise over roughly the first
     50 % of ranks, before crossing over to a distinct high-rank behaviour": the normalised
     rank of the Zipf curve's inflection point, where the rise of log10(value) against
@@ -84,13 +84,16 @@ def zipf_inflection(values, lo: float = 0.1, hi: float = 0.9, window: float = 0.
     slope of log10(value) against rank over a sliding window of width ``window`` centred on
     a grid from ``lo`` to ``hi`` (step ``step``), and return the centre with the smallest
     slope. The steep lowest and highest ranks (outside [lo, hi]) are left out: they are the
-    tails, not the crossover. Non-positive values are dropped. values: any shape -> float."""
+    tails, not the crossover. Non-positive values are dropped; curves longer than
+    ``max_points`` are thinned to that many evenly spaced ranks. values: any shape -> float."""
     v = _np(values).ravel()
     v = np.sort(v[v > 0])
     if v.size < 20:
         raise ValueError("need at least 20 positive values for a Zipf curve")
     if not 0 <= lo < hi <= 1 or not 0 < window <= hi - lo or step <= 0:
         raise ValueError("need 0 <= lo < hi <= 1 and 0 < window <= hi - lo, step > 0")
+    if v.size > max_points:                   # the sorted curve is smooth: thin it evenly
+        v = v[np.linspace(0, v.size - 1, max_points).round().astype(np.int64)]
     r = np.arange(v.size) / (v.size - 1)
     y = np.log10(v)
     centres = np.arange(lo + window / 2, hi - window / 2 + 1e-12, step)

@@ -97,12 +97,18 @@ print(f"rotation ratios from {n_rot} Haar rotations x {n_x_rot} inputs"
 # on top of its initial model.
 
 # %%
+spreads = []   # per seed: log10 quantile spreads of the same minors (measured Fig. 4 claims)
+
+
 def pooled_minors(target, k, which):
     vals = []
     for s in seeds:
         run = runs[target, big, s]
         params = run.params if which == "trained" else run.init_params
         vals.append(kag.minor_matrix(kag.first_layer_jacobian(params, x_eval), k).reshape(-1))
+        lo_, hi_ = fstats.log_quantile_spreads(vals[-1])
+        spreads.append({"target": target, "seed": s, "model": which, "k": k, "lower": lo_,
+                        "upper": hi_})
     return torch.cat(vals).numpy()
 
 
@@ -132,16 +138,8 @@ plt.show()
 # more than 2 combined standard errors over seeds (`readings.exceeds`).
 
 # %%
-spreads = []
-for target in targets:
-    for s_ in seeds:
-        run = runs[target, big, s_]
-        for which, params in (("trained", run.params), ("initial", run.init_params)):
-            v = kag.minor_matrix(kag.first_layer_jacobian(params, x_eval), 3)
-            lo_, hi_ = fstats.log_quantile_spreads(v)
-            spreads.append({"target": target, "seed": s_, "model": which, "lower": lo_,
-                            "upper": hi_})
-spreads = pd.DataFrame(spreads)
+spreads = pd.DataFrame(spreads)              # filled while drawing the figure above
+spreads = spreads[spreads.k == 3]
 spread_sum = summarize(spreads, ["target", "model"], ["lower", "upper"])
 display(spread_sum[["target", "model", "lower_mean", "lower_se", "upper_mean", "upper_se"]].round(3))
 if "xor" in targets:
