@@ -474,7 +474,14 @@ with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
 # * Percentages are of all (input, row) pairs; dependent size-3 rows use only the size-2
 #   condition (A-13, A-33).
 # * Consistently zero: zero in at least 99% of inputs (A-14).
-# * Evaluation inputs: the 1000 training inputs (A-11); the test set as a check.
+# * Evaluation inputs: the 1000 training inputs (A-11); P1 computed zero rows "on both
+#   training and test data" without saying which Table II shows, so every Table II row carries
+#   the held-out test inputs as its alternative reading (protocol-dependent if only they fit).
+# * "Tracks q(k)": one rule for every such row, here and in notebook 04 (Fig. 8a):
+#   `readings.near(value, q(k), SE, "close to")`, within 10 % of q(k) plus 2 SE.
+# * Verbal Fig. 2–3 claims read as measured statements (cell "Figs. 2–3 as measured
+#   statements"): Zipf inflection rank, low-rank share against q(k), the order of the three
+#   targets, the smallest positive size-3 row mean.
 # * Model seeds, data and early stopping as in notebook 01 (A-01…A-06).
 
 # %%
