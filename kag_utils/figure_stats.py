@@ -9,7 +9,7 @@ claim. The readings chosen here are stated in each docstring and in the notebook
 * Figs. 2-3: :func:`zipf_inflection` ("the initial row means rise over roughly the first
   50 % of ranks before crossing over to a distinct high-rank behaviour") and
   :func:`smallest_positive_log10` ("size-3 row means approach machine precision").
-* Fig. 4: :func:`log_quantile_spreads` ("peakedness near zero" and "heavy tails").
+* Fig. 4 ("peakedness near zero", "heavy tails"): :func:`kag_utils.tails.tail_shares`.
 * Fig. 6: :func:`gap_to_max` (xor separates from linear and random).
 * :func:`all_of`: one verdict for a claim made at every point of a grid.
 """
@@ -23,7 +23,7 @@ import torch
 from .verdicts import check_verdict
 
 __all__ = ["smallest_weight_row_rank", "row_effect_share", "zipf_inflection",
-           "smallest_positive_log10", "log_quantile_spreads", "gap_to_max", "all_of"]
+           "smallest_positive_log10", "gap_to_max", "all_of"]
 
 
 def _np(v) -> np.ndarray:
@@ -112,22 +112,6 @@ def smallest_positive_log10(values) -> tuple[float, int]:
     if pos.size == 0:
         raise ValueError("no positive values")
     return float(np.log10(pos.min())), int((v == 0).sum())
-
-
-def log_quantile_spreads(values, lo: float = 0.01, hi: float = 0.99) -> tuple[float, float]:
-    """Fig. 4, "peakedness near zero" and "relatively heavy tails", as scale-free spreads of
-    the positive minors on the log axis the figure uses: (lower, upper) =
-    (log10 median - log10 Q(lo), log10 Q(hi) - log10 median), numpy's linear quantiles.
-    Training that piles minors up near zero lengthens the lower spread; a heavy upper tail
-    lengthens the upper one, both against the same seed's initial model. values: |minors|."""
-    v = _np(values).ravel()
-    v = v[v > 0]
-    if v.size < 2:
-        raise ValueError("need at least 2 positive values")
-    if not 0 < lo < 0.5 < hi < 1:
-        raise ValueError("need 0 < lo < 0.5 < hi < 1")
-    qlo, med, qhi = np.log10(np.quantile(v, [lo, 0.5, hi], method="linear"))
-    return float(med - qlo), float(qhi - med)
 
 
 def gap_to_max(mean: float, se: float, others: Sequence[float],
