@@ -39,7 +39,7 @@ import dataclasses
 import math
 import time
 import warnings
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -98,8 +98,9 @@ class ProbeReport:
         return self.values[key]
 
     def __repr__(self) -> str:
-        return f"ProbeReport({self.info.get('B')} x [{self.info.get('m')}, {self.info.get('n')}])\n" \
-               + self.table().to_string(float_format=lambda v: f"{v:.4g}")
+        i = self.info
+        head = f"ProbeReport({i.get('B')} x [{i.get('m')}, {i.get('n')}])\n"
+        return head + self.table().to_string(float_format=lambda v: f"{v:.4g}")
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -236,7 +237,8 @@ def _sampled_grid_minors(J: torch.Tensor, rows, cols, chunk_elements: int = 2 **
 
 def _sampled_row_means(J: torch.Tensor, rows, cols) -> np.ndarray:
     """Row means (IV.2) of the sampled grid: [B, R] (numpy), mean over the column sample."""
-    return np.concatenate([M.mean(-1).cpu().numpy() for _, M in _sampled_grid_minors(J, rows, cols)])
+    return np.concatenate([M.mean(-1).cpu().numpy()
+                           for _, M in _sampled_grid_minors(J, rows, cols)])
 
 
 def _column_kl(Mt: torch.Tensor, Mi: torch.Tensor, base: float) -> torch.Tensor:
@@ -421,13 +423,15 @@ def probe(f: Callable, x: torch.Tensor, k=(1, 2, 3), reference: Optional[Callabl
             if rot is not None and rr_exact:
                 be = rr_backend if rr_backend != "auto" or n == 3 else "torch"
                 rt = random_rotation_ratios(J, rr_exact, rot, backend=be)
-                ri = random_rotation_ratios(Jr, rr_exact, rot, backend=be) if reference is not None else rt
+                ri = (random_rotation_ratios(Jr, rr_exact, rot, backend=be)
+                      if reference is not None else rt)
                 for kk in rr_exact:
                     res[f"rr_k{kk}"], res[f"rr_init_k{kk}"] = rt[kk], ri[kk]
             for kk in exact_ks:
                 if kk in (2, 3) and reference is not None:
                     # the reference's own dependent zero rows (against its own thresholds)
-                    res[f"dep_frac_init_k{kk}_q{q1:g}"] = dependent_zero_row_fraction(Jr, Jr, kk, q1)
+                    res[f"dep_frac_init_k{kk}_q{q1:g}"] = dependent_zero_row_fraction(
+                        Jr, Jr, kk, q1)
             for kk in exact_ks:
                 if rot is not None and kk not in rr_exact:
                     rows = sample_combinations(m, kk, rr_samples, gen, device=J.device)
@@ -446,7 +450,8 @@ def probe(f: Callable, x: torch.Tensor, k=(1, 2, 3), reference: Optional[Callabl
             values.update(_collect(res, kk, q1, reference is not None))
     for kk in ks:
         if thresholds.get(kk) == 0.0:
-            warnings.warn(f"Q^({kk}) = 0: more than q^({kk}) of the reference's size-{kk} row means "
+            warnings.warn(f"Q^({kk}) = 0: more than q^({kk}) of the reference's size-{kk} row "
+                          f"means "
                           f"are exactly zero (e.g. ReLU outputs that are off), so no row is a zero "
                           f"row by (IV.3)'s strict '<'; the zero fractions of k = {kk} are 0",
                           RuntimeWarning, stacklevel=2)
@@ -454,7 +459,8 @@ def probe(f: Callable, x: torch.Tensor, k=(1, 2, 3), reference: Optional[Callabl
                 rr_mode={kk: ("exact" if kk in rr_exact else "sampled") for kk in ks}
                 if rot is not None else None,
                 samples={kk: list(v) for kk, v in samples.items()},
-                n_minors={kk: cost[kk] for kk in ks}, thresholds=thresholds, reference=reference is not None,
+                n_minors={kk: cost[kk] for kk in ks}, thresholds=thresholds,
+                reference=reference is not None,
                 device=str(x.device), dtype=str(dtype).replace("torch.", ""),
                 seconds=round(time.perf_counter() - t0, 3))
     return ProbeReport(values=values, mode=mode, info=info)
