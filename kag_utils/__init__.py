@@ -20,10 +20,11 @@ from .core.metrics import (column_divergence, column_entropy, consistently_zero_
                            dependent_zero_row_fraction, false_positive_rate, mean_excess,
                            p1_metrics, participation_ratio, participation_ratio_max,
                            quantile_ratio, random_rotation_ratio, random_rotation_ratios,
-                           row_means, zero_row_fraction, zero_row_mask, zero_threshold)
+                           random_rotation_ratios_readings, row_means, zero_row_fraction, zero_row_mask, zero_threshold)
 from .core.minors import (combinations_index, iter_minor_blocks, minor_matrix,
                           sample_combinations, sampled_minor_stats, sampled_minors)
-from .core.rotations import haar_rotations, rotated_max_minors
+from .core.probe import ProbeReport, probe  # public KA-geometry probe for any differentiable map
+from .core.rotations import haar_rotations, rotated_max_minors, rotated_max_minors_readings
 from .core.sampled_metrics import (inverse_participation_ratio_sampled, minor_kl_divergence,
                                    minor_kl_divergence_sampled, participation_ratio_sampled,
                                    pr_ratio, sampled_metrics, sampled_rotation_ratio)
