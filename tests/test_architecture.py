@@ -6,7 +6,8 @@ rule fails on the first module that breaks it:
 * no import cycle between modules;
 * imports run one way, down through LAYERS; peers in one layer (p1, mnist) do not import each
   other;
-* no private name (leading underscore) is imported from another module;
+* every name imported inside the package exists (function-level imports too), and no private
+  name (leading underscore) is imported from another module;
 * the package ``__init__`` only re-exports public names, and every ``kag.<name>`` that the
   notebooks, tests, docs and benchmarks use exists;
 * the run cache's keys are those of the flat layout (no recomputation after the move);
@@ -148,6 +149,17 @@ def test_imports_run_down_the_layers():
             if RANK[dst] >= RANK[src]:
                 kind = "a peer" if RANK[dst] == RANK[src] else "a higher layer"
                 bad.append(f"{mod}:{line} imports {target} ({kind}: {dst} is not below {src})")
+    assert not bad, "\n".join(bad)
+
+
+def test_names_imported_inside_the_package_exist():
+    """Every ``from .x import name`` in the package (also inside functions, which run only
+    when called) names something x defines: a rename fails here, not in a notebook run."""
+    bad = []
+    for mod, edges in GRAPH.items():
+        for target, name, line in edges:
+            if name and name != "*" and not hasattr(importlib.import_module(target), name):
+                bad.append(f"{mod}:{line} imports {name!r}, which {target} does not define")
     assert not bad, "\n".join(bad)
 
 
