@@ -292,17 +292,31 @@ def config_columns(config: RunConfig) -> dict:
 
 def evaluate(configs: Sequence[RunConfig], states: Sequence[str] = ("final",),
              ecfg: EvalConfig | None = None, cache: Cache | None = None,
-             progress: bool = True, scheduler: Any = None):
+             progress: bool = True, scheduler: Any = None, dead_rows: str = "in"):
     """Every P1 metric for each (config, state), training and evaluating only what the cache
     lacks. Returns a pandas DataFrame, one row per (config, state), with the columns of
     :func:`config_columns`, ``state``, ``state_r2``, ``state_epoch``, ``reached`` and the
     metric keys of :func:`kag_utils.metrics.p1_metrics` plus ``rr_k*``, ``rr_init_k*``,
-    ``rr_norm_k*`` (normalised = trained / initial of the same seed: A-16)."""
+    ``rr_norm_k*`` (normalised = trained / initial of the same seed: A-16).
+
+    ``dead_rows="out"``: the second reading, every metric of the model with its dead
+    (consistently zero size-1) rows left out (:mod:`kag_utils.dead_neurons`), with the same
+    columns plus ``n_dead`` and ``m_alive``; "in" (default): P1's reading, all rows."""
     import pandas as pd
 
+    if dead_rows not in ("in", "out"):
+        raise ValueError(f"dead_rows must be 'in' (all rows) or 'out' (dead rows left out), "
+                         f"got {dead_rows!r}")
     ecfg = ecfg if ecfg is not None else EvalConfig()
     cache = cache if cache is not None else Cache()
     items = [eval_config(c, s, ecfg) for c in configs for s in states]
-    payloads = compute_and_load(EVAL_KIND, items, cache, progress=progress, scheduler=scheduler)
+    if dead_rows == "out":
+        from .dead_neurons import ALIVE_KIND, alive_config
+        payloads = compute_and_load(ALIVE_KIND, [alive_config(c, s, ecfg) for c in configs
+                                                 for s in states], cache, progress=progress,
+                                    scheduler=scheduler)
+    else:
+        payloads = compute_and_load(EVAL_KIND, items, cache, progress=progress,
+                                    scheduler=scheduler)
     return pd.DataFrame([{**config_columns(ec["run"]), "state": ec["state"], **payload}
                          for ec, payload in zip(items, payloads)])

@@ -81,7 +81,8 @@ class KindSpec:
 _KINDS: dict[str, KindSpec] = {}
 # Kinds whose module registers them on import (so a worker or caller need not import it first).
 _BUILTIN_KINDS = {"p1_run": "kag_utils.runs", "p1_rr": "kag_utils.evaluation",
-                  "p1_eval": "kag_utils.evaluation"}
+                  "p1_eval": "kag_utils.evaluation",
+                  "p1_alive": "kag_utils.dead_neurons"}
 
 
 def register_kind(kind: str, *, group: GroupFn, task: TaskFn,
