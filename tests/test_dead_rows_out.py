@@ -105,3 +105,23 @@ def test_cached_reading_matches_slow_reference_and_keeps_keys(tmp_path):
 def test_dead_rows_argument_checked(tmp_path):
     with pytest.raises(ValueError, match="dead_rows"):
         kag.evaluate(CFGS, ("final",), ECFG, cache=Cache(tmp_path), dead_rows="drop")
+
+
+def test_cached_slow_path_with_dead_rows(tmp_path):
+    """A loose dead-row definition (q1 = 0.3, half of the inputs) gives dead rows in a tiny
+    trained run, so the cached task takes its row-dropping path."""
+    from kag_utils.sweep import compute_and_load
+    cache = Cache(tmp_path)
+    ac = dn.alive_config(CFGS[0], "final", ECFG, dead_q1=0.3, dead_fraction=0.5)
+    out = compute_and_load(dn.ALIVE_KIND, [ac], cache, progress=False)[0]
+    run = kag.ensure_runs(CFGS, cache=cache, progress=False)[0]
+    x = kag.make_inputs(1000, "train")[:64]
+    J = kag.first_layer_jacobian(run.params, x)
+    J0 = kag.first_layer_jacobian(run.init_params, x)
+    keep = dn.alive_rows(J, J0, 0.3, 0.5)
+    assert 0 < out["n_dead"] == 8 - keep.numel()
+    slow = _slow(J[:16], J0[:16], keep, ev.rotations(keep.numel(), 6, 0))
+    assert out["rr_norm_k2"] == pytest.approx(slow["rr_norm_k2"], rel=1e-10)
+    slow = _slow(J, J0, keep, ev.rotations(keep.numel(), 6, 0))
+    for key in ("pr_norm_k1", f"dep_frac_k2_q{Q1:g}", "divergence_k2"):
+        assert out[key] == pytest.approx(slow[key], rel=1e-10), key
