@@ -1069,9 +1069,12 @@ with pd.option_context("display.max_colwidth", 80, "display.max_rows", 200):
 #   dead-neuron table count zero rows outside consistently-zero rows (§2.6, A-14). Where the
 #   $\lambda$-xor models lose neurons (the table), the notes of the affected comparison rows
 #   give the readings without them; the headline rows keep P1's definition (all zero rows).
-# * **Time.** `default` evaluates about 140 model states at 1000 inputs (RR: 100 rotations x
-#   250 inputs); `paper` about 180 states at P1's full 400 x 1000, roughly twice the time of
-#   `default`. If the paper set must be cut, lower `n_x_rot` first (REPRODUCTION §5.3).
+# * **Time.** With the $\lambda$ grid to 2.5 and the dead-rows-out reading, `paper` trains
+#   and evaluates 132 $\lambda$-xor models (31 + 2 $\lambda$ values x 4 seeds; before: 92) and
+#   evaluates every model with dead rows a second time (two more RRs each). To keep notebooks
+#   01-05 under 45 minutes on 2 cores, `paper` computes the RR with 400 rotations on the first
+#   250 of the 1000 inputs (as notebook 05; P1: all 1000), the first cut REPRODUCTION §5.3
+#   allows; `default` uses 100 x 250.
 
 # %%
 session.save()

@@ -1233,6 +1233,14 @@ with pd.option_context("display.max_colwidth", 120):
 #   `random_state=α`. $q^{(1)} = 0.01$. PR and RR are normalised per seed, divergence raw.
 #   Window and learnability rules as stated above. P1's "Fig. 18d" for the rotation-ratio
 #   panel is Fig. 17d (A-33).
+# * **App. C seeds, windows and readings (ours).** Each model seed draws its own inputs
+#   (data seed = model seed; `c_data_seeds = "fixed"` gives data seed 0, notebook 01's
+#   choice), so the standard errors include the data's variance; the `xor(32)` compared with
+#   is trained the same way (the λ = 1 models of notebook 04). The G(λ) window uses the one
+#   rule of notebook 04's λ-xor windows (`kag_utils.goldilocks`): significant against the
+#   initial models and at least half of `xor(32)`'s effect; it used `linear(32)` as the
+#   control before. Every App. C metric is also read with the dead rows left out
+#   (`dead_rows="out"`); the verdicts keep P1's all-rows definition.
 # * **Sampling and budgets** follow the parameter set. P1 uses all 1000 inputs for the
 #   metrics and 400 rotations × 1000 inputs for the rotation ratio. Time budgets force cuts,
 #   and the rotation-ratio sampling shrinks first (REPRODUCTION 5.3). `paper` keeps 400
