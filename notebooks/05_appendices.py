@@ -1029,7 +1029,7 @@ if n_rot:
                    "> 1 for all k", ", ".join(f"k={k}: {so_rr[k][0]:.3f}" for k in KS), agree=ok,
                    note=("" if ok else "the normalised RR of a rotated xor drops to 1 or below "
                          "at some k: no alignment with the neuron basis left")
-                   + "".join(dead_out_note(so_out, f"rr_norm_k{k}") for k in KS[-1:]))
+                   + ("" if so_out is None else "; k=3" + dead_out_note(so_out, "rr_norm_k3")))
     for k in KS:
         xr = float(xor_so[f"rr_norm_k{k}"].mean())
         fac = math.log10(xr / so_rr[k][0])
