@@ -21,7 +21,7 @@ MEAN = [1.2, 1.4, 2.0, 2.5, 3.0, 2.2, 1.3, 1.0]
 def test_window_closes_and_modest_points():
     w = goldilocks_window(LAM, MEAN, [0.05] * 8, 1.0, 0.0, 3.0, 0.05, +1)
     assert (w["low"], w["high"]) == (0.7, 1.2)
-    assert w["bounded_low"] and w["bounded_high"] and w["contiguous"]
+    assert w["bounded_low"] and w["bounded_high"]
     assert w["modest"] == [True, True, False, False, False, False, True, False]
     assert w["significant"][-1] is False
     m = modest_below(w, 0.7)
@@ -42,3 +42,20 @@ def test_decreasing_metric_and_unsignificant_reference():
     assert not w["reference_significant"] and w["low"] is None and w["n_inside"] == 0
     with pytest.raises(ValueError):
         goldilocks_window(LAM, MEAN, [0.05] * 8, 1.0, 0.0, 3.0, 0.05, 0)
+
+
+def test_window_is_the_contiguous_run_of_readings_window():
+    mean = [2.5, 1.2, 2.0, 2.5, 3.0, 2.2, 1.3, 1.0]          # 0.5 inside but cut off by 0.6
+    w = goldilocks_window(LAM, mean, [0.05] * 8, 1.0, 0.0, 3.0, 0.05, +1)
+    assert (w["low"], w["high"]) == (0.7, 1.2) and w["inside"][0] and w["bounded_low"]
+
+
+def test_window_bound_verdicts():
+    from kag_utils.goldilocks import window_bound
+    w = goldilocks_window(LAM, MEAN, [0.05] * 8, 1.0, 0.0, 3.0, 0.05, +1)
+    assert window_bound(w, "low", 0.7)["verdict"] == "reproduced"
+    assert window_bound(w, "high", 1.2)["verdict"] == "reproduced"
+    assert window_bound(w, "high", 1.0)["verdict"] == "not reproduced"   # 1.2 vs 1.0 +- 0.1
+    assert window_bound(w, "high", 1.1, resolution=0.2)["verdict"] == "reproduced"
+    w = goldilocks_window(LAM, [3.0] * 8, [0.05] * 8, 1.0, 0.0, 3.0, 0.05, +1)
+    assert window_bound(w, "low", 0.5)["verdict"] == "not reproduced"    # runs into the grid end
