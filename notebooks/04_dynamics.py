@@ -127,8 +127,10 @@ def lam_config(lam, seed):
 # * **half-rise**: the first grid point whose excess reaches half of the curve's largest
 #   excess. Unlike the onset it does not move earlier as error bars shrink; we report it
 #   beside every onset;
-# * **Goldilocks window**: the contiguous range of significant $\lambda$ around the largest
-#   excess (and, beside it, the half-maximum window: excess at least half of the peak);
+# * **Goldilocks window** (the one rule of `readings.window`, also for G($\lambda$) in notebook
+#   05): a $\lambda$ is inside when it is significant AND at least half of `xor(32)`'s effect;
+#   the window is the contiguous run of inside points around the largest excess (beside it,
+#   the half-maximum window: excess at least half of the peak);
 # * **extremum**: the grid point of the largest (PR: smallest) mean; its *plateau* is the run
 #   of points within 2 SE of it (one point: a definite extremum, several: a "broad hump"); it
 #   is a *significant interior extremum* when it differs from both ends of the grid by more
@@ -836,9 +838,12 @@ if "out" in lam_feat_by:
 # %% [markdown]
 # ### $\lambda$-xor versus the paper
 #
-# Window bounds agree when ours is within `near` of the paper's and our window closes inside
-# the grid (a window that runs into the end of the grid has no bound there). Extremum
-# locations agree when within `near`. Each row's note gives the dead-rows-out reading.
+# A window bound is reproduced when our window closes inside the grid on that side (a window
+# that runs into the end of the grid has no bound there) and the bound is within the wording
+# "near" of the paper's (10 %, `kag_utils.verdicts`) plus half a grid step
+# (`goldilocks.window_bound`). An extremum "near" a $\lambda$: `claims.extremum_near` (the
+# same tolerance; inconclusive when its plateau reaches an end of the grid). Each row's note
+# gives the dead-rows-out reading.
 
 # %%
 def other_reading(name, k, what):
