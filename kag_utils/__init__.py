@@ -51,3 +51,4 @@ from .windows import ka_window  # noqa: E402
 from .mnist_analysis import (MNISTEvalConfig, MNISTSpatialConfig, evaluate_mnist,  # noqa: E402
                              pair_metrics, spatial_mnist, spatial_pair, spatial_sample_table,
                              spatial_selections)
+from .probe import ProbeReport, probe  # noqa: E402  (public KA-geometry probe for any differentiable map)

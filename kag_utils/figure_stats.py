@@ -11,7 +11,6 @@ claim. The readings chosen here are stated in each docstring and in the notebook
   :func:`smallest_positive_log10` ("size-3 row means approach machine precision").
 * Fig. 4 ("peakedness near zero", "heavy tails"): :func:`kag_utils.tails.tail_shares`.
 * Fig. 6: :func:`gap_to_max` (xor separates from linear and random).
-* :func:`all_of`: one verdict for a claim made at every point of a grid.
 """
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ import torch
 from .verdicts import check_verdict
 
 __all__ = ["smallest_weight_row_rank", "row_effect_share", "zipf_inflection",
-           "smallest_positive_log10", "gap_to_max", "all_of"]
+           "smallest_positive_log10", "gap_to_max"]
 
 
 def _np(v) -> np.ndarray:
@@ -125,14 +124,3 @@ def gap_to_max(mean: float, se: float, others: Sequence[float],
     return float(mean - others[i]), float(np.hypot(se, others_se[i]))
 
 
-def all_of(results: Iterable[Mapping]) -> str:
-    """One verdict for a claim made at every point of a grid: "not reproduced" if any point
-    is, else "inconclusive" if any point is, else "reproduced"."""
-    verdicts = [check_verdict(r["verdict"]) for r in results]
-    if not verdicts:
-        raise ValueError("no results to combine")
-    if "not reproduced" in verdicts:
-        return "not reproduced"
-    if "inconclusive" in verdicts:
-        return "inconclusive"
-    return "reproduced"

@@ -64,6 +64,7 @@ import seaborn as sns
 import torch
 
 import kag_utils as kag
+from kag_utils import claims
 from kag_utils import figure_stats as fstats
 from kag_utils import paper_values as paper
 from kag_utils import readings as rule
@@ -444,7 +445,7 @@ pd.DataFrame({f"k = {k} {lab}": [pm(r[f"{col}_k{k}_mean"], r[f"{col}_k{k}_se"], 
 
 # %% [markdown]
 # Rows. "Greater than one for all $m$": at every $m$, $k = 2$ and $3$ exceed 1 by more than 2
-# standard errors over seeds (`readings.exceeds`, all points: `figure_stats.all_of`). "All
+# standard errors over seeds (`readings.exceeds`, all points: `claims.all_of`). "All
 # models $\approx 1$ at $k = 1$": every (target, $m$) within the "~" tolerance of 1
 # (`readings.near`). "xor separates as $k$ grows": the gap between `xor` and the larger of
 # `linear`, `random` at $m = 32$ increases with $k$ (`readings.monotone` over $k$ = 1, 2, 3).
@@ -454,7 +455,7 @@ def above_one(summary, col):
     xr_ = summary[summary.target == "xor"].set_index("m")
     per = {(m_, k): rule.exceeds(xr_.loc[m_, f"{col}_k{k}_mean"], xr_.loc[m_, f"{col}_k{k}_se"], 1.0)
            for m_ in widths for k in (2, 3)}
-    return fstats.all_of(per.values()), [m_ for m_ in widths
+    return claims.all_of(per.values()), [m_ for m_ in widths
                                          if all(per[m_, k]["verdict"] == "reproduced" for k in (2, 3))]
 
 
@@ -472,7 +473,7 @@ if "xor" in targets:
 k1 = rr_sum.set_index(["target", "m"])
 near1 = {i: rule.near(r_["rr_norm_k1_mean"], 1.0, r_["rr_norm_k1_se"], "~") for i, r_ in k1.iterrows()}
 far = {i: k1.loc[i, "rr_norm_k1_mean"] for i, v in near1.items() if v["verdict"] != "reproduced"}
-v_near = fstats.all_of(near1.values())
+v_near = claims.all_of(near1.values())
 record.compare("all models ~1 at k=1 (Fig 6)", "P1 Sec IV.B text", "~1",
                f"range {k1.rr_norm_k1_mean.min():.3f}-{k1.rr_norm_k1_mean.max():.3f}",
                verdict=v_near, note="rule: readings.near(value, 1, SE, '~') at every (target, m)"
@@ -591,7 +592,7 @@ if "xor" in targets:
                          dvi.loc[(target, m_), f"divergence_k{k}_se"], "near",
                          scale=dvi.loc[("xor", m_), f"divergence_k{k}_mean"])
                for m_ in widths for k in (1, 2, 3)]
-        v = fstats.all_of(per)
+        v = claims.all_of(per)
         worst = max(float(dvi.loc[(target, m_), f"divergence_k{k}_mean"]
                           / dvi.loc[("xor", m_), f"divergence_k{k}_mean"])
                     for m_ in widths for k in (1, 2, 3))

@@ -5,6 +5,7 @@ import pytest
 import torch
 from scipy import stats
 
+from kag_utils import claims
 from kag_utils import figure_stats as fs
 from kag_utils.dead_neurons import bias_silenced, dead_neuron_analysis
 from kag_utils.models import init_params
@@ -69,11 +70,11 @@ def test_gap_and_all_of():
     assert fs.gap_to_max(1.5, 0.3, [1.0, 1.2], [0.1, 0.4]) == (pytest.approx(0.3),
                                                               pytest.approx(0.5))
     ok, no, inc = ({"verdict": v} for v in ("reproduced", "not reproduced", "inconclusive"))
-    assert fs.all_of([ok, ok]) == "reproduced"
-    assert fs.all_of([ok, inc]) == "inconclusive"
-    assert fs.all_of([inc, no, ok]) == "not reproduced"
+    assert claims.all_of([ok, ok]) == "reproduced"
+    assert claims.all_of([ok, inc]) == "inconclusive"
+    assert claims.all_of([inc, no, ok]) == "not reproduced"
     with pytest.raises(ValueError):
-        fs.all_of([])
+        claims.all_of([])
 
 
 def test_bias_silenced():
