@@ -31,7 +31,8 @@ from .mnist_metrics import (inverse_participation_ratio_sampled,  # noqa: E402
 from .mnist_models import (MNISTRun, MNISTRunConfig, ensure_mnist_runs,  # noqa: E402
                            mlp_jacobians, run_configs)
 from .models import first_layer, forward, hidden_features, init_params, predict  # noqa: E402
-from .results import Recorder, agrees, defined, write_comparison  # noqa: E402
+from .results import Recorder, agrees, defined, section_of, write_comparison  # noqa: E402
+from .verdicts import COMPARABLE, VERDICTS, WORDING_TOLERANCE, numeric_verdict, tally  # noqa: E402
 from .rotations import haar_rotations, rotated_max_minors  # noqa: E402
 from .runs import (InputMap, Run, RunConfig, ensure_runs, initial_params, load_run,  # noqa: E402
                    main_grid, run_dataset)
@@ -41,7 +42,7 @@ from .sweep import compute_missing, register_kind  # noqa: E402
 from .targets import (TARGETS, evaluate_target, make_dataset, make_inputs,  # noqa: E402
                       target_info)
 from .training import critical_batch_size, r2_score, steps_to_criterion  # noqa: E402
-from . import analysis  # noqa: E402  (04_dynamics: onset / window / extremum readings of curves)
+from . import readings  # noqa: E402  (one rule per kind of verbal claim: onset, window, near, exceeds, ...)
 from . import early_stopping  # noqa: E402  (the early-stopping sensitivity study, A-06)
 from .dead_neurons import compare_dead_rows, dead_neuron_analysis, weight_row_sizes  # noqa: E402
 from .tails import log10_histogram, mef_fit, quantile_grid, quantile_summary  # noqa: E402

@@ -63,6 +63,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .verdicts import COMPARABLE, VERDICTS, tally
+
 # The manuscript's sections, in the notebooks' order: (notebook stem, title, paper sections).
 NOTEBOOKS = [
     ("01_setup", "Set-up, training protocol and Table I", "P1 Sec. II-III"),
@@ -379,7 +381,7 @@ def load_result_set(out: str | os.PathLike, name: str) -> ResultSet:
     Notebooks the set lacks are borrowed from its fallback sets (``results.FALLBACK_SETS``:
     the paper set takes notebook 06 from ``default`` until a GPU has run the full protocol);
     their records carry ``from_set`` and their figures come from that set's folder."""
-    from .results import comparison_rows, fallback_dirs, load_results
+    from .results import comparison_rows, fallback_dirs, load_results, normalize_row
 
     out = Path(os.path.abspath(out))
     results_dir = out / "results" / name
@@ -393,7 +395,7 @@ def load_result_set(out: str | os.PathLike, name: str) -> ResultSet:
     rows: list[dict[str, str]] = []
     if csv_path.exists():
         with csv_path.open(newline="") as fh:
-            rows = list(csv.DictReader(fh))
+            rows = [normalize_row(r) for r in csv.DictReader(fh)]
     expected = len(comparison_rows(results_dir, fallback))
     if len(rows) != expected:
         raise ManuscriptError(
@@ -498,24 +500,39 @@ def result_macros(rs: ResultSet) -> dict[str, str]:
         paper, ours = comparison_cells(row)
         for key, text in (("claim", tex_escape(row["claim"])), ("source", tex_escape(row["source"])),
                           ("paper", paper), ("ours", ours),
-                          ("verdict", "agrees" if _agrees(row) else "disagrees"),
-                          ("status", "reproduced" if _agrees(row) else "not reproduced"),
+                          ("verdict", row["verdict"]), ("status", row["verdict"]),
                           ("note", tex_escape(row.get("note", ""))),
                           ("notebook", tex_escape(row.get("notebook", "")))):
             put("cmp", f"{slug}.{key}", text)
     for group, rows in tally_groups(rs).items():
-        agree = sum(_agrees(r) for r in rows)
-        put("tally", f"{group}.agree", str(agree))
-        put("tally", f"{group}.disagree", str(len(rows) - agree))
-        put("tally", f"{group}.total", str(len(rows)))
-        put("tally", f"{group}.sentence",
-            f"{agree} of {len(rows)} comparison{'s' if len(rows) != 1 else ''} "
-            f"agree{'s' if len(rows) == 1 else ''} with the paper")
+        counts = tally(rows)
+        comparable = sum(counts[v] for v in COMPARABLE)
+        put("tally", f"{group}.agree", str(counts["reproduced"]))
+        put("tally", f"{group}.disagree", str(comparable - counts["reproduced"]))
+        put("tally", f"{group}.total", str(comparable))
+        for v, n in counts.items():
+            put("tally", f"{group}.{claim_slug(v)}", str(n))
+        put("tally", f"{group}.sentence", tally_sentence(counts))
     return entries
 
 
+def tally_sentence(counts: Mapping[str, int]) -> str:
+    """'12 of 15 comparisons reproduced (2 not reproduced, 1 inconclusive); 3 more not
+    comparable' from verdict counts; only comparable rows count in the first number."""
+    comparable = sum(counts.get(v, 0) for v in COMPARABLE)
+    rest = [f"{counts[v]} {v}" for v in COMPARABLE[1:] if counts.get(v)]
+    text = (f"{counts.get('reproduced', 0)} of {comparable} comparison"
+            f"{'s' if comparable != 1 else ''} reproduced")
+    if rest:
+        text += f" ({', '.join(rest)})"
+    extra = [f"{counts[v]} {v}" for v in VERDICTS if v not in COMPARABLE and counts.get(v)]
+    if extra:
+        text += f"; not counted: {', '.join(extra)}"
+    return text
+
+
 def _agrees(row: Mapping[str, str]) -> bool:
-    return str(row.get("agrees", "")).strip().lower() == "true"
+    return row.get("verdict") == "reproduced"
 
 
 def tally_groups(rs: ResultSet) -> dict[str, list[dict[str, str]]]:
@@ -705,8 +722,13 @@ def early_stopping_table(rs: ResultSet) -> str:
                                 r"$\widehat{PR}^{(3)}$"], body)
 
 
+VERDICT_MARKS = {"reproduced": r"\kagyes", "not reproduced": r"\kagno",
+                 "inconclusive": r"\kaginconclusive", "protocol-dependent": r"\kagprotocol",
+                 "not comparable": r"\kagnotcomparable", "new result": r"\kagnew"}
+
+
 def _verdict(row: Mapping[str, str]) -> str:
-    return r"\kagyes" if _agrees(row) else r"\kagno"
+    return VERDICT_MARKS[row["verdict"]]
 
 
 def grouped_rows(rs: ResultSet) -> list[tuple[str, str, list[dict[str, str]]]]:
@@ -719,24 +741,39 @@ def grouped_rows(rs: ResultSet) -> list[tuple[str, str, list[dict[str, str]]]]:
     return out
 
 
+def wording_table() -> str:
+    """Table of the wording tolerances (verdicts.WORDING_TOLERANCE), the one place they live."""
+    from .verdicts import WORDING_TOLERANCE
+    body = []
+    for word, tol in WORDING_TOLERANCE.items():
+        allowed = (f"{tol.log10:g} decades" if tol.log10 is not None
+                   else f"{100 * tol.relative:g}\\% of the paper's value")
+        body.append(f"{tex_escape(word)} & {allowed} & {tex_escape(tol.reading)} \\\\")
+    return ("% generated by kag_utils.manuscript from kag_utils.verdicts: do not edit\n"
+            "\\begin{table}[htbp]\\centering\\small\n"
+            "\\caption{Tolerances set by the papers' wording (\\texttt{WORDING\\_TOLERANCE}), "
+            "added to two combined standard errors and half the last printed digit.}"
+            "\\label{tab:wording}\n"
+            + _tabular("llp{0.5\\linewidth}", ["wording", "allowed", "reading"], body)
+            + "\\end{table}\n")
+
+
 def appendix_table(rs: ResultSet) -> str:
     """The reproduction report: every comparison row, grouped by paper section, with tallies."""
     rows = rs.comparison
-    agree = sum(_agrees(r) for r in rows)
     lines = ["% generated by kag_utils.manuscript from results/<set>/comparison.csv: do not edit",
-             f"% {len(rows)} rows, {agree} agree",
+             f"% {len(rows)} rows: {tally_sentence(tally(rows))}",
              r"\begingroup\footnotesize\setlength{\tabcolsep}{3pt}",
              r"\newcolumntype{R}[1]{>{\raggedright\hspace{0pt}}p{#1}}",
              r"\begin{longtable}{@{}R{0.2\linewidth}R{0.095\linewidth}R{0.13\linewidth}"
              r"R{0.14\linewidth}c>{\raggedright\arraybackslash\hspace{0pt}}p{0.3\linewidth}@{}}",
-             r"\toprule claim & source & paper & ours & agrees & note \\ \midrule \endfirsthead",
-             r"\toprule claim & source & paper & ours & agrees & note \\ \midrule \endhead",
+             r"\toprule claim & source & paper & ours & verdict & note \\ \midrule \endfirsthead",
+             r"\toprule claim & source & paper & ours & verdict & note \\ \midrule \endhead",
              r"\midrule \multicolumn{6}{r}{\emph{continued}} \\ \endfoot",
              r"\bottomrule \endlastfoot"]
     for gid, title, group in grouped_rows(rs):
-        g_agree = sum(_agrees(r) for r in group)
         lines.append(r"\multicolumn{6}{@{}l}{\rule{0pt}{2.6ex}\textbf{" + tex_escape(title) +
-                     r"} \quad (" + f"{g_agree} of {len(group)} agree" + r")} \\*[1pt]")
+                     r"} \quad (" + tally_sentence(tally(group)) + r")} \\*[1pt]")
         for r in group:
             paper, ours = comparison_cells(r)
             lines.append(f"% row: {claim_slug(r['claim'])}")
@@ -744,7 +781,7 @@ def appendix_table(rs: ResultSet) -> str:
                                      _verdict(r), tex_escape(r.get("note", ""))]) + r" \\")
     lines.append(r"\midrule")
     lines.append(r"\multicolumn{6}{@{}l}{\textbf{All rows}\quad " +
-                 f"{agree} of {len(rows)} agree, {len(rows) - agree} disagree" + r"} \\")
+                 tally_sentence(tally(rows)) + r"} \\")
     lines += [r"\end{longtable}", r"\endgroup"]
     return "\n".join(lines) + "\n"
 
@@ -757,7 +794,7 @@ def notebook_comparison_table(rs: ResultSet, nb: str) -> str:
     lines = [r"\begingroup\small",
              r"\newcolumntype{R}[1]{>{\raggedright\hspace{0pt}}p{#1}}",
              r"\begin{longtable}{@{}R{0.5\linewidth}R{0.17\linewidth}R{0.17\linewidth}c@{}}",
-             r"\toprule claim & paper & ours & agrees \\ \midrule \endhead",
+             r"\toprule claim & paper & ours & verdict \\ \midrule \endhead",
              r"\bottomrule \endlastfoot"]
     for r in rows:
         paper, ours = comparison_cells(r)
@@ -767,9 +804,10 @@ def notebook_comparison_table(rs: ResultSet, nb: str) -> str:
 
 
 def disagreements(rs: ResultSet) -> str:
-    """An itemised list of the rows that disagree, grouped, each with its note."""
+    """An itemised list of the comparable rows that are not reproduced (not reproduced,
+    inconclusive, protocol-dependent), grouped, each with its verdict and note."""
     lines = ["% generated by kag_utils.manuscript: do not edit"]
-    groups = [(gid, title, [r for r in rows if not _agrees(r)])
+    groups = [(gid, title, [r for r in rows if r["verdict"] in COMPARABLE[1:]])
               for gid, title, rows in grouped_rows(rs)]
     groups = [g for g in groups if g[2]]
     if not groups:
@@ -780,7 +818,8 @@ def disagreements(rs: ResultSet) -> str:
         lines.append(r"\begin{itemize}")
         for r in rows:
             paper, ours = comparison_cells(r)
-            lines.append(r"\item " + tex_escape(r["claim"]) + f" (paper {paper}, ours {ours}): "
+            lines.append(r"\item " + tex_escape(r["claim"]) + f" ({r['verdict']}; paper {paper}, "
+                         f"ours {ours}): "
                          + (tex_escape(r.get("note", "")) or "no note"))
         lines.append(r"\end{itemize}")
     lines.append(r"\end{description}")
@@ -928,6 +967,7 @@ def render(rs: ResultSet, pdir: Path) -> dict[str, str]:
         "early_stopping.tex": early_stopping_table(rs),
         "appendix.tex": appendix_table(rs),
         "disagreements.tex": disagreements(rs),
+        "wording.tex": wording_table(),
         "provenance.tex": provenance_table(rs),
         "parameters.tex": parameters_table(rs),
         "pending.tex": pend,

@@ -21,15 +21,20 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
-COMPARISON_FIELDS = ["claim", "source", "paper_value", "paper_sd", "ours_value", "ours_sd",
-                     "agrees", "note", "notebook"]
+from .verdicts import (PAPER_SEEDS, check_verdict, combine_readings, legacy_verdict,
+                       numeric_verdict, tally)
+
+COMPARISON_FIELDS = ["claim", "section", "source", "paper_value", "paper_sd", "paper_n",
+                     "ours_value", "ours_sd", "ours_n", "z", "verdict", "readings", "cause",
+                     "note", "notebook"]
 
 
 def _git_commit(root: Path) -> str | None:
@@ -113,17 +118,40 @@ def defined(value: Any) -> Any:
 
 
 def agrees(paper: float, ours: float, paper_sd: float | None = None,
-           ours_sd: float | None = None, rel_tol: float = 0.05,
-           resolution: float = 0.0) -> bool:
-    """The comparison rule of the reproduction: |paper - ours| < 2 combined standard
-    deviations when a spread is known, else within ``rel_tol`` (5%) of the paper's value.
-    ``resolution`` is the last printed digit of the paper's value (1e-4 for "0.9850"): half of
-    it is added to the allowed difference, since the paper's number is rounded."""
-    if paper_sd or ours_sd:
-        spread = math.sqrt((paper_sd or 0.0) ** 2 + (ours_sd or 0.0) ** 2)
-        return abs(paper - ours) < 2.0 * spread + resolution / 2
-    scale = abs(paper) if paper != 0 else 1.0
-    return abs(paper - ours) <= rel_tol * scale + resolution / 2
+           ours_sd: float | None = None, paper_n: int | None = None,
+           ours_n: int | None = None, resolution: float = 0.0,
+           wording: str | None = None) -> bool:
+    """Whether the numeric verdict (:func:`kag_utils.verdicts.numeric_verdict`, on standard
+    errors) is ``reproduced``."""
+    return numeric_verdict(paper, ours, paper_sd, ours_sd, paper_n, ours_n, resolution,
+                           wording)["verdict"] == "reproduced"
+
+
+# Paper sections by notebook; notebook 05 splits by appendix (its claims start "App A/B/C").
+SECTIONS = {"01": "P1 §II–III", "02": "P1 §IV.A", "03": "P1 §IV.B", "04": "P1 §IV.C",
+            "06": "P2", "07": "Beyond the papers"}
+
+
+def section_of(notebook: str, claim: str = "") -> str:
+    """The paper section a comparison row belongs to (for tallies by section)."""
+    nb = str(notebook)[:2]
+    if nb == "05":
+        m = re.match(r"App\.? ?([ABC])", claim)
+        return f"P1 App. {m.group(1)}" if m else "P1 App."
+    return SECTIONS.get(nb, str(notebook))
+
+
+def _reading_row(r: Mapping[str, Any], paper_value, paper_sd, paper_n, resolution, wording,
+                 baseline, default_n) -> dict[str, Any]:
+    if "reading" not in r:
+        raise ValueError(f"each alternative reading needs a 'reading' name, got {dict(r)}")
+    if r.get("verdict") is not None:
+        return {"reading": str(r["reading"]), "verdict": check_verdict(r["verdict"]),
+                "ours_value": _plain(r.get("ours_value"))}
+    v = numeric_verdict(paper_value, r["ours_value"], paper_sd, r.get("ours_sd"), paper_n,
+                        r.get("ours_n", default_n), resolution, wording, baseline)
+    return {"reading": str(r["reading"]), "verdict": v["verdict"],
+            "ours_value": _plain(r["ours_value"])}
 
 
 @dataclass
@@ -137,6 +165,10 @@ class Recorder:
     numbers: dict[str, Any] = field(default_factory=dict)
     comparison: list[dict[str, Any]] = field(default_factory=list)
     started: float = field(default_factory=time.time)
+    # seeds behind ``ours_sd`` when a row does not pass ours_n (set once per notebook)
+    default_ours_n: int | None = None
+    # False when this run is not the paper's protocol: every row is then "not comparable"
+    protocol_matches: bool = True
 
     def add(self, name: str | None = None, value: Any = None, **named: Any) -> None:
         """Record numbers: ``add("a.b", 1.0)``, ``add(a={"b": 1.0})`` or ``add(x=2)``."""
@@ -146,30 +178,81 @@ class Recorder:
 
     def compare(self, claim: str, source: str, paper_value: Any, ours_value: Any,
                 paper_sd: float | None = None, ours_sd: float | None = None,
-                note: str = "", agree: bool | None = None,
-                resolution: float = 0.0) -> dict[str, Any]:
-        """Add one row of the paper comparison. ``agree`` defaults to :func:`agrees` for
-        numeric values (``resolution``: the paper's printed precision); pass it explicitly
-        for qualitative claims. A disagreement needs a note giving its likely cause."""
-        if agree is None:
-            if not all(isinstance(v, (int, float)) for v in (paper_value, ours_value)):
-                raise ValueError(f"claim {claim!r}: pass agree= for non-numeric values")
-            agree = agrees(paper_value, ours_value, paper_sd, ours_sd, resolution=resolution)
-            gap = abs(paper_value - ours_value) / paper_sd if paper_sd else 0.0
-            if agree and gap > 3:
-                # Agreement that rests on our own spread: say so rather than let it pass as a match.
-                note = (f"{note} " if note else "") + (
-                    f"agrees only within our seed spread (std {ours_sd:.3g}): the means differ "
-                    f"by {gap:.1f} of the paper's standard deviations")
-        row = {"claim": claim, "source": source, "paper_value": _plain(paper_value),
-               "paper_sd": _plain(paper_sd), "ours_value": _plain(ours_value),
-               "ours_sd": _plain(ours_sd), "agrees": bool(agree), "note": note,
+                note: str = "", agree: bool | None = None, resolution: float = 0.0, *,
+                paper_n: int | None = None, ours_n: int | None = None,
+                wording: str | None = None, baseline: float | None = None,
+                verdict: str | None = None, readings: Sequence[Mapping[str, Any]] = (),
+                cause: str = "", comparable: bool = True) -> dict[str, Any]:
+        """Add one row of the paper comparison, with its verdict (:mod:`kag_utils.verdicts`).
+
+        Numeric values are judged by :func:`~kag_utils.verdicts.numeric_verdict` on standard
+        errors: ``paper_sd``/``ours_sd`` are standard deviations over ``paper_n`` (default 4)
+        and ``ours_n`` seeds (default :attr:`default_ours_n`); ``resolution`` is the paper's
+        printed precision and ``wording`` names the tolerance its words set. Qualitative claims
+        pass ``verdict=`` (from a rule of :mod:`kag_utils.readings`); ``agree=`` is the legacy
+        boolean form. ``readings`` are other readings of a detail the paper leaves unstated
+        ({"reading", "ours_value", "ours_sd", "ours_n"} or {"reading", "verdict"}): if the
+        default is not reproduced and one of them is, the row is ``protocol-dependent``.
+        ``comparable=False`` marks a run that is not the paper's protocol. A row that is not
+        reproduced needs a ``cause`` or a ``note`` naming its likely cause; ``cause`` may be
+        passed always (it is dropped when the claim is reproduced)."""
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                      for v in (paper_value, ours_value))
+        if ours_sd is not None and ours_n is None:
+            ours_n = self.default_ours_n
+        stats: dict[str, Any] = {}
+        if verdict is None and agree is not None:
+            verdict = legacy_verdict(bool(agree))
+        if verdict is None:
+            if not numeric:
+                raise ValueError(f"claim {claim!r}: pass verdict= (a rule of kag_utils.readings) "
+                                 "for non-numeric values")
+            stats = numeric_verdict(paper_value, ours_value, paper_sd, ours_sd, paper_n, ours_n,
+                                    resolution, wording, baseline)
+            verdict = stats["verdict"]
+        check_verdict(verdict)
+        alts = [_reading_row(r, paper_value, paper_sd, paper_n, resolution, wording, baseline,
+                             ours_n) for r in readings]
+        comparable = comparable and self.protocol_matches
+        verdict = combine_readings(verdict, alts) if comparable else "not comparable"
+        if verdict == "inconclusive" and stats:
+            note = (f"{note} " if note else "") + (
+                f"[inconclusive: 2 combined standard errors ({2 * stats['se']:.3g}) exceed half "
+                f"of the claim's scale ({stats['scale']:.3g})]")
+        reading_text = "; ".join(f"{r['reading']}: {r['verdict']}" for r in alts)
+        if alts:
+            reading_text = f"default: {stats.get('verdict', verdict) if stats else verdict}; " \
+                           + reading_text
+        row = {"claim": claim, "section": section_of(self.notebook, claim), "source": source,
+               "paper_value": _plain(paper_value), "paper_sd": _plain(paper_sd),
+               "paper_n": paper_n if paper_sd is not None and paper_n is not None else
+               (PAPER_SEEDS if paper_sd is not None else None),
+               "ours_value": _plain(ours_value), "ours_sd": _plain(ours_sd),
+               "ours_n": ours_n if ours_sd is not None else None,
+               "z": None if not stats or stats["z"] is None else round(stats["z"], 2),
+               "verdict": verdict, "readings": reading_text, "cause": cause, "note": note,
                "notebook": self.notebook}
-        if not row["agrees"] and not note.strip():
-            raise ValueError(f"claim {claim!r} disagrees with the paper: give a note with "
-                             "its likely cause")
+        if verdict == "reproduced":
+            row["cause"] = ""            # a cause explains a disagreement; there is none
+        elif not (note.strip() or cause.strip()):
+            raise ValueError(f"claim {claim!r} is {verdict}: give a cause= or note= with its "
+                             "likely cause")
         self.comparison = [r for r in self.comparison if r["claim"] != claim] + [row]
         return row
+
+    def tally_text(self) -> str:
+        """'12 reproduced, 3 not reproduced, ... of 17 rows' for this notebook's rows."""
+        counts = tally(self.comparison)
+        parts = [f"{n} {v}" for v, n in counts.items() if n]
+        return f"{', '.join(parts) or 'no rows'} (of {len(self.comparison)} comparison rows)"
+
+    def comparison_table(self):
+        """This notebook's comparison rows as a DataFrame (claim, paper, ours, verdict,
+        readings, note), for the notebook's closing "Comparison to paper" cell."""
+        import pandas as pd
+        cols = ["claim", "source", "paper_value", "paper_sd", "ours_value", "ours_sd",
+                "verdict", "readings", "note"]
+        return pd.DataFrame(self.comparison, columns=COMPARISON_FIELDS)[cols]
 
     @property
     def results_dir(self) -> Path:
@@ -224,16 +307,34 @@ def load_results(results_dir: str | os.PathLike,
     return out
 
 
+def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A comparison row in the current schema: rows written before verdicts existed carry a
+    boolean ``agrees``, which becomes ``reproduced`` / ``not reproduced``; ``section`` is filled
+    from the notebook and claim."""
+    row = dict(row)
+    if not row.get("verdict"):
+        agree = str(row.get("agrees", "")).strip().lower() in ("true", "1", "yes")
+        row["verdict"] = legacy_verdict(agree)
+    row.pop("agrees", None)
+    row.setdefault("section", section_of(row.get("notebook", ""), row.get("claim", "")))
+    if not row["section"]:
+        row["section"] = section_of(row.get("notebook", ""), row.get("claim", ""))
+    return row
+
+
 def comparison_rows(results_dir: str | os.PathLike,
                     fallback: Iterable[str | os.PathLike] = ()) -> list[dict[str, Any]]:
-    """Every notebook's comparison rows; a borrowed notebook's notes name the set they
-    come from."""
+    """Every notebook's comparison rows (:func:`normalize_row`). A borrowed notebook's rows
+    are ``not comparable`` (its run is another set's protocol) and their notes say so."""
     rows = []
     for record in load_results(results_dir, fallback).values():
         for row in record.get("comparison", []):
+            row = normalize_row(row)
             if record.get("from_set"):
-                row = {**row, "note": f"[from the '{record['from_set']}' run: no "
-                                      f"'{Path(results_dir).name}' results yet] {row.get('note', '')}".strip()}
+                row = {**row, "verdict": "not comparable",
+                       "note": f"[from the '{record['from_set']}' run: no "
+                               f"'{Path(results_dir).name}' results yet] "
+                               f"{row.get('note', '')}".strip()}
             rows.append(row)
     return rows
 

@@ -199,7 +199,20 @@ def run(params: str = "default", notebooks: list[str] | None = None,
     print(f"[kag-run] {len(plans)} notebook(s) in {time.time() - total_start:.0f} s; "
           f"results in {out_root / 'results' / set_name}"
           + (f"; comparison: {csv_path}" if csv_path else ""), flush=True)
+    if csv_path:
+        print(verdict_summary(csv_path), flush=True)
     return executed
+
+
+def verdict_summary(csv_path: Path) -> str:
+    """The verdict tally of a comparison.csv: the headline (comparable rows only) and the
+    counts by paper section."""
+    import csv
+
+    from .verdicts import headline, summary_table
+    with open(csv_path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return f"[kag-run] verdicts: {headline(rows)}\n{summary_table(rows)}"
 
 
 def _execute(i: int, n: int, nb_path: Path, nb, values: dict, root: Path, run_root: Path,

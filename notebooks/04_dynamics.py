@@ -33,7 +33,7 @@
 #
 # The paper states these results in words. To compare them with numbers we read every curve
 # with explicit, pre-declared rules (section 0) implemented and unit-tested in
-# `kag_utils.analysis`, and record each reading next to the paper's statement in
+# `kag_utils.readings`, and record each reading next to the paper's statement in
 # `results/<set>/comparison.csv`.
 
 # %% tags=["parameters"]
@@ -62,7 +62,7 @@ import pandas as pd
 import seaborn as sns
 
 import kag_utils as kag
-from kag_utils import analysis as an
+from kag_utils import readings as an
 from kag_utils import paper_values as paper
 from kag_utils.tables import pm, summarize
 
@@ -71,6 +71,7 @@ session = kag.start("04_dynamics", params_name, output_root, parameters=dict(
     evo_step=evo_step, lam_step=lam_step, small_lams=small_lams, n_x=n_x, n_rot=n_rot,
     n_x_rot=n_x_rot, q1=q1, n_sigma=n_sigma, near=near))
 record = session.record
+record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 protocol = dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience)
 ecfg = kag.EvalConfig(n_x=n_x, q1s=(q1,), n_rot=n_rot, n_x_rot=n_x_rot)
 set_note = ("" if params_name == "paper" else
@@ -99,7 +100,7 @@ def xor_config(lam, seed):
 # are 1, the divergence is 0. The *excess* of a point is its distance from the baseline in
 # the direction KA geometry moves the metric (up for zero rows, RR, divergence; down for PR).
 # A point is **significant** when its excess exceeds `n_sigma` = 2 combined standard errors.
-# Then (`kag_utils.analysis`):
+# Then (`kag_utils.readings`):
 #
 # * **onset** (the paper's "develop around" / "transition"): the first grid point from which
 #   every later point, the trained model included, is significant;
@@ -117,7 +118,7 @@ def xor_config(lam, seed):
 #
 # Agreement with the paper: a location stated as "around", "near" or "$\lessapprox$" agrees
 # when ours is within `near` = 0.1 of it (two grid steps at paper fidelity); a value stated as
-# "$\approx$" uses the project rule (within 2 standard deviations, `kag.agrees`). A
+# "$\approx$" uses the project rule (within 2 combined standard errors, `kag.verdicts`). A
 # disagreement carries a note on its likely cause. The comparison rows use the onset and the
 # significance window; the half-rise and half-maximum readings are reported beside them.
 
@@ -384,7 +385,7 @@ for k in (1, 2, 3):
         per = below.groupby("x")[METRICS["zero"][0].format(k=k)].agg(["mean", "std"]) * 100
         worst = per["mean"].idxmax()
         mean_w, sd_w = float(per.loc[worst, "mean"]), float(per.loc[worst, "std"])
-        ok = kag.agrees(qk, mean_w, ours_sd=sd_w)
+        ok = kag.agrees(qk, mean_w, ours_sd=sd_w, ours_n=len(seeds), wording="~")
         record.compare(f"Fig 8a size-{k} zero rows ~ q(k) (false positives) for R2 < 0.5, "
                        f"largest value below 0.5 (%)", "P1 Sec IV.C text", qk, mean_w,
                        ours_sd=sd_w, agree=ok, note="" if ok else
@@ -433,9 +434,7 @@ for row, col in (("zero", f"zero_frac_k3_q{q1:g}"), ("dep2", f"dep_frac_k2_q{q1:
     v = fin[col] * 100
     record.compare(f"Fig 8 endpoint = Table II xor(32) {row} at q1={q1:g} (%)",
                    "P1 Table II (Fig 8 endpoint)", p_mean, float(v.mean()), paper_sd=p_sd,
-                   ours_sd=float(v.std(ddof=1)), resolution=1e-3,
-                   note="" if kag.agrees(p_mean, float(v.mean()), p_sd, float(v.std(ddof=1)),
-                                         resolution=1e-3) else
+                   ours_sd=float(v.std(ddof=1)), ours_n=len(v), resolution=1e-3, cause=
                    "the trained xor(32) models of notebook 02; see its Table II discussion "
                    "(seeds and early-stopping rule differ from the paper's, A-05, A-06)" + set_note)
 
@@ -561,17 +560,17 @@ if r12 is None:
     record.compare(claim, source, paper.LAMBDA_XOR_R2_AT_EXTREMUM, None, agree=False,
                    note="lambda = 1.2 is not on this parameter set's grid" + set_note)
 else:
-    ok = kag.agrees(paper.LAMBDA_XOR_R2_AT_EXTREMUM, r12.train_r2_mean, ours_sd=r12.train_r2_std)
+    ok = kag.agrees(paper.LAMBDA_XOR_R2_AT_EXTREMUM, r12.train_r2_mean, ours_sd=r12.train_r2_std,
+                    ours_n=len(seeds), wording="about")
     record.compare(claim, source, paper.LAMBDA_XOR_R2_AT_EXTREMUM, r12.train_r2_mean,
                    ours_sd=r12.train_r2_std, agree=ok, note="" if ok else
                    "our lambda = 1.2 models reach a different training R^2 than the paper's "
                    "'roughly 0.85' (seeds and early-stopping rule differ, A-05, A-06)" + set_note)
 r1 = r2_at[1.0]
 p_mean, p_sd = paper.TABLE_I["xor"][width]
-ok = kag.agrees(p_mean, r1.train_r2_mean, p_sd, r1.train_r2_std, resolution=1e-4)
 _ = record.compare(f"Fig 10 at lambda = 1 equals Table I xor({width}) training R2",
                    "P1 Table I / Fig 10", p_mean, r1.train_r2_mean, paper_sd=p_sd,
-                   ours_sd=r1.train_r2_std, resolution=1e-4, note="" if ok else
+                   ours_sd=r1.train_r2_std, resolution=1e-4, cause=
                    "the xor(32) runs of notebook 01: see its Table I discussion" + set_note)
 
 # %% [markdown]
@@ -893,10 +892,9 @@ print("\n".join(lines))
 # ## 5. Comparison to paper
 
 # %%
-comp = pd.DataFrame(record.comparison)
-print(f"{int(comp.agrees.sum())} of {len(comp)} statements agree")
-with pd.option_context("display.max_colwidth", 80, "display.max_rows", 200):
-    display(comp[["claim", "paper_value", "ours_value", "agrees", "note"]])
+print(record.tally_text())
+with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
+    display(record.comparison_table())
 
 # %% [markdown]
 # ## 6. Deviations and choices

@@ -90,6 +90,7 @@ session = kag.start("05_appendices", params_name, output_root, parameters=dict(
     so_alphas=so_alphas,
     so_seeds=so_seeds, g_lambdas=g_lambdas, g_seeds=g_seeds))
 record = session.record
+record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 protocol = dict(max_epochs=max_epochs, patience=patience)
 ecfg = kag.EvalConfig(n_x=n_x, n_rot=n_rot, n_x_rot=min(n_x_rot, n_x))
 Q = f"{q1:g}"                 # key suffix of the q(1) level in evaluate()'s columns
@@ -548,7 +549,7 @@ for B, p_share in paper.APP_B_CONSISTENT_SHARE.items():
                        "P1 App B text", p_share, None, agree=False,
                        note="no size-1 zero rows at all in our models at this batch size")
         continue
-    agree = kag.agrees(p_share, mean, None, none_if_nan(sd), resolution=0.01)
+    agree = kag.agrees(p_share, mean, None, none_if_nan(sd), ours_n=len(seeds), resolution=0.01)
     record.compare(f"App B: share of size-1 zero rows consistently zero, random(32) B={B}",
                    "P1 App B text", p_share, mean, ours_sd=none_if_nan(sd), agree=agree,
                    note="" if agree else "our small-batch random(32) models also have many "
@@ -608,7 +609,8 @@ if len(dn):
                    f"(mean overlap with the c smallest rows {overlap:.2f}); some rows die by a "
                    f"negative pre-activation with ordinary weights (GeLU-silenced rows: "
                    f"{int(dn.n_gelu_silenced.sum())} of {int(dn.n_consistent.sum())})")
-    agree = kag.agrees(paper.APP_B_NEGATIVE_BIAS_SHARE, neg_mean, None, neg_sd)
+    agree = kag.agrees(paper.APP_B_NEGATIVE_BIAS_SHARE, neg_mean, None, neg_sd, ours_n=len(dn),
+                       wording="about")
     record.compare("App B: share of consistently zero rows with a negative bias",
                    "P1 App B text", paper.APP_B_NEGATIVE_BIAS_SHARE, neg_mean, ours_sd=neg_sd,
                    agree=agree, note="" if agree else
@@ -673,7 +675,7 @@ for col, label in (("pr_norm_k3", "normalised PR k=3"), ("divergence_k3", "colum
                    (f"zero_frac_k3_q{Q}", "size-3 zero rows")):
     rm, rsd = ms(at[col])
     xm, xsd = ms(xor_ref[col])
-    agree = kag.agrees(xm, rm, xsd, rsd)
+    agree = kag.agrees(xm, rm, xsd, rsd, len(xor_ref), len(at), wording="near")
     record.compare(f"App B: random(32) at full batch ~ xor(32) ({label})", "P1 App B text (Fig 15)",
                    "xor(32) value", rm, ours_sd=rsd, agree=agree,
                    note=f"paper value = our xor(32) B=250: {xm:.4g} ± {(xsd or 0):.2g}" + (
@@ -890,7 +892,7 @@ for row in so_sum.to_dict("records"):
         **({"rr_norm_k3": row["rr_norm_k3_mean"]} if n_rot else {})})
 m_, sd_ = ms(sodf.train_r2)
 p_m, p_sd = paper.TABLE_I["xor"][32]
-agree = kag.agrees(p_m, m_, p_sd, sd_, resolution=1e-4)
+agree = kag.agrees(p_m, m_, p_sd, sd_, ours_n=len(sodf), resolution=1e-4)
 record.compare("App C: SO(alpha)-xor(32) training R2 comparable to xor(32)", "P1 App C text "
                "(vs Table I)", p_m, m_, paper_sd=p_sd, ours_sd=sd_, agree=agree,
                note=f"ours: mean ± sd over all alpha and seeds; our xor(32) "
@@ -903,7 +905,7 @@ for q in ecfg.q1s:
             continue
         m_, sd_ = ms(100 * sodf[col])
         p_m, p_sd = paper.TABLE_II["xor"][key][q]
-        agree = kag.agrees(p_m, m_, p_sd, sd_, resolution=1e-3)
+        agree = kag.agrees(p_m, m_, p_sd, sd_, ours_n=len(sodf), resolution=1e-3)
         record.compare(f"App C: SO(alpha)-xor(32) {key} % (q1={q:g}) within error of Table II "
                        "xor(32)", "P1 App C text (vs Table II)", p_m, m_, paper_sd=p_sd,
                        ours_sd=sd_, agree=agree,
@@ -914,7 +916,7 @@ for k in KS:
     p_ratio = paper.TABLE_III["xor"][k][0] / paper.TABLE_III["initial"][k][0]
     m_, sd_ = ms(sodf[f"pr_norm_k{k}"])
     xm = float(xor_ref[f"pr_norm_k{k}"].mean())
-    agree = kag.agrees(p_ratio, m_, None, sd_)
+    agree = kag.agrees(p_ratio, m_, None, sd_, ours_n=len(sodf), wording="similar")
     record.compare(f"App C: SO(alpha)-xor(32) normalised PR k={k} similar to xor(32)",
                    "P1 App C text (vs Fig 5 / Table III)", p_ratio, m_, ours_sd=sd_, agree=agree,
                    note=f"paper value: ratio of Table III means xor/initial; our xor(32) {xm:.3f}"
@@ -923,7 +925,7 @@ for k in KS:
                       % (k, "more" if m_ < xm else "less")))
     xm, xsd = ms(xor_ref[f"divergence_k{k}"])
     m_, sd_ = ms(sodf[f"divergence_k{k}"])
-    agree = kag.agrees(xm, m_, xsd, sd_)
+    agree = kag.agrees(xm, m_, xsd, sd_, len(xor_ref), len(sodf), wording="similar")
     record.compare(f"App C: SO(alpha)-xor(32) column divergence k={k} similar to xor(32)",
                    "P1 App C text (vs Fig 7)", "xor(32) value", m_, ours_sd=sd_, agree=agree,
                    note=f"paper value = our xor(32) B=250: {xm:.4f} ± {(xsd or 0):.4f} (Fig 7 has "
@@ -1063,13 +1065,13 @@ for side, p_val, ours in (("lower", lo_, win["low"]), ("upper", hi_, win["high"]
 # ## Comparison to paper
 #
 # Every quantitative statement of App. A–C, with our value. Agreement rules: a spread-aware
-# 2-sd rule for numbers (`kag.agrees`), and the explicit rules stated above for claims the
+# standard-error rule for numbers (`kag.verdicts`), and the explicit rules stated above for claims the
 # paper reads off figures.
 
 # %%
-comp = pd.DataFrame(record.comparison)
-with pd.option_context("display.max_colwidth", 120):
-    display(comp[["claim", "paper_value", "ours_value", "ours_sd", "agrees", "note"]])
+print(record.tally_text())
+with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
+    display(record.comparison_table())
 
 # %% [markdown]
 # ## Deviations and choices
@@ -1097,7 +1099,7 @@ with pd.option_context("display.max_colwidth", 120):
 #   RR and 250 inputs for the other metrics; it also sweeps `xor(32)` and `linear(32)` over
 #   $B$ with 2 seeds (text claims only) and trains Fig. 16 at $B \in \{32, 256, 1000\}$.
 #   Figures from a non-`paper` set carry its name.
-# * **Agreement rules**: numbers use `kag.agrees` (2 combined sd). "No signal" claims need
+# * **Agreement rules**: numbers use `kag.verdicts` (2 combined standard errors). "No signal" claims need
 #   our mean within 2 standard errors of the no-change value. Orders of magnitude must agree
 #   within a decade (half a decade for "about an order of magnitude"). Qualitative claims
 #   follow the rules stated next to them.

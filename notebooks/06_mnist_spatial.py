@@ -105,6 +105,10 @@ session = kag.start("06_mnist_spatial", params_name, output_root, parameters=dic
     timeline_every=timeline_every, timeline_images=timeline_images,
     timeline_rows=timeline_rows, timeline_cols=timeline_cols, timeline_ks=timeline_ks))
 record = session.record
+record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
+# Only a run of P2's protocol (the paper set: full MNIST, P2's widths, seeds and schedule) is
+# judged against P2; the rows of any other run are "not comparable" (they show directions).
+record.protocol_matches = params_name == "paper"
 show_h = show_hidden if show_hidden is not None else max(hidden)
 device = "cuda" if torch.cuda.is_available() else "cpu"
 if data_dir is None and data == "full":
@@ -830,11 +834,9 @@ samp.round(3)
 # tested it. Outside the `paper` set every note says which run produced the value.
 
 # %%
-comp = pd.DataFrame(record.comparison)
-print(f"{int(comp.agrees.sum())} of {len(comp)} claims agree in this '{params_name}' run "
-      f"({data} data)")
+print(f"{record.tally_text()} in this '{params_name}' run ({data} data)")
 with pd.option_context("display.max_colwidth", 400):
-    display(comp[["claim", "source", "paper_value", "ours_value", "agrees", "note"]])
+    display(record.comparison_table())
 
 # %% [markdown]
 # ### Reading the results (written after the `default` run on the embedded digits)

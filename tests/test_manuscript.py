@@ -206,9 +206,9 @@ def test_generate_writes_macros_tables_and_manifest(synth):
     assert r"\kagdef{02_zero_rows/consistently_zero_rows_total.xor(32).k1.1pct}{3}" in numbers
     assert r"\kagdef{01_setup/param.seeds.count}{2}" in numbers
     assert r"\kagdef{01_setup/prov.git_commit}{abcdef0123}" in numbers
-    assert r"\kagdef{cmp/critical-batch-size-max-over-m.verdict}{disagrees}" in numbers
+    assert r"\kagdef{cmp/critical-batch-size-max-over-m.verdict}{not reproduced}" in numbers
     assert r"\kagdef{cmp/critical-batch-size-max-over-m.status}{not reproduced}" in numbers
-    assert r"\kagdef{tally/all.sentence}{3 of 4 comparisons agree with the paper}" in numbers
+    assert r"\kagdef{tally/all.sentence}{3 of 4 comparisons reproduced (1 not reproduced)}" in numbers
     assert r"\kagdef{tally/p1-iii.total}{2}" in numbers
     assert r"\kagdef{set/name}{quick}" in numbers
     assert "fig_a" in (gen / "figures.tex").read_text()
@@ -233,11 +233,12 @@ def test_appendix_lists_every_comparison_row_grouped(synth):
         assert f"% row: {ms.claim_slug(row['claim'])}" in appendix
     assert appendix.count("% row: ") == len(rows)
     # groups in paper order, each with its tally, then the overall tally
-    heads = re.findall(r"\\textbf\{(P1 Sec\. [^}]*)\} \\quad \((\d+) of (\d+) agree\)", appendix)
+    heads = re.findall(r"\\textbf\{(P1 Sec\. [^}]*)\} \\quad \((\d+) of (\d+) comparisons? "
+                       r"reproduced", appendix)
     assert [h[0] for h in heads] == ["P1 Sec. III: targets, training and Table I",
                                      "P1 Sec. IV.A: zero rows"]
     assert heads[0][1:] == ("1", "2")
-    assert "3 of 4 agree, 1 disagree" in appendix
+    assert "3 of 4 comparisons reproduced (1 not reproduced)" in appendix
     assert r"criterion unstated (A-07); 50\% \& more\_" in appendix
 
 

@@ -8,14 +8,13 @@ import pytest
 from kag_utils.results import Recorder, agrees, defined, flatten, load_results, write_comparison
 
 
-def test_agreement_rule():
-    assert agrees(10.0, 10.4)                      # within 5% without spreads
-    assert not agrees(10.0, 10.6)
-    assert agrees(1.0, 1.5, paper_sd=0.2, ours_sd=0.2)      # 0.5 < 2*sqrt(0.08)=0.566
-    assert not agrees(1.0, 1.6, paper_sd=0.2, ours_sd=0.2)
-    assert agrees(0.0, 0.04)                         # zero paper value: absolute 5%
-    assert not agrees(1.0, 0.99993, 0.0, 1e-6)       # "1.0000 ± 0.0000" vs 0.99993 ± 1e-6
-    assert agrees(1.0, 0.99996, 0.0, 1e-6, resolution=1e-4)   # within the printed rounding
+def test_agrees_is_the_reproduced_verdict():
+    assert agrees(10.0, 10.0)
+    assert not agrees(10.0, 10.4)                     # no spread, no wording: as printed
+    assert agrees(10.0, 10.4, wording="about")
+    assert agrees(1.0, 1.05, paper_sd=0.05, ours_sd=0.05, ours_n=4)    # 2 SE = 0.071
+    assert not agrees(1.0, 1.5, paper_sd=0.2, ours_sd=0.2, ours_n=4)   # 2 SD would allow it
+    assert agrees(1.0, 0.99996, 0.0, 1e-6, ours_n=4, resolution=1e-4)  # printed rounding
 
 
 def test_flatten_and_refuse_nan():
@@ -27,7 +26,7 @@ def test_flatten_and_refuse_nan():
 def test_recorder_writes_json_and_comparison(tmp_path):
     rec = Recorder("01_setup", "quick", {"seeds": [0, 1]}, output_root=tmp_path)
     rec.add(table1={"xor": {"m32": 0.98}})
-    rec.compare("xor(32) R2", "Table I", 0.985, 0.97, paper_sd=0.0081, ours_sd=0.01)
+    rec.compare("xor(32) R2", "Table I", 0.985, 0.98, paper_sd=0.0081, ours_sd=0.01, ours_n=2)
     with pytest.raises(ValueError, match="note"):
         rec.compare("random(32) R2", "Table I", 0.021, 0.08)
     rec.compare("random(32) R2", "Table I", 0.021, 0.08, note="early-stopping monitor (A-06)")
@@ -40,16 +39,16 @@ def test_recorder_writes_json_and_comparison(tmp_path):
     assert set(load_results(tmp_path / "results" / "quick")) == {"01_setup"}
     csv_path = write_comparison(tmp_path / "results" / "quick")
     rows = list(csv.DictReader(csv_path.open()))
-    assert [r["agrees"] for r in rows] == ["True", "False"]
+    assert [r["verdict"] for r in rows] == ["reproduced", "not reproduced"]
     assert rows[1]["note"].startswith("early-stopping")
 
 
 def test_qualitative_claims_need_explicit_verdict(tmp_path):
     rec = Recorder("02", "quick", output_root=tmp_path)
-    with pytest.raises(ValueError, match="agree="):
+    with pytest.raises(ValueError, match="verdict="):
         rec.compare("linear tracks q(k)", "Sec IV.A", "yes", "yes")
-    row = rec.compare("linear tracks q(k)", "Sec IV.A", "yes", "yes", agree=True)
-    assert row["agrees"] is True
+    row = rec.compare("linear tracks q(k)", "Sec IV.A", "yes", "yes", verdict="reproduced")
+    assert row["verdict"] == "reproduced"
 
 
 def test_defined_turns_undefined_numbers_into_none():
@@ -73,12 +72,14 @@ def test_paper_set_borrows_missing_notebooks_from_default(tmp_path):
     assert write_comparison(tmp_path / "results" / "default", fallback=[]) is not None
 
 
-def test_agreement_through_our_spread_is_annotated(tmp_path):
+def test_agreement_through_our_spread_is_inconclusive(tmp_path):
     rec = Recorder("02", "quick", output_root=tmp_path)
-    row = rec.compare("random zero rows", "Table II", 4.9, 34.5, paper_sd=0.15, ours_sd=22.0)
-    assert row["agrees"] and "only within our seed spread" in row["note"]
+    rec.default_ours_n = 4
+    row = rec.compare("random zero rows", "Table II", 4.9, 24.0, paper_sd=0.15, ours_sd=22.0,
+                      note="early stopping")
+    assert row["verdict"] == "inconclusive" and "inconclusive" in row["note"]
     row = rec.compare("xor zero rows", "Table II", 12.3, 11.0, paper_sd=3.0, ours_sd=2.5)
-    assert row["agrees"] and row["note"] == ""
+    assert row["verdict"] == "reproduced" and row["note"] == ""
 
 
 def test_saved_figures_are_byte_reproducible(tmp_path):

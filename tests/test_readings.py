@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from kag_utils import analysis as an
+from kag_utils import readings as an
 
 X = np.round(np.arange(0, 1.0, 0.1), 2)          # 0.0 ... 0.9
 

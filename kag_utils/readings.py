@@ -1,4 +1,23 @@
-"""Operational readings of the paper's qualitative curve statements (P1 §IV.C, App. C).
+"""Operational readings of the papers' verbal claims: one rule for each kind of wording.
+
+Verbal claims become verdicts (:mod:`kag_utils.verdicts`) through these rules, the same in
+every notebook:
+
+* :func:`exceeds`     "above", "exceeds", "larger than": a significant excess in the claimed
+                      direction (reproduced), a significant one against it or a measured null
+                      effect (not reproduced), or too little precision to tell (inconclusive);
+* :func:`near`        "~1", "near", "close to", "tracks", "about the same": within the wording's
+                      tolerance (verdicts.WORDING_TOLERANCE) plus 2 combined standard errors;
+* :func:`stable`      "relatively uniform", "stays ~constant" across a grid: every point near
+                      the grid's mean by the rule of :func:`near`;
+* :func:`monotone`    "increases with m": a significant change end to end in the claimed
+                      direction and no significant step against it;
+* the curve readings below, with ONE window rule (:func:`window`): a grid point is *inside*
+  when its excess over the no-KA baseline (the initial model) is significant AND, given a
+  reference (xor(32)'s effect), at least ``fraction`` of the reference's excess; significant
+  points below that fraction are "modest" (P1: "modest indications of KA geometry").
+
+Curve readings (P1 §IV.C, App. C).
 
 P1 describes its evolution and interpolation curves in words: zero rows "develop around
 R^2 ~ 0.5", a "Goldilocks regime 0.7 <~ lambda <~ 1.2", an "extremum near lambda ~ 1.2", "no
@@ -35,10 +54,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import math
+
 import numpy as np
 
+from .verdicts import INCONCLUSIVE_FRACTION, WORDING_TOLERANCE, Z
+
 __all__ = ["excess", "significant", "onset", "half_rise", "window", "half_max_window",
-           "extremum", "paired_se"]
+           "extremum", "paired_se", "exceeds", "near", "stable", "monotone"]
 
 
 def _arrays(x, mean, se=None):
@@ -132,20 +155,39 @@ def half_rise(x: Sequence[float], mean: Sequence[float], baseline: float,
 
 def window(x: Sequence[float], mean: Sequence[float], se: Sequence[float] | float,
            baseline: float, baseline_se: float = 0.0, direction: int = 1,
-           n_sigma: float = 2.0) -> dict | None:
-    """The maximal contiguous run of significant grid points that contains the significant
-    point of largest excess. Returns {"low", "high", "peak", "n_points", "bounded_low",
-    "bounded_high", "n_flagged_outside", ...} or None when no point is significant.
+           n_sigma: float = 2.0, reference: float | None = None,
+           fraction: float = 0.5) -> dict | None:
+    """The window of KA geometry: the maximal contiguous run of *inside* grid points that
+    contains the inside point of largest excess. A point is inside when its excess over
+    ``baseline`` is significant (n_sigma combined SE) and, when ``reference`` (the KA
+    reference's mean, e.g. xor(32)) is given, at least ``fraction`` of the reference's excess.
+    Returns {"low", "high", "peak", "n_points", "bounded_low", "bounded_high",
+    "n_flagged_outside", "inside" [bool], "modest" [bool: significant, below the fraction],
+    "effect" [excess / reference excess, or None]} or None when no point is inside.
     ``bounded_low`` is False when the window starts at the first grid point (it may extend
-    below the grid); ``n_flagged_outside`` counts significant points not in the window."""
+    below the grid); ``n_flagged_outside`` counts inside points not in the window."""
     x, mean, se = _arrays(x, mean, se)
     sig = significant(mean, se, baseline, baseline_se, direction, n_sigma)
-    if not sig.any():
+    e = excess(mean, baseline, direction)
+    effect = None
+    inside = sig
+    if reference is not None:
+        ref_excess = float(excess([reference], baseline, direction)[0])
+        if not ref_excess > 0:
+            raise ValueError(f"the reference ({reference}) must show KA geometry against the "
+                             f"baseline ({baseline}) in direction {direction}")
+        if not 0 <= fraction <= 1:
+            raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
+        effect = e / ref_excess
+        inside = sig & (effect >= fraction)
+    if not inside.any():
         return None
-    e = np.where(sig, excess(mean, baseline, direction), -np.inf)
-    peak = int(np.argmax(e))
-    lo, hi = _run_around(sig, peak)
-    return _window_dict(x, sig, lo, hi, peak)
+    peak = int(np.argmax(np.where(inside, e, -np.inf)))
+    lo, hi = _run_around(inside, peak)
+    out = _window_dict(x, inside, lo, hi, peak)
+    out.update(inside=inside.tolist(), modest=(sig & ~inside).tolist(),
+               effect=None if effect is None else effect.tolist())
+    return out
 
 
 def half_max_window(x: Sequence[float], mean: Sequence[float], baseline: float,
@@ -215,3 +257,120 @@ def extremum(x: Sequence[float], mean: Sequence[float], se: Sequence[float] | fl
             "interior": bool(0 < i < len(x) - 1), "plateau_low": float(x[lo]),
             "plateau_high": float(x[hi]), "beyond_ends": bool(beyond),
             "paired": samples is not None}
+
+
+# ---------------------------------------------------------------------------------------------
+# Verbal claims -> verdicts
+# ---------------------------------------------------------------------------------------------
+def _scalar(v, name):
+    v = float(v)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    return v
+
+
+def _tol(wording: str | None) -> float:
+    if wording is None:
+        return 0.0
+    if wording not in WORDING_TOLERANCE or WORDING_TOLERANCE[wording].log10 is not None:
+        raise ValueError(f"wording {wording!r} has no relative tolerance; use one of "
+                         f"{[k for k, t in WORDING_TOLERANCE.items() if t.log10 is None]}")
+    return WORDING_TOLERANCE[wording].relative
+
+
+def exceeds(mean: float, se: float, baseline: float, baseline_se: float = 0.0,
+            direction: int = 1, n_sigma: float = Z, scale: float | None = None) -> dict:
+    """"A exceeds B" (direction +1) or "A is below B" (-1), on standard errors.
+
+    ``z = direction * (mean - baseline) / sqrt(se^2 + baseline_se^2)``. Verdict: z > n_sigma
+    reproduced; z < -n_sigma not reproduced (significant the other way); otherwise
+    inconclusive when 2 combined SE exceed INCONCLUSIVE_FRACTION of ``scale`` (the smallest
+    effect that would count; default |baseline|), else not reproduced (a measured null
+    effect). Returns {"verdict", "z", "excess", "se"}."""
+    mean, se = _scalar(mean, "mean"), _scalar(se, "se")
+    baseline, baseline_se = _scalar(baseline, "baseline"), _scalar(baseline_se, "baseline_se")
+    _direction(direction)
+    if se < 0 or baseline_se < 0:
+        raise ValueError("standard errors must be >= 0")
+    ex = direction * (mean - baseline)
+    s = math.hypot(se, baseline_se)
+    if scale is None:
+        scale = abs(baseline)
+        if scale == 0:
+            raise ValueError("baseline is 0: pass scale= (the smallest effect that would count)")
+    z = ex / s if s > 0 else (math.inf if ex > 0 else -math.inf if ex < 0 else 0.0)
+    if z > n_sigma:
+        verdict = "reproduced"
+    elif z < -n_sigma:
+        verdict = "not reproduced"
+    elif n_sigma * s > INCONCLUSIVE_FRACTION * abs(scale):
+        verdict = "inconclusive"
+    else:
+        verdict = "not reproduced"
+    return {"verdict": verdict, "z": float(z), "excess": float(ex), "se": float(s)}
+
+
+def near(value: float, target: float, se: float = 0.0, wording: str | None = "~",
+         target_se: float = 0.0, n_sigma: float = Z, scale: float | None = None) -> dict:
+    """"~target", "near", "close to", "tracks", "about the same as": |value - target| <=
+    n_sigma * sqrt(se^2 + target_se^2) + tolerance(wording) * |target|. Consistent but with
+    2 combined SE above INCONCLUSIVE_FRACTION of ``scale`` (default |target|): inconclusive.
+    Returns {"verdict", "diff", "allowed"}."""
+    value, target = _scalar(value, "value"), _scalar(target, "target")
+    s = math.hypot(_scalar(se, "se"), _scalar(target_se, "target_se"))
+    scale = abs(target) if scale is None else abs(scale)
+    allowed = n_sigma * s + _tol(wording) * (abs(target) if target else scale)
+    diff = value - target
+    if abs(diff) > allowed:
+        verdict = "not reproduced"
+    elif s > 0 and n_sigma * s > INCONCLUSIVE_FRACTION * scale:
+        verdict = "inconclusive"
+    else:
+        verdict = "reproduced"
+    return {"verdict": verdict, "diff": float(diff), "allowed": float(allowed)}
+
+
+def stable(values: Sequence[float], ses: Sequence[float] | float = 0.0,
+           wording: str | None = "about", n_sigma: float = Z) -> dict:
+    """"Relatively uniform", "stays ~constant" across a grid: every point is :func:`near` the
+    grid's mean (with its own SE). Returns {"verdict", "mean", "worst_index", "worst_diff",
+    "n_off"} (n_off: points outside). Inconclusive when none is off but some point is."""
+    v = np.asarray(values, dtype=float)
+    s = np.broadcast_to(np.asarray(ses, dtype=float), v.shape)
+    if v.ndim != 1 or v.size < 2 or not np.all(np.isfinite(v)) or not np.all(np.isfinite(s)):
+        raise ValueError("stable() needs at least 2 finite values (and finite SEs)")
+    mu = float(v.mean())
+    per = [near(float(vi), mu, float(si), wording, n_sigma=n_sigma) for vi, si in zip(v, s)]
+    verdicts = [p["verdict"] for p in per]
+    worst = int(np.argmax(np.abs(v - mu)))
+    n_off = verdicts.count("not reproduced")
+    verdict = ("not reproduced" if n_off else
+               "inconclusive" if "inconclusive" in verdicts else "reproduced")
+    return {"verdict": verdict, "mean": mu, "worst_index": worst,
+            "worst_diff": float(v[worst] - mu), "n_off": n_off}
+
+
+def monotone(x: Sequence[float], mean: Sequence[float], se: Sequence[float] | float,
+             direction: int = 1, n_sigma: float = Z) -> dict:
+    """"Increases (direction +1) / decreases (-1) with x": reproduced when the change from
+    the first to the last point is significant in the claimed direction and no step between
+    neighbours is significant against it; not reproduced when a step (or the whole change) is
+    significant against it; else inconclusive (a dip or rise within the errors). Returns
+    {"verdict", "z_total", "reversals" (indices i of significant steps i -> i+1 against)}."""
+    x, mean, se = _arrays(x, mean, se)
+    _direction(direction)
+    if len(x) < 2:
+        raise ValueError("monotone() needs at least 2 points")
+    step = direction * np.diff(mean)
+    step_se = np.sqrt(se[1:] ** 2 + se[:-1] ** 2)
+    rev = np.flatnonzero(step < -n_sigma * step_se)
+    tot = direction * (mean[-1] - mean[0])
+    tot_se = math.hypot(se[0], se[-1])
+    z = tot / tot_se if tot_se > 0 else (math.inf if tot > 0 else -math.inf if tot < 0 else 0.0)
+    if rev.size or z < -n_sigma:
+        verdict = "not reproduced"
+    elif z > n_sigma:
+        verdict = "reproduced"
+    else:
+        verdict = "inconclusive"
+    return {"verdict": verdict, "z_total": float(z), "reversals": rev.tolist()}
