@@ -178,6 +178,32 @@ def compare_readings(table, claim: str) -> list[dict]:
              "verdict": r.verdict} for r in sub.itertuples()]
 
 
+def slug(text: str) -> str:
+    """A results key from a claim or reading name (letters, digits, '_', '-')."""
+    import re
+    return re.sub(r"[^A-Za-z0-9-]+", "_", text.replace(".", "p")).strip("_")
+
+
+def attach_readings(record, table) -> list[str]:
+    """Give every comparison row of ``record`` that ``table`` judges its other readings:
+    the row lists each reading's verdict and becomes ``protocol-dependent`` when its own
+    (default-reading) verdict is not reproduced and another reading is. Returns the claims."""
+    from .verdicts import combine_readings
+
+    done = []
+    claims = set(table.claim)
+    for row in record.comparison:
+        if row["claim"] not in claims or row.get("readings"):
+            continue
+        reads = compare_readings(table, row["claim"])
+        default = row["verdict"]
+        row["verdict"] = combine_readings(default, reads)
+        row["readings"] = f"default: {default}; " + "; ".join(
+            f"{r['reading']}: {r['verdict']}" for r in reads)
+        done.append(row["claim"])
+    return done
+
+
 def row_verdicts(table):
     """Per claim: the default reading's verdict, the readings that reproduce it and the row
     verdict (kag_utils.verdicts.combine_readings)."""
@@ -274,6 +300,12 @@ def app_b_claims(seeds: Sequence[int], batch_sizes: Sequence[int], protocol: dic
     are consistently zero (97 %, 95 % at B = 32, 64), no consistently zero rows at larger B,
     and no KA signal (normalised PR k = 3 ~ 1) at the critical batch size."""
     out = []
+    none_bs = [B for B, s in paper.APP_B_CONSISTENT_SHARE.items() if s == 0.0 and B in batch_sizes]
+    if none_bs:
+        cfgs = tuple(c for B in none_bs for c in _configs("random", seeds, **{**protocol, "batch_size": B}))
+        out.append(Claim(f"App B: no consistently zero rows in random(32) for B in {none_bs}",
+                         "P1 App B text", cfgs, f"n_consistent_k1_q{q1:g}", paper_value=0.0,
+                         resolution=1.0))
     for B in batch_sizes:
         cfgs = _configs("random", seeds, **{**protocol, "batch_size": B})
         share = paper.APP_B_CONSISTENT_SHARE.get(B)

@@ -321,10 +321,11 @@ es_rows
 es_values = es_table.pivot(index="claim", columns="reading", values="mean").loc[
     list(dict.fromkeys(es_table.claim)), list(dict.fromkeys(es_table.reading))]
 for row in es_table.itertuples():
-    record.add(f"early_stopping.{row.claim}.{row.reading}",
-               {"mean": row.mean, "sd": row.sd, "n": row.n, "verdict": row.verdict})
+    record.add(f"early_stopping.{kag.early_stopping.slug(row.claim)}."
+               f"{kag.early_stopping.slug(row.reading)}",
+               kag.defined({"mean": row.mean, "sd": row.sd, "n": row.n, "verdict": row.verdict}))
 for row in es_rows.itertuples():
-    record.add(f"early_stopping_row.{row.claim}",
+    record.add(f"early_stopping_row.{kag.early_stopping.slug(row.claim)}",
                {"default_verdict": row.default_verdict, "verdict": row.verdict,
                 "reproduced_by": list(row.reproduced_by)})
 es_values.round(4)
@@ -335,22 +336,10 @@ es_values.round(4)
 # Table II and III rows (notebooks 02 and 03) do the same with the same reading grid.
 
 # %%
-es_by_claim = {c.name: c for c in es_claims}
-es_cause = {"random": "random(m) has nothing to learn: its training R^2 is set by how long the "
-                      "unstated stopping rule (A-06) lets it memorise",
-            "xor": "seeds differ from the paper's (A-05); small m is seed-sensitive",
-            "linear": "seeds differ from the paper's (A-05)"}
-for row in t1.itertuples():
-    name = f"Table I train R2 {row.target}({row.m})"
-    if name not in es_by_claim or row.m not in paper.TABLE_I.get(row.target, {}):
-        continue
-    p_mean, p_sd = paper.TABLE_I[row.target][row.m]
-    reads = kag.early_stopping.compare_readings(es_table, name)
-    ok_by = [r["reading"] for r in reads if r["verdict"] == "reproduced"]
-    record.compare(name, "P1 Table I", p_mean, row.train_r2_mean, paper_sd=p_sd,
-                   ours_sd=row.train_r2_std, ours_n=len(seeds), resolution=1e-4,
-                   readings=reads, cause=es_cause[row.target],
-                   note=("reproduced under " + "; ".join(ok_by)) if ok_by else "")
+attached = kag.early_stopping.attach_readings(record, es_table)
+cols = ["claim", "paper_value", "ours_value", "verdict", "readings"]
+pd.DataFrame([{c: r[c] for c in cols} for r in record.comparison if r["claim"] in attached],
+             columns=cols)
 
 # %% [markdown]
 # **Reading.** For the learnable targets the rule barely matters. For `random(m)` it decides

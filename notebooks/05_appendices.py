@@ -841,13 +841,15 @@ if es_batch_sizes:
     session.savefig(fig, "early_stopping_app_b_verdicts")
     plt.show()
     for row in es_table.itertuples():
-        record.add(f"app_b.es.{row.claim}.{row.reading}",
+        record.add(f"app_b.es.{kag.early_stopping.slug(row.claim)}."
+                   f"{kag.early_stopping.slug(row.reading)}",
                    {"mean": none_if_nan(row.mean), "sd": row.sd, "n": row.n,
                     "verdict": row.verdict})
     for row in es_rows.itertuples():
-        record.add(f"app_b.es_row.{row.claim}",
+        record.add(f"app_b.es_row.{kag.early_stopping.slug(row.claim)}",
                    {"default_verdict": row.default_verdict, "verdict": row.verdict,
                     "reproduced_by": list(row.reproduced_by)})
+    kag.early_stopping.attach_readings(record, es_table)
     display(es_rows)
     display(es_table.pivot(index="claim", columns="reading", values="mean").loc[
         list(dict.fromkeys(es_table.claim)), list(dict.fromkeys(es_table.reading))].round(4))

@@ -97,9 +97,28 @@ def test_claim_builders_name_the_notebook_rows():
     assert "Table I train R2 random(4)" in names and "Table II random(32) Zero q1=1%" in names
     assert "Table III PR xor(32) k=3" in names and len(names) == 6 + 9 + 9
     b = es.app_b_claims([0], [32, 256], proto)
-    assert [c.configs[0].batch_size for c in b] == [32, 256, 256]
-    assert b[0].paper_value == 0.97 and b[2].near == 1.0
+    assert b[0].name == "App B: no consistently zero rows in random(32) for B in [256]"
+    assert [c.configs[0].batch_size for c in b] == [256, 32, 256, 256]
+    assert b[1].paper_value == 0.97 and b[3].near == 1.0
     lam = es.lambda_xor_claims([0], [1.2, 2.0], proto)
     assert lam[1].near is None and lam[4].near == 1.0
     assert lam[0].configs[0].target_param == 1.2 and lam[3].configs[0].target_param == 2.0
     assert math.isclose(lam[5].near, 100 * false_positive_rate(0.01, 32, 3))
+
+
+def test_attach_readings_marks_protocol_dependent_rows(tmp_path):
+    from kag_utils.results import Recorder
+    rec = Recorder("01_setup", "quick", output_root=str(tmp_path))
+    rec.compare("a", "P1", 0.5, 0.9, paper_sd=0.01, ours_sd=0.01, ours_n=4, cause="rule")
+    rec.compare("b", "P1", 0.5, 0.5, paper_sd=0.01, ours_sd=0.01, ours_n=4)
+    rec.compare("c", "P1", 0.5, 0.9, paper_sd=0.01, ours_sd=0.01, ours_n=4, cause="x")
+    t = pd.DataFrame([
+        {"claim": c, "reading": r, "default": r == "d", "mean": 0.5, "sd": 0.01, "n": 4,
+         "verdict": v} for c, r, v in (("a", "d", "not reproduced"), ("a", "val", "reproduced"),
+                                       ("b", "d", "reproduced"), ("b", "val", "not reproduced"))])
+    assert es.attach_readings(rec, t) == ["a", "b"]
+    rows = {r["claim"]: r for r in rec.comparison}
+    assert rows["a"]["verdict"] == "protocol-dependent" and "val: reproduced" in rows["a"]["readings"]
+    assert rows["b"]["verdict"] == "reproduced" and rows["c"]["verdict"] == "not reproduced"
+    assert es.slug("Table I train R2 random(4)") == "Table_I_train_R2_random_4"
+    assert es.slug("val_mse, d=0.001, best") == "val_mse_d_0p001_best"
