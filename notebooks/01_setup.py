@@ -139,7 +139,13 @@ record.add(linear_c=info["c"].tolist(), linear_c0=float(info["c0"]))
 
 # %%
 grid = kag.main_grid(targets, widths, seeds, **protocol)
-runs = kag.ensure_runs(grid, scheduler=scheduler)
+# section 4's early-stopping study trains with this sweep: one trajectory per seed serves the
+# default and every other reading of the stopping rule
+es_readings = kag.early_stopping.reading_grid(es_monitors, es_min_deltas, es_restore)
+es_claims = (kag.early_stopping.table_claims(es_seeds, protocol, es_random_widths)
+             + kag.early_stopping.lambda_xor_claims(es_seeds, es_lambdas, protocol))
+runs = kag.ensure_runs(grid + kag.early_stopping.claim_configs(es_claims, es_readings),
+                       scheduler=scheduler)[:len(grid)]
 table = pd.DataFrame([{"target": r.config.target, "m": r.config.hidden[0],
                        "seed": r.config.seed, "train_r2": r.r2_train, "test_r2": r.r2_test,
                        "epochs": r.stop_epoch, "best_epoch": r.best_epoch} for r in runs])
@@ -297,9 +303,6 @@ plt.show()
 # `random(32)` claims at every batch size are in notebook 05.
 
 # %%
-es_readings = kag.early_stopping.reading_grid(es_monitors, es_min_deltas, es_restore)
-es_claims = (kag.early_stopping.table_claims(es_seeds, protocol, es_random_widths)
-             + kag.early_stopping.lambda_xor_claims(es_seeds, es_lambdas, protocol))
 es_ecfg = kag.EvalConfig(n_x=es_n_x, n_rot=0, q1s=(0.01,))
 es_table = kag.early_stopping.sensitivity_table(es_claims, es_readings, ecfg=es_ecfg,
                                                 scheduler=scheduler)

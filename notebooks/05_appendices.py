@@ -392,8 +392,7 @@ b_cfgs = [main_config(t, s, batch_size=B) for t in b_targets for B in b_batch_si
 es_readings = kag.early_stopping.reading_grid(es_monitors, es_min_deltas, es_restore)
 es_claims = kag.early_stopping.app_b_claims(seeds, es_batch_sizes, protocol, q1=q1)
 es_ecfg = kag.EvalConfig(n_x=es_n_x, n_rot=0, q1s=(q1,))
-es_cfgs = list(dict.fromkeys(kag.early_stopping.with_reading(c, r) for cl in es_claims
-                             for c in cl.configs for r in es_readings))
+es_cfgs = kag.early_stopping.claim_configs(es_claims, es_readings)
 b_runs_all = kag.ensure_runs(b_cfgs + es_cfgs, scheduler=scheduler)
 run_of = {r.config: r for r in b_runs_all}
 
