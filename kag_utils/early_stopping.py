@@ -332,16 +332,28 @@ def app_b_claims(seeds: Sequence[int], batch_sizes: Sequence[int], protocol: dic
 
 
 def lambda_xor_claims(seeds: Sequence[int], lambdas: Sequence[float], protocol: dict,
-                      q1: float = 0.01, width: int = 32) -> list[Claim]:
+                      q1: float = 0.01, width: int = 32, data_seeds: str = "fixed",
+                      make_config=None) -> list[Claim]:
     """lambda-xor(32) at and beyond the window's upper end (P1 Sec. IV.C, Figs. 10-12):
     training R^2 (P1 gives no number: a new result) and, outside the window (lambda > 1.2),
-    no KA geometry: normalised PR (k = 3) ~ 1 and size-3 zero rows ~ q(3)."""
+    no KA geometry: normalised PR (k = 3) ~ 1 and size-3 zero rows ~ q(3).
+    The runs are notebook 04's, so that both notebooks share them: lambda-xor(width) with
+    ``protocol`` (xor(width) at lambda = 1), inputs drawn with data seed 0 (``data_seeds =
+    "fixed"``) or with each model seed (``"model"``); ``make_config(lam, seed)`` overrides."""
+    if data_seeds not in ("fixed", "model"):
+        raise ValueError(f"data_seeds must be 'fixed' or 'model', got {data_seeds!r}")
     hi = paper.GOLDILOCKS["lambda_xor"][1]
     q3 = 100.0 * false_positive_rate(q1, width, 3)
+    if make_config is None:
+        def make_config(lam, seed):
+            ds = seed if data_seeds == "model" else 0
+            if math.isclose(lam, 1.0):
+                return RunConfig(target="xor", hidden=(width,), seed=seed, data_seed=ds, **protocol)
+            return RunConfig(target="lambda_xor", target_param=float(lam), hidden=(width,),
+                             seed=seed, data_seed=ds, **protocol)
     out = []
     for lam in lambdas:
-        cfgs = (_configs("xor", seeds, width, **protocol) if math.isclose(lam, 1.0) else
-                _configs("lambda_xor", seeds, width, float(lam), **protocol))
+        cfgs = tuple(make_config(lam, s) for s in seeds)
         out.append(Claim(f"lambda-xor(32) lambda={lam:g}: training R2", "P1 Fig 10", cfgs,
                          "train_r2"))
         outside = lam > hi + 1e-9

@@ -104,6 +104,9 @@ def test_claim_builders_name_the_notebook_rows():
     assert lam[1].near is None and lam[4].near == 1.0
     assert lam[0].configs[0].target_param == 1.2 and lam[3].configs[0].target_param == 2.0
     assert math.isclose(lam[5].near, 100 * false_positive_rate(0.01, 32, 3))
+    assert lam[0].configs[0].data_seed == 0
+    lam = es.lambda_xor_claims([0, 3], [1.0, 2.0], proto, data_seeds="model")
+    assert [c.data_seed for c in lam[0].configs] == [0, 3] and lam[0].configs[1].target == "xor"
 
 
 def test_attach_readings_marks_protocol_dependent_rows(tmp_path):
