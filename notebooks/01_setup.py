@@ -290,8 +290,10 @@ plt.show()
 # set and counts patience in *epochs*, so the monitor is the epoch-level training loss a
 # training loop reports, the mean of the epoch's mini-batch losses (Keras' `loss`); any
 # decrease is an improvement (`min_delta = 0`, the Keras/Lightning default); the model kept is
-# the best epoch's (`restore_best = True`: the point of monitoring a best value). This is the
-# rule every notebook uses; the study below does not change it.
+# the best epoch's (`restore_best = True`: the point of monitoring a best value; P1's Fig. 10
+# caption also speaks of the "best training and test $R^2$ achieved"). P1 trains "on a set of
+# 1000 examples" and names no validation set (a validation monitor is a reading we test, not
+# the text). This is the rule every notebook uses; the study below does not change it.
 #
 # **Cost.** A reading does not change the training trajectory (the validation set is separate
 # from the 1000 training inputs), so all readings of one seed are one trajectory that runs
