@@ -22,10 +22,11 @@ which are evaluated once.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from . import paper_values as paper
 from .evaluation import EvalConfig, evaluate
@@ -79,8 +80,8 @@ class Claim:
     ``configs``: the claim's runs under the default protocol, one per seed (the readings
     replace their stopping fields). ``column``: an evaluate() column or a run column
     (RUN_COLUMNS), times ``scale``. Verdict: against ``paper_value`` by the numeric rule
-    (kag_utils.verdicts), or ``near`` a target by the "~" rule (kag_utils.readings), or
-    "new result" when the paper gives neither."""
+    (kag_utils.verdicts), or ``near`` a target by the "~" rule (kag_utils.readings), or by
+    ``rule(mean, SE)``, or "new result" when there is none of these."""
     name: str
     source: str
     configs: tuple[RunConfig, ...]
@@ -92,6 +93,15 @@ class Claim:
     wording: str | None = None
     baseline: float | None = None
     near: float | None = None
+    rule: Callable[[float, float], str] | None = None   # (mean, SE) -> verdict, overrides
+
+
+def with_rule(claims: Sequence[Claim], name: str, rule: Callable[[float, float], str]) -> list[Claim]:
+    """``claims`` with ``rule`` (mean, SE -> verdict) judging the claim called ``name``: the
+    notebook's own rule for that row, so that every reading is judged as the row is."""
+    if name not in {c.name for c in claims}:
+        raise ValueError(f"no claim {name!r} among {[c.name for c in claims]}")
+    return [dataclasses.replace(c, rule=rule) if c.name == name else c for c in claims]
 
 
 def claim_verdict(claim: Claim, mean: float, sd: float | None, n: int) -> str:
@@ -102,6 +112,8 @@ def claim_verdict(claim: Claim, mean: float, sd: float | None, n: int) -> str:
         return "not reproduced" if claim.paper_value is not None or claim.near is not None \
             else "new result"
     sd = None if sd is None or not math.isfinite(sd) else sd
+    if claim.rule is not None:
+        return claim.rule(mean, (sd or 0.0) / math.sqrt(n))
     if claim.paper_value is not None:
         return numeric_verdict(claim.paper_value, mean, paper_sd=claim.paper_sd, ours_sd=sd,
                                ours_n=n if sd is not None else None,

@@ -214,6 +214,7 @@ class Recorder:
         alts = [_reading_row(r, paper_value, paper_sd, paper_n, resolution, wording, baseline,
                              ours_n) for r in readings]
         comparable = comparable and self.protocol_matches
+        default_verdict = verdict       # the default reading's own verdict
         verdict = combine_readings(verdict, alts) if comparable else "not comparable"
         if verdict == "inconclusive" and stats:
             note = (f"{note} " if note else "") + (
@@ -221,8 +222,7 @@ class Recorder:
                 f"of the claim's scale ({stats['scale']:.3g})]")
         reading_text = "; ".join(f"{r['reading']}: {r['verdict']}" for r in alts)
         if alts:
-            reading_text = f"default: {stats.get('verdict', verdict) if stats else verdict}; " \
-                           + reading_text
+            reading_text = f"default: {default_verdict}; " + reading_text
         row = {"claim": claim, "section": section_of(self.notebook, claim), "source": source,
                "paper_value": _plain(paper_value), "paper_sd": _plain(paper_sd),
                "paper_n": paper_n if paper_sd is not None and paper_n is not None else

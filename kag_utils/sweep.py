@@ -523,6 +523,10 @@ def run_group_task(task: TaskFn, kind: str, configs: list, cache_root: str, vers
         if numba_available():
             import numba
             numba.set_num_threads(1)
+            # numba re-reads NUMBA_NUM_THREADS whenever it compiles and refuses a value other
+            # than the size of the thread pool it launched; a paper run on 2 workers once died
+            # so ("currently have 1, trying to set 2"). Keep the variable at the pool's size.
+            os.environ["NUMBA_NUM_THREADS"] = str(numba.config.NUMBA_NUM_THREADS)
     except Exception:  # noqa: BLE001 - numba is optional for every kind
         pass
     keys = task(kind, list(configs), cache_root)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .metrics import mean_excess
 
-__all__ = ["quantile_grid", "quantile_summary", "log10_histogram", "mef_fit"]
+__all__ = ["quantile_grid", "quantile_summary", "log10_histogram", "mef_fit", "tail_shares"]
 
 
 def _flat(values) -> np.ndarray:
@@ -119,3 +119,28 @@ def mef_fit(values, q: Sequence[float] | None = None,
     slope, intercept = np.polyfit(q[sel], norm[sel], 1)
     return {"q": q, "mef": mef, "mef_norm": norm, "slope": float(slope),
             "intercept": float(intercept), "n_fit": int(sel.sum())}
+
+
+def tail_shares(trained, initial, lo: float = 0.01, hi: float = 0.99) -> dict:
+    """Peakedness near zero and heavy tails of a trained minor distribution, measured against
+    its initial one (P1 §IV.B, Fig. 4; App. A, Fig. 13: training gives "simultaneous
+    peakedness near zero and heavy tails (large outliers)").
+
+    With Q_0 the initial distribution's quantile function, the share of trained minors
+    *below* Q_0(lo) is ``lo`` and the share *above* Q_0(hi) is ``1 - hi`` when training changes
+    nothing; both shares grow when training moves mass towards zero and into the far tail at
+    once (a pure rescaling raises one and lowers the other). Default levels: P1's own, the
+    0.01 and 0.99 quantiles of its App. A ratio. Exact zeros count as below (they are the
+    extreme of "near zero"). numpy "linear" quantiles.
+
+    Returns {"below", "above" (shares of trained minors), "below_excess" (below / lo),
+    "above_excess" (above / (1 - hi)), "q_lo", "q_hi" (the initial quantiles), "lo", "hi"}."""
+    t, i = _flat(trained), _flat(initial)
+    if not 0 < lo < hi < 1:
+        raise ValueError(f"need 0 < lo < hi < 1, got lo={lo}, hi={hi}")
+    q_lo, q_hi = np.quantile(i, [lo, hi], method="linear")
+    below = float(np.count_nonzero(t < q_lo) / t.size)
+    above = float(np.count_nonzero(t > q_hi) / t.size)
+    return {"below": below, "above": above, "below_excess": below / lo,
+            "above_excess": above / (1 - hi), "q_lo": float(q_lo), "q_hi": float(q_hi),
+            "lo": lo, "hi": hi}

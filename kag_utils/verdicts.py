@@ -42,7 +42,7 @@ from typing import Any, Iterable, Mapping, Sequence
 __all__ = ["VERDICTS", "COMPARABLE", "PAPER_SEEDS", "INCONCLUSIVE_FRACTION", "Z",
            "WORDING_TOLERANCE", "Tolerance", "standard_error", "numeric_verdict",
            "combine_readings", "check_verdict", "tally", "legacy_verdict", "headline",
-           "summary_table"]
+           "summary_table", "summary_markdown"]
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "protocol-dependent",
             "not comparable", "new result")
@@ -203,3 +203,40 @@ def summary_table(rows: Iterable[Mapping[str, Any]], by: str = "section") -> str
         lines.append(g.ljust(width) + "".join(str(c[v]).rjust(max(len(v), 3) + 2) for v in used)
                      + str(sum(c.values())).rjust(7))
     return "\n".join(lines)
+
+
+def summary_markdown(rows: Iterable[Mapping[str, Any]], by: str = "section") -> str:
+    """The verdict counts per ``by`` as a Markdown table (for the README)."""
+    rows = list(rows)
+    per = tally(rows, by=by)
+    used = [v for v in VERDICTS if any(c[v] for c in per.values())]
+    lines = [f"| {by} | " + " | ".join(used) + " | total |",
+             "|---|" + "---:|" * (len(used) + 1)]
+    for g, c in per.items():
+        lines.append(f"| {g} | " + " | ".join(str(c[v]) for v in used)
+                     + f" | {sum(c.values())} |")
+    total = tally(rows)
+    lines.append("| **all** | " + " | ".join(f"**{total[v]}**" for v in used)
+                 + f" | **{len(rows)}** |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m kag_utils.verdicts results/paper/comparison.csv [--markdown]``: the
+    headline and the verdict counts by paper section."""
+    import argparse
+    import csv
+
+    parser = argparse.ArgumentParser(prog="python -m kag_utils.verdicts", description=main.__doc__)
+    parser.add_argument("csv", help="a comparison.csv written by kag-run")
+    parser.add_argument("--markdown", action="store_true", help="a Markdown table (README)")
+    args = parser.parse_args(argv)
+    with open(args.csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    print(headline(rows))
+    print(summary_markdown(rows) if args.markdown else summary_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

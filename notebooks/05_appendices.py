@@ -77,7 +77,9 @@ import pandas as pd
 import seaborn as sns
 
 import kag_utils as kag
+from kag_utils import claims
 from kag_utils import paper_values as paper
+from kag_utils import readings
 from kag_utils.tables import summarize
 
 session = kag.start("05_appendices", params_name, output_root, parameters=dict(
@@ -162,6 +164,46 @@ session.savefig(fig, "fig13_minor_distributions")
 plt.show()
 
 # %% [markdown]
+# **Peakedness near zero and heavy tails, measured (Figs. 4, 13).** P1: training gives
+# "simultaneous peakedness near zero and heavy tails (large outliers)" (§IV.B, Fig. 4), and
+# the trained `xor(32)` has "larger magnitude outliers than at initialization (in addition to
+# its greater peakedness near zero)" (App. A, Fig. 13). Measured per seed against the same
+# seed's initial model (`kag.tail_shares`): the share of trained minors **below** the initial
+# 0.01 quantile (peakedness near zero; exact zeros count) and **above** the initial 0.99
+# quantile (heavy tail). Without a change both shares are 1 %; a rescaling raises one and
+# lowers the other; only a distribution that spreads towards zero *and* into the tail raises
+# both. The quantile levels are P1's own (its App. A ratio). Rule: `readings.exceeds`, the
+# seed mean above 1 % by more than 2 standard errors.
+
+# %%
+share_rows = []
+for k in KS:
+    for i, seed in enumerate(seeds):
+        ts = kag.tail_shares(minors[("trained", k)][i], minors[("initial", k)][i])
+        share_rows.append({"k": k, "seed": seed, "below": 100 * ts["below"],
+                           "above": 100 * ts["above"]})
+shares = summarize(pd.DataFrame(share_rows), "k", ["below", "above"])
+for row in shares.itertuples():
+    record.add(f"app_a.k{row.k}.tail_shares", {
+        "below_initial_q01_pct_mean": row.below_mean, "below_initial_q01_pct_se": none_if_nan(row.below_se),
+        "above_initial_q99_pct_mean": row.above_mean, "above_initial_q99_pct_se": none_if_nan(row.above_se)})
+    for side, what, claim in (("below", "more peaked near zero than initial",
+                               "below the initial Q(0.01)"),
+                              ("above", "larger outliers than initial (heavy tail)",
+                               "above the initial Q(0.99)")):
+        m_, sd_ = getattr(row, f"{side}_mean"), none_if_nan(getattr(row, f"{side}_std"))
+        ex = readings.exceeds(m_, (sd_ or 0.0) / math.sqrt(len(seeds)), 1.0)
+        record.compare(f"App A Figs 4/13: trained xor(32) size-{row.k} minors {what} "
+                       f"(% of minors {claim})", "P1 Sec IV.B (Fig 4), App A (Fig 13) text",
+                       "> 1", m_, ours_sd=sd_, ours_n=len(seeds), verdict=ex["verdict"],
+                       note=f"z = {ex['z']:.1f} against 1 % (no change)",
+                       cause="" if ex["verdict"] == "reproduced" else
+                       "training does not move this share of the minors beyond the initial "
+                       "model's quantile by more than 2 SE in our runs (seeds, early stopping "
+                       "A-06)")
+shares.round(3)
+
+# %% [markdown]
 # ### The 0.99/0.01 quantile ratio and the maximum
 #
 # P1: $Q(0.99)/Q(0.01)$ of the size-3 minors of `xor(32)` is "astronomical, $10^{45}$ vs
@@ -226,36 +268,44 @@ for s, label in (("trained", "trained"), ("initial", "at initialisation")):
                        "ratio over non-zero minors is log10 = "
                        f"{qvalue(3, s, 'pooled', 'log10_ratio_nonzero'):.1f}")
         continue
-    # The paper gives an order of magnitude ("10^45"): agreement within one decade, or within
-    # two standard deviations of our per-seed values.
-    agree = abs(pooled_log - p_val) <= max(1.0, 2 * (sd_ or 0.0))
+    # The paper gives a power of ten ("10^45"): claims.order_of_magnitude (half a decade; the
+    # decade reading beside it)
+    om = claims.order_of_magnitude(pooled_log, p_val)
     record.compare(f"App A: log10 Q(0.99)/Q(0.01) of size-3 minors, xor(32) {label}",
-                   "P1 App A text", p_val, pooled_log, ours_sd=sd_, agree=agree,
-                   note="" if agree else
-                   ("Q(0.01) is set by the smallest size-3 minors, i.e. by how deep the "
-                    "dead-region pre-activations of the trained neurons go (sigma' decays like "
-                    "exp(-z^2/2)); that depth depends on the seeds, the stopping epoch (A-06) "
-                    "and the inputs, and the paper gives one rounded order of magnitude"
-                    if s == "trained" else
-                    "the initial distribution depends only on A ~ N(0, 1/3) and x ~ U[-1,1]^3 "
-                    "(A-01, A-04); a different initialisation or input law would move it"))
+                   "P1 App A text", p_val, pooled_log, ours_sd=sd_, ours_n=len(per_seed),
+                   verdict=om["verdict"],
+                   readings=[{"reading": f"'10^{p_val:g}' as the decade [10^{p_val:g}, "
+                              f"10^{p_val + 1:g})", "verdict": om["decade_verdict"],
+                              "ours_value": pooled_log}],
+                   note=f"order of magnitude: within half a decade of 10^{p_val:g} "
+                   f"(log10 difference {om['diff']:+.2f})",
+                   cause=("Q(0.01) is set by the smallest size-3 minors, i.e. by how deep the "
+                          "dead-region pre-activations of the trained neurons go (sigma' decays "
+                          "like exp(-z^2/2)); that depth depends on the seeds, the stopping epoch "
+                          "(A-06) and the inputs, and the paper gives one rounded order of "
+                          "magnitude" if s == "trained" else
+                          "the initial distribution depends only on A ~ N(0, 1/3) and x ~ "
+                          "U[-1,1]^3 (A-01, A-04); ours is 10^{:.2f}, which rounds to 10^{:.0f}: "
+                          "whether P1's '10^4' rounds or truncates its exponent is not "
+                          "stated".format(pooled_log, pooled_log)))
 
 mr_pooled = record.numbers["app_a.k3.log10_max_ratio_pooled"]
 mr_sd = ms(record.numbers["app_a.k3.log10_max_ratio_per_seed"])[1]
-agree = abs(mr_pooled - paper.APP_A_MAX_RATIO_LOG10) <= 0.5
+om = claims.order_of_magnitude(mr_pooled, paper.APP_A_MAX_RATIO_LOG10)
 record.compare("App A: size-3 maximum trained / initial (log10)", "P1 App A text",
-               paper.APP_A_MAX_RATIO_LOG10, mr_pooled, ours_sd=mr_sd, agree=agree,
-               note="" if agree else "'approximately an order of magnitude' read as a log10 "
-               "ratio within 0.5 of 1; the maximum of 4 x 10^6 minors is a noisy extreme of "
-               "seeds and inputs")
+               paper.APP_A_MAX_RATIO_LOG10, mr_pooled, ours_sd=mr_sd, ours_n=len(seeds),
+               verdict=om["verdict"], note="'approximately an order of magnitude': within half "
+               "a decade of 10 (verdicts.WORDING_TOLERANCE)",
+               cause="the maximum of 4 x 10^6 minors is a noisy extreme of seeds and inputs")
 print("pooled log10 Q(.99)/Q(.01), k = 3: trained %.1f, initial %.1f (paper 45, 4); "
       "log10 max ratio %.2f (paper ~1)" % (qvalue(3, "trained", "pooled", "log10_ratio") or math.nan,
                                            qvalue(3, "initial", "pooled", "log10_ratio") or math.nan,
                                            mr_pooled))
 
 # %% [markdown]
-# **Reading.** The initial ratio (about $10^{4.7}$, every seed alike) and the growth of the
-# maximum (about one decade) agree with P1. The trained ratio does not reach $10^{45}$. Ours
+# **Reading.** The growth of the maximum (about one decade) agrees with P1. The initial ratio
+# (about $10^{4.7}$, every seed alike) lies in P1's decade $[10^4, 10^5)$ but rounds to
+# $10^5$, so its row is protocol-dependent on how P1 rounds its exponent. The trained ratio does not reach $10^{45}$. Ours
 # is about $10^{12}$ pooled and $10^{8}$–$10^{13}$ per seed, and float32 gives the same
 # value, so float32 underflow does not explain P1's number. $Q(0.01)$ is set by triples of
 # neurons sitting together in GeLU's flat negative tail ($|\sigma'(z)| \approx |z|\phi(z)$).
@@ -651,23 +701,6 @@ record.compare("App B: random(32) zero-row % highest at the smallest batch (B=32
                    f"{B}: {100 * v:.1f}" for B, v in rb[f"zero_frac_k1_q{Q}"].mean().items())
                + "; the small-batch values are dominated by dead neurons whose number varies "
                "by seed (consistently zero rows, below)")
-Bc = paper.APP_B_CRITICAL_BATCH
-if Bc in rand.batch_size.values:
-    at = rand[rand.batch_size == Bc]
-    # "zero signal": our mean within 2 standard errors of the no-change value
-    for col, p_val, label in ((f"pr_norm_k3", 1.0, "normalised PR k=3"),
-                              (f"divergence_k3", 0.0, "column divergence k=3")):
-        mean, sd = ms(at[col])
-        se = (sd or 0.0) / math.sqrt(len(at))
-        agree = abs(mean - p_val) <= 2 * se
-        record.compare(f"App B: random(32) at B={Bc} shows no KA signal ({label})",
-                       "P1 App B text (Fig 15)", p_val, mean, ours_sd=sd, agree=agree,
-                       note="" if agree else
-                       f"{abs(mean - p_val) / se:.1f} standard errors from no change: our "
-                       "random(32) memorises longer under our early-stopping rule "
-                       "(training-loss monitor, restore best; A-06), which concentrates the "
-                       "minors at every batch size; P1's rule stopped it near initialisation "
-                       "(Table I R^2 0.021); see the early-stopping readings below")
 full = max(b_batch_sizes)
 at = rand[rand.batch_size == full]
 for col, label in (("pr_norm_k3", "normalised PR k=3"), ("divergence_k3", "column divergence k=3"),
@@ -682,14 +715,121 @@ for col, label in (("pr_norm_k3", "normalised PR k=3"), ("divergence_k3", "colum
                        "sd (A-06 stopping; 'nearly indistinguishable' is read off a figure)"))
 
 # %% [markdown]
+# **Fig. 15 panel by panel, one rule.** The no-KA value of each metric: 1 for normalised PR
+# and RR, 0 for the column divergence (the initial model, exactly), and for dependent zero
+# rows, which the initial model does not define, `linear(32)` at $B = 250$ (mean ± SE). The
+# KA reference is `xor(32)` at $B = 250$.
+#
+# * "zero signal for the critical batch size": the excess over the no-KA value within 10 %
+#   of `xor(32)`'s effect plus 2 combined SE (`readings.near` with wording "~" on the
+#   excess; inconclusive when 2 SE exceed half of that effect);
+# * "nearly indistinguishable (from the `xor(32)` model) at full batch": `readings.near`
+#   with wording "near" (the rule of the rows above);
+# * "a weak KA geometry signal for small batch sizes": P1 calls it weak because almost all of
+#   its zero rows are consistently zero (dead neurons). We read the input-dependent part, the
+#   size-1 zero rows outside consistently zero rows, with the window rule of notebook 04 and
+#   App. C on one point (`claims.weak_signal`): weak = significant against the initial
+#   model's $q^{(1)}$ but below half of `xor(32)`'s effect.
+
+# %%
+def no_ka(col):
+    """(value, SE) of a metric without KA geometry (see above)."""
+    if col.startswith(("pr_norm", "rr_norm")):
+        return 1.0, 0.0
+    if col.startswith("divergence"):
+        return 0.0, 0.0
+    m_, sd_ = ms(100 * lin_ref[col])
+    return m_, (sd_ or 0.0) / math.sqrt(len(lin_ref))
+
+
+def pct(col):
+    return 100.0 if col.startswith(("dep_frac", "zero_frac", "not_consistent")) else 1.0
+
+
+def mean_se(values):
+    m_, sd_ = ms(values)
+    return m_, sd_, (sd_ or 0.0) / math.sqrt(len(values))
+
+
+F15 = [("pr_norm_k3", "normalised PR k=3", "c"), ("divergence_k3", "column divergence k=3", "e"),
+       (f"dep_frac_k2_q{Q}", "size-2 dependent zero rows (%)", "b"),
+       (f"dep_frac_k3_q{Q}", "size-3 dependent zero rows (%)", "b")] + (
+      [(f"rr_norm_k{k}", f"normalised RR k={k}", "d") for k in KS] if n_rot else [])
+f15_rows = []
+Bc = paper.APP_B_CRITICAL_BATCH
+for col, label, panel in F15:
+    base, base_se = no_ka(col)
+    xm, _, xse = mean_se(pct(col) * xor_ref[col])
+    effect = abs(xm - base)
+    if Bc in rand.batch_size.values:
+        m_, sd_, se_ = mean_se(pct(col) * rand[rand.batch_size == Bc][col])
+        r = readings.near(m_ - base, 0.0, se_, "~", target_se=base_se, scale=effect)
+        f15_rows.append({"metric": label, "B": Bc, "claim": "no signal", "mean": m_,
+                         "no-KA": base, "xor(32)": xm, "verdict": r["verdict"]})
+        record.compare(f"App B: random(32) at B={Bc} shows no KA signal ({label})",
+                       f"P1 App B text (Fig 15{panel})", base, m_, ours_sd=sd_,
+                       ours_n=int((rand.batch_size == Bc).sum()), verdict=r["verdict"],
+                       note=f"no-KA value {base:.4g} ± {base_se:.2g} SE; xor(32) {xm:.4g}; "
+                       f"excess {m_ - base:+.4g}, allowed {r['allowed']:.3g} (10 % of the "
+                       "xor(32) effect + 2 SE)",
+                       cause="our random(32) memorises longer under our early-stopping rule "
+                       "(training-loss monitor, restore best; A-06), which concentrates the "
+                       "minors at every batch size; P1's rule stopped it near initialisation "
+                       "(Table I R^2 0.021); see the early-stopping readings below")
+    if panel in ("b", "d"):        # PR, divergence and zero rows at full batch: the rows above
+        at = rand[rand.batch_size == max(b_batch_sizes)]
+        m_, sd_, se_ = mean_se(pct(col) * at[col])
+        r = readings.near(m_, xm, se_, "near", target_se=xse)
+        f15_rows.append({"metric": label, "B": max(b_batch_sizes), "claim": "~ xor(32)",
+                         "mean": m_, "no-KA": base, "xor(32)": xm, "verdict": r["verdict"]})
+        record.compare(f"App B: random(32) at full batch ~ xor(32) ({label})",
+                       f"P1 App B text (Fig 15{panel})", "xor(32) value", m_, ours_sd=sd_,
+                       ours_n=len(at), verdict=r["verdict"],
+                       note=f"paper value = our xor(32) B=250: {xm:.4g} ± {xse:.2g} SE",
+                       cause="our full-batch random(32) differs from xor(32) by more than "
+                       "10 % + 2 combined SE (A-06 stopping; 'nearly indistinguishable' is "
+                       "read off a figure)")
+
+# "weak signal at small B": input-dependent size-1 zero rows (outside consistently zero rows)
+nc1 = f"not_consistent_frac_k1_q{Q}"
+q1_pct = 100 * kag.false_positive_rate(q1, 32, 1)      # the initial model's zero rows, exactly
+xm = float(100 * xor_ref[nc1].mean())
+for B in [b for b in b_batch_sizes if b <= 64]:
+    atB = rand[rand.batch_size == B]
+    m_, sd_, se_ = mean_se(100 * atB[nc1])
+    tot = float(100 * atB[f"zero_frac_k1_q{Q}"].mean())
+    if xm > q1_pct:
+        w = claims.weak_signal(m_, se_, q1_pct, 0.0, xm)
+        verdict, cls = w["verdict"], f"{w['class']} (effect {w['effect']:.2f} of xor(32)'s)"
+    else:
+        verdict, cls = "inconclusive", "no xor(32) reference effect on this parameter set"
+    f15_rows.append({"metric": "size-1 zero rows outside consistently zero rows (%)", "B": B,
+                     "claim": "weak signal", "mean": m_, "no-KA": q1_pct, "xor(32)": xm,
+                     "verdict": verdict})
+    record.add(f"app_b.random.B{B}.weak_signal", {"not_consistent_pct_k1": m_,
+                                                   "zero_pct_k1": tot})
+    record.compare(f"App B Fig 15a: random(32) KA signal at small batch B={B} is weak (size-1 "
+                   "zero rows outside consistently zero rows, %)", "P1 App B text (Fig 15a)",
+                   "significant, < half of xor(32)'s", m_, ours_sd=sd_, ours_n=len(atB),
+                   verdict=verdict,
+                   note=f"{cls}; initial q(1) {q1_pct:.2f} %, xor(32) B=250 {xm:.2f} %; all "
+                   f"size-1 zero rows {tot:.1f} % (mostly dead neurons)",
+                   cause="the input-dependent zero rows at this batch size are not a "
+                   "significant but small fraction of xor(32)'s (either none, or KA-like); "
+                   "our stopping rule trains random(32) longer than P1's (A-06)")
+pd.DataFrame(f15_rows).round(4)
+
+# %% [markdown]
 # ### `xor(32)` and `linear(32)` across batch sizes (text claims)
 #
 # P1: the KA metrics are "relatively uniform across batch sizes" in `xor(32)` and
 # `linear(32)`. They are "nearly exactly flat" in `linear(32)`, with larger variations in
 # `xor(32)`. Consistently zero rows appear in `xor(32)` at $B = 32$ and 64, and the
 # percentage of not-consistently zero rows "is about the same across all batch sizes". We
-# measure flatness as the range (max − min over $B$) of the seed means. "About the same" is
-# taken as a range within 50 % of the mean.
+# compare flatness as the range (max − min over $B$) of the seed means. "Relatively uniform"
+# and "about the same" are read with `readings.stable`: every batch size's seed mean within
+# the wording's tolerance (verdicts.WORDING_TOLERANCE: "about" 10 %, "about the same" read
+# as "similar", 25 %) plus 2 SE of the mean over batch sizes.
 
 # %%
 flat_cols = ["pr_norm_k3", "rr_norm_k3", "divergence_k3", f"zero_frac_k3_q{Q}"]
@@ -717,12 +857,35 @@ if {"xor", "linear"} <= set(b_targets):
                        "P1 App B text", "> 0", f"{vals} per model", agree=ok,
                        note="" if ok else "no dead neurons in our small-batch xor(32) models")
     ncz = bdf[bdf.target == "xor"].groupby("batch_size")[f"not_consistent_frac_k1_q{Q}"].mean()
-    rel = float((ncz.max() - ncz.min()) / ncz.mean())
-    record.add(app_b_xor_not_consistent_rel_range=rel)
-    record.compare("App B: xor(32) not-consistently-zero % (k=1) about the same across B",
-                   "P1 App B text", "about the same", f"relative range {rel:.2f} "
-                   f"({100 * ncz.min():.2f}-{100 * ncz.max():.2f} %)", agree=rel <= 0.5,
-                   note="" if rel <= 0.5 else "varies by more than 50% of its mean over B")
+    record.add(app_b_xor_not_consistent_rel_range=float((ncz.max() - ncz.min()) / ncz.mean()))
+    xb_sum = summarize(bdf[bdf.target == "xor"], "batch_size",
+                       flat_cols + [f"not_consistent_frac_k1_q{Q}"])
+    for col, label, wording in (("pr_norm_k3", "normalised PR k=3", "about"),
+                                ("rr_norm_k3", "normalised RR k=3", "about"),
+                                ("divergence_k3", "column divergence k=3", "about"),
+                                (f"zero_frac_k3_q{Q}", "size-3 zero rows (%)", "about"),
+                                (f"not_consistent_frac_k1_q{Q}",
+                                 "not-consistently-zero % (k=1)", "similar")):
+        if f"{col}_mean" not in xb_sum or xb_sum[f"{col}_mean"].isna().any():
+            continue
+        sc = pct(col)
+        vals, ses = sc * xb_sum[f"{col}_mean"], sc * xb_sum[f"{col}_se"].fillna(0.0)
+        st = readings.stable(vals, ses, wording=wording)
+        worst_B = int(xb_sum.batch_size.iloc[st["worst_index"]])
+        text = ", ".join(f"{int(B)}: {v:.3g}" for B, v in zip(xb_sum.batch_size, vals))
+        claim = ("App B: xor(32) not-consistently-zero % (k=1) about the same across B"
+                 if col.startswith("not_consistent") else
+                 f"App B: xor(32) {label} relatively uniform across batch sizes")
+        record.add(f"app_b.xor_uniform.{col}", {"mean": st["mean"], "worst_B": worst_B,
+                                                "worst_diff": st["worst_diff"]})
+        record.compare(claim, "P1 App B text", "about the same" if wording == "similar" else
+                       "relatively uniform", f"by B: {text}", verdict=st["verdict"],
+                       note=f"mean over B {st['mean']:.3g}; largest deviation at B={worst_B} "
+                       f"({st['worst_diff']:+.3g}); {st['n_off']} of {len(vals)} batch sizes "
+                       f"outside '{wording}' + 2 SE ({len(b_control_seeds)} seeds per B)",
+                       cause="our xor(32) changes with B beyond the wording's tolerance: "
+                       "dead neurons at small B (consistently zero rows) and a longer "
+                       "training at full batch (A-06, A-08)")
 
 # %% [markdown]
 # ### Fig. 16: the bootstrapped model and its controls
@@ -776,31 +939,48 @@ for row in f16sum.itertuples():
                {"train_r2_mean": row.train_r2_mean, "test_r2_mean": row.test_r2_mean,
                 "epochs_mean": row.epochs_mean})
 piv = f16sum.pivot(index="series", columns="batch_size", values="train_r2_mean")
-boot, untr = piv.loc["bootstrapped"], piv.loc["untrained bootstrapped"]
-beats = [int(B) for B in piv.columns if boot[B] > untr[B]]
+se16 = f16sum.pivot(index="series", columns="batch_size", values="train_r2_se").fillna(0.0)
+
+
+def above(a, b, direction=+1):
+    """Per B: does series a's mean training R^2 exceed series b's (readings.exceeds, 2 combined
+    SE; direction -1: lie below it)? The scale of the inconclusive test is b's R^2."""
+    return {int(B): readings.exceeds(piv.loc[a, B], se16.loc[a, B], piv.loc[b, B], se16.loc[b, B],
+                                     direction, scale=abs(piv.loc[b, B]) or 1.0)["verdict"]
+            for B in piv.columns}
+
+
+def vs(a, b):
+    return "; ".join(f"B={int(B)}: {piv.loc[a, B]:.3f} vs {piv.loc[b, B]:.3f}" for B in piv.columns)
+
+
+boot_v = above("bootstrapped", "untrained bootstrapped")
+beats = [B for B, v in boot_v.items() if v == "reproduced"]
 full16 = max(f16_batch_sizes)
-ok = beats == [full16] and full16 == 1000
 record.compare("App B Fig 16: bootstrapped model has noteworthy R^2 only at full batch "
                "(beats the random-feature control)", "P1 Fig 16 text", "only B=1000",
-               f"bootstrapped > untrained bootstrapped at B in {beats}", agree=ok,
-               note="" if ok else "'noteworthy' read as: above the untrained-bootstrapped "
-               "(random feature) control at the same B; P1 shows the curves only. Ours: "
-               + ", ".join(f"B={int(B)}: {boot[B]:.3f} vs {untr[B]:.3f}" for B in piv.columns)
-               + " (the margin is largest at full batch)")
-two = piv.loc["2-hidden (32, 32)"]
-basep = piv.loc["base (32)"]
-ok = bool((two > basep).all())
+               f"bootstrapped > untrained bootstrapped at B in {beats}",
+               verdict=claims.only_at(boot_v, full16) if full16 == 1000 else "inconclusive",
+               note="'noteworthy' read as: above the untrained-bootstrapped (random feature) "
+               "control at the same B by more than 2 combined SE (readings.exceeds; "
+               "claims.only_at); P1 shows the curves only. Ours: " + vs("bootstrapped",
+                                                                         "untrained bootstrapped"),
+               cause="our bootstrapped model also beats the control below full batch, where our "
+               "random(32) already has KA geometry (Fig. 15; A-06 stopping)")
+two_v = above("2-hidden (32, 32)", "base (32)")
 record.compare("App B Fig 16: 2-hidden-layer MLP memorises reasonably well (above the base model)",
-               "P1 Fig 16 text", "well above base", "min over B of 2-hidden R^2 "
-               f"{two.min():.3f} vs max base {basep.max():.3f}", agree=ok,
-               note="" if ok else "our (32, 32) MLP is not above the base model at every B")
-exp_ = piv.loc[f"expanded ({f16_expanded_width})"]
-ok = bool((exp_ < untr).all())
+               "P1 Fig 16 text", "well above base", vs("2-hidden (32, 32)", "base (32)"),
+               verdict=claims.all_of(two_v.values()),
+               note="above the base model at every B by more than 2 combined SE (readings.exceeds)",
+               cause="our (32, 32) MLP is not significantly above the base model at every B")
+exp_v = above(f"expanded ({f16_expanded_width})", "untrained bootstrapped", direction=-1)
 record.compare("App B Fig 16: expanded 264-neuron MLP below the untrained bootstrapped model",
                "P1 Fig 16 text", "expanded < untrained bootstrapped",
-               "; ".join(f"B={int(B)}: {exp_[B]:.3f} vs {untr[B]:.3f}" for B in piv.columns),
-               agree=ok, note="" if ok else "at some B our expanded model memorises as much as "
-               "the random-feature control")
+               vs(f"expanded ({f16_expanded_width})", "untrained bootstrapped"),
+               verdict=claims.all_of(exp_v.values()),
+               note="below the control at every B by more than 2 combined SE (readings.exceeds)",
+               cause="at some B our expanded model memorises as much as the random-feature "
+               "control")
 tmax = float(f16sum.test_r2_mean.max())
 record.add(app_b_fig16_test_r2_max=tmax)
 _ = record.compare("App B Fig 16: test R^2 <~ 0 for all models", "P1 Fig 16 caption", "<~ 0",
@@ -831,6 +1011,14 @@ _ = record.compare("App B Fig 16: test R^2 <~ 0 for all models", "P1 Fig 16 capt
 
 # %%
 if es_batch_sizes:
+    # the B = 256 "no KA signal" row is judged as above: excess over the no-KA value ~ 0,
+    # within 10 % of the xor(32) effect + 2 SE
+    base, base_se = no_ka("pr_norm_k3")
+    effect = abs(float(xor_ref.pr_norm_k3.mean()) - base)
+    es_claims = kag.early_stopping.with_rule(
+        es_claims, f"App B: random(32) at B={Bc} shows no KA signal (normalised PR k=3)",
+        lambda m_, se_: readings.near(m_ - base, 0.0, se_, "~", target_se=base_se,
+                                      scale=effect)["verdict"]) if Bc in es_batch_sizes else es_claims
     es_table = kag.early_stopping.sensitivity_table(es_claims, es_readings, ecfg=es_ecfg,
                                                     scheduler=scheduler)
     es_rows = kag.early_stopping.row_verdicts(es_table)
@@ -899,6 +1087,19 @@ record.compare("App C: SO(alpha)-xor(32) training R2 comparable to xor(32)", "P1
                note=f"ours: mean ± sd over all alpha and seeds; our xor(32) "
                f"{xor_ref.train_r2.mean():.4f}" + ("" if agree else
                                                    "; a rotated xor is harder for some alpha"))
+# test R^2: P1 gives no number, only "comparable to that of the xor(32) model"; compared with
+# our xor(32) (B = 250) by readings.near with wording "similar" ('comparable', 25 %)
+m_, sd_, se_ = mean_se(sodf.test_r2)
+xm, xsd, xse = mean_se(xor_ref.test_r2)
+r = readings.near(m_, xm, se_, "similar", target_se=xse)
+record.add(app_c_so_test_r2={"mean": m_, "sd": sd_, "xor_mean": xm, "xor_sd": xsd})
+record.compare("App C: SO(alpha)-xor(32) test R2 comparable to xor(32)",
+               "P1 App C text (vs our xor(32))", "xor(32) value", m_, ours_sd=sd_,
+               ours_n=len(sodf), verdict=r["verdict"],
+               note=f"paper value = our xor(32) B=250 test R^2: {xm:.4f} ± {(xsd or 0):.4f} sd "
+               f"({len(xor_ref)} seeds); ours: mean ± sd over all alpha and seeds",
+               cause="the rotated xor generalises differently from xor(32) in our runs beyond "
+               "25 % + 2 combined SE (seeds, early stopping A-06)")
 for q in ecfg.q1s:
     for key, col in (("zero", f"zero_frac_k3_q{q:g}"), ("dep2", f"dep_frac_k2_q{q:g}"),
                      ("dep3", f"dep_frac_k3_q{q:g}")):
@@ -942,11 +1143,12 @@ if n_rot:
         xr = float(xor_ref[f"rr_norm_k{k}"].mean())
         fac = math.log10(xr / so_rr[k][0])
         record.add(f"app_c.so.log10_rr_factor_k{k}", fac)
-        agree = abs(fac - paper.APP_C_SO_RR_FACTOR_LOG10) <= 0.5
+        om = claims.order_of_magnitude(fac, paper.APP_C_SO_RR_FACTOR_LOG10)
         record.compare(f"App C: SO(alpha)-xor RR about an order of magnitude below xor(32)'s "
                        f"(k={k}, log10 factor)", "P1 App C text (vs Fig 6)",
-                       paper.APP_C_SO_RR_FACTOR_LOG10, fac, agree=agree,
-                       note="" if agree else
+                       paper.APP_C_SO_RR_FACTOR_LOG10, fac, verdict=om["verdict"],
+                       note="'about an order of magnitude': within half a decade of 10",
+                       cause=
                        f"our xor(32) normalised RR is only {xr:.2f} (Fig 6 with our Haar "
                        "rotations, A-17), so no factor of 10 fits above 1; P1's Fig 6 values must "
                        "be >~ 10 for its statement to hold with RR > 1 (cf. REPRODUCTION S-1)")
@@ -1065,9 +1267,9 @@ for side, p_val, ours in (("lower", lo_, win["low"]), ("upper", hi_, win["high"]
 # %% [markdown]
 # ## Comparison to paper
 #
-# Every quantitative statement of App. A–C, with our value. Agreement rules: a spread-aware
-# standard-error rule for numbers (`kag.verdicts`), and the explicit rules stated above for claims the
-# paper reads off figures.
+# Every quantitative statement of App. A–C, with our value and its verdict
+# (`kag_utils.verdicts`): numbers by 2 combined standard errors plus the tolerance of the
+# claim's wording, claims read off figures by the rules of `kag_utils.readings` stated above.
 
 # %%
 print(record.tally_text())
@@ -1100,10 +1302,12 @@ with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
 #   RR and 250 inputs for the other metrics; it also sweeps `xor(32)` and `linear(32)` over
 #   $B$ with 2 seeds (text claims only) and trains Fig. 16 at $B \in \{32, 256, 1000\}$.
 #   Figures from a non-`paper` set carry its name.
-# * **Agreement rules**: numbers use `kag.verdicts` (2 combined standard errors). "No signal" claims need
-#   our mean within 2 standard errors of the no-change value. Orders of magnitude must agree
-#   within a decade (half a decade for "about an order of magnitude"). Qualitative claims
-#   follow the rules stated next to them.
+# * **Agreement rules**: numbers use the verdict rule (2 combined SE + wording tolerance). "No signal" claims need
+#   the excess over the no-change value within 10 % of `xor(32)`'s effect plus 2 standard
+#   errors. Orders of magnitude agree within half a decade (`claims.order_of_magnitude`, with
+#   the decade reading beside it). "Relatively uniform" uses `readings.stable`, "weak signal"
+#   the window rule on one point (`claims.weak_signal`). Qualitative claims follow the rules
+#   stated next to them.
 
 # %%
 session.save()

@@ -125,3 +125,14 @@ def test_attach_readings_marks_protocol_dependent_rows(tmp_path):
     assert rows["b"]["verdict"] == "reproduced" and rows["c"]["verdict"] == "not reproduced"
     assert es.slug("Table I train R2 random(4)") == "Table_I_train_R2_random_4"
     assert es.slug("val_mse, d=0.001, best") == "val_mse_d_0p001_best"
+
+
+def test_with_rule_judges_every_reading_by_the_rows_rule():
+    cfgs = (RunConfig(target="random", seed=0, **SMALL),)
+    claims = [es.Claim("x", "t", cfgs, "train_r2", near=1.0), es.Claim("y", "t", cfgs, "train_r2")]
+    ruled = es.with_rule(claims, "x", lambda m, se: "reproduced" if m < 0.5 else "not reproduced")
+    assert es.claim_verdict(ruled[0], 0.2, 0.1, 4) == "reproduced"
+    assert es.claim_verdict(ruled[0], 0.7, 0.1, 4) == "not reproduced"
+    assert es.claim_verdict(ruled[1], 0.2, 0.1, 4) == "new result"
+    with pytest.raises(ValueError, match="no claim"):
+        es.with_rule(claims, "z", lambda m, se: "reproduced")

@@ -103,3 +103,13 @@ def test_saved_figures_are_byte_reproducible(tmp_path):
         digests.append((path.read_bytes(), path.with_suffix(".pdf").read_bytes()))
         time.sleep(1.1)
     assert digests[0] == digests[1]
+
+
+def test_readings_text_names_the_default_verdict_when_verdict_is_passed(tmp_path):
+    # a qualitative row (verdict= from a rule) with an alternative reading: the readings column
+    # must show the default reading's own verdict, not the combined one
+    rec = Recorder("05_appendices", "quick", output_root=tmp_path)
+    row = rec.compare("App A: x", "P1", 4.0, 4.66, verdict="not reproduced", cause="rounding",
+                      readings=[{"reading": "decade", "verdict": "reproduced"}])
+    assert row["verdict"] == "protocol-dependent"
+    assert row["readings"].startswith("default: not reproduced; decade: reproduced")

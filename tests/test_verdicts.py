@@ -191,3 +191,16 @@ def test_headline_counts_comparable_rows_only():
     table = vd.summary_table(rows).splitlines()
     assert table[1].startswith("P1 §IV.A") and table[2].startswith("P2")
     assert table[1].split()[-1] == "2"
+
+
+def test_summary_markdown_and_cli(tmp_path, capsys):
+    rows = [{"verdict": "reproduced", "section": "P1 §IV.A"},
+            {"verdict": "not comparable", "section": "P2"}]
+    md = vd.summary_markdown(rows).splitlines()
+    assert md[0] == "| section | reproduced | not comparable | total |"
+    assert md[-1] == "| **all** | **1** | **1** | **2** |"
+    path = tmp_path / "c.csv"
+    path.write_text("claim,section,verdict\na,P1 §IV.A,reproduced\nb,P2,not comparable\n")
+    assert vd.main([str(path), "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Of 1 comparisons") and "| P2 | 0 | 1 | 1 |" in out
