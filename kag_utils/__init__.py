@@ -20,6 +20,7 @@ from .metrics import (column_divergence, column_entropy, consistently_zero_rows,
                       dependent_zero_row_fraction, false_positive_rate, mean_excess,
                       p1_metrics, participation_ratio, participation_ratio_max,
                       quantile_ratio, random_rotation_ratio, random_rotation_ratios,
+                      random_rotation_ratios_readings,
                       row_means, zero_row_fraction, zero_row_mask, zero_threshold)
 from .minors import (combinations_index, iter_minor_blocks, minor_matrix,  # noqa: E402
                      sample_combinations, sampled_minor_stats, sampled_minors)
@@ -33,7 +34,7 @@ from .mnist_models import (MNISTRun, MNISTRunConfig, ensure_mnist_runs,  # noqa:
 from .models import first_layer, forward, hidden_features, init_params, predict  # noqa: E402
 from .results import Recorder, agrees, defined, section_of, write_comparison  # noqa: E402
 from .verdicts import COMPARABLE, VERDICTS, WORDING_TOLERANCE, numeric_verdict, tally  # noqa: E402
-from .rotations import haar_rotations, rotated_max_minors  # noqa: E402
+from .rotations import haar_rotations, rotated_max_minors, rotated_max_minors_readings  # noqa: E402
 from .runs import (InputMap, Run, RunConfig, ensure_runs, initial_params, load_run,  # noqa: E402
                    main_grid, run_dataset)
 from .session import Session, start  # noqa: E402

@@ -25,12 +25,12 @@ row of a figure is judged the same way:
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from . import readings
-from .verdicts import numeric_verdict
+from .verdicts import check_verdict, numeric_verdict
 
 # grid values such as 0.55 - 0.5 carry float rounding: compare with this slack
 _EPS = 1e-9
@@ -155,10 +155,11 @@ def order_of_magnitude(log10_ours: float, log10_paper: float) -> dict:
     return {"verdict": v, "decade_verdict": dec, "diff": o - p}
 
 
-def all_of(verdicts: Sequence[str]) -> str:
+def all_of(verdicts: Iterable) -> str:
     """A claim that holds at every point ("at every B"): not reproduced if some point is not
-    reproduced, else inconclusive if some point is inconclusive, else reproduced."""
-    verdicts = list(verdicts)
+    reproduced, else inconclusive if some point is inconclusive, else reproduced. Takes
+    verdicts or rule results (dicts with a "verdict")."""
+    verdicts = [check_verdict(v["verdict"] if isinstance(v, Mapping) else v) for v in verdicts]
     if not verdicts:
         raise ValueError("all_of() needs at least one verdict")
     if "not reproduced" in verdicts:

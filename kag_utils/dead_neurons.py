@@ -27,7 +27,7 @@ from .evaluation import first_layer_jacobian
 from .metrics import consistently_zero_rows
 from .models import Params, first_layer
 
-__all__ = ["weight_row_sizes", "compare_dead_rows", "dead_neuron_analysis"]
+__all__ = ["weight_row_sizes", "compare_dead_rows", "dead_neuron_analysis", "bias_silenced"]
 
 
 def weight_row_sizes(A: torch.Tensor) -> np.ndarray:
@@ -98,3 +98,13 @@ def dead_neuron_analysis(params: Params, init_params: Params, x: torch.Tensor, q
     zmax = z.max(0).values
     out["max_preactivation"] = [float(zmax[j]) for j in out["rows"]]
     return out
+
+
+def bias_silenced(analysis: dict, z_floor: float = -3.0) -> int:
+    """How many of a model's consistently zero rows (:func:`dead_neuron_analysis`) a large
+    negative bias silences: the pre-activation z_j(x) = x . A_j + a_j stays below ``z_floor``
+    at every input, deep in GeLU's flat tail (|sigma'(-3)| ~ 0.012), which for inputs in
+    [-1, 1]^n needs a_j < z_floor + sum_i |A_ij|. Rows that are zero for the other reason
+    (small weights, z_j(x) anywhere) are not counted. P1 §IV.A: large negative biases have
+    "not been the cause of the consistently zero rows" (reproduced when this is 0)."""
+    return int(sum(z < z_floor for z in analysis.get("max_preactivation", [])))

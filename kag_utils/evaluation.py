@@ -33,7 +33,7 @@ import torch
 
 from .cache import Cache
 from .jacobians import mlp_jacobian
-from .metrics import p1_metrics, random_rotation_ratios
+from .metrics import p1_metrics, random_rotation_ratios_readings
 from .models import Params, first_layer, init_params
 from .rotations import haar_rotations
 from .runs import KIND as RUN_KIND
@@ -44,6 +44,7 @@ from .targets import make_inputs
 EVAL_KIND = "p1_eval"
 RR_KIND = "p1_rr"
 SPLITS = ("train", "val", "test")
+RR_READINGS = ("abs", "signed")    # readings of IV.6-IV.7 (rotations.READINGS)
 
 
 @dataclass(frozen=True)
@@ -149,12 +150,19 @@ def _init_identity(config: RunConfig) -> dict:
             "sizes": [config.n_train, config.n_val, config.n_test]}
 
 
-def rr_config(config: RunConfig, state: str, ecfg: EvalConfig) -> dict:
+def rr_config(config: RunConfig, state: str, ecfg: EvalConfig, reading: str = "abs") -> dict:
     """Cache config of the rotation ratios of one state. The initial state is keyed by its
-    identity alone, so every target function of a (seed, width) shares one entry."""
+    identity alone, so every target function of a (seed, width) shares one entry.
+    reading: "abs" (the literal |minor| of IV.6-IV.7; its keys are those of every earlier
+    version) or "signed" (the largest signed minor; the key gains "reading": "signed")."""
+    if reading not in RR_READINGS:
+        raise ValueError(f"reading must be one of {RR_READINGS}, got {reading!r}")
     model = {"init": _init_identity(config)} if state == "init" else {"run": config}
-    return {"model": model, "state": state, "split": ecfg.split, "n_x": ecfg.n_x_rot,
+    rcfg = {"model": model, "state": state, "split": ecfg.split, "n_x": ecfg.n_x_rot,
             "n_rot": ecfg.n_rot, "rotation_seed": ecfg.rotation_seed, "ks": ecfg.ks}
+    if reading != "abs":
+        rcfg["reading"] = reading
+    return rcfg
 
 
 def _rr_params_and_inputs(rcfg: dict, cache: Cache) -> tuple[Params | None, torch.Tensor]:
@@ -186,15 +194,29 @@ def _store_each(kind: str, configs: Sequence, cache_root: str, compute, on_resul
     return keys
 
 
+def _rr_payload(per_x: dict) -> dict:
+    return {"reached": True, "rr": {int(k): float(torch.nanmean(v)) for k, v in per_x.items()},
+            "excluded": {int(k): int(torch.isnan(v).sum()) for k, v in per_x.items()}}
+
+
 def _rotation_ratios(rcfg: dict, cache: Cache) -> dict:
+    """Payload of one p1_rr entry. A "signed" entry is computed in the same kernel pass as
+    the "abs" one, which is stored too when the cache lacks it (one pass for both)."""
+    reading = rcfg.get("reading", "abs")
+    abs_cfg = {key: v for key, v in rcfg.items() if key != "reading"}
+    both = reading != "abs" and cache.load(RR_KIND, abs_cfg) is None
     params, x = _rr_params_and_inputs(rcfg, cache)
     if params is None:
+        if both:
+            cache.store(RR_KIND, abs_cfg, {"reached": False})
         return {"reached": False}
     J = first_layer_jacobian(params, x)
     R = rotations(J.shape[1], rcfg["n_rot"], rcfg["rotation_seed"])
-    per_x = random_rotation_ratios(J, rcfg["ks"], R, return_per_example=True)
-    return {"reached": True, "rr": {int(k): float(torch.nanmean(v)) for k, v in per_x.items()},
-            "excluded": {int(k): int(torch.isnan(v).sum()) for k, v in per_x.items()}}
+    readings = ("abs", reading) if both else (reading,)
+    per_x = random_rotation_ratios_readings(J, rcfg["ks"], R, readings, return_per_example=True)
+    if both:
+        cache.store(RR_KIND, abs_cfg, _rr_payload(per_x["abs"]))
+    return _rr_payload(per_x[reading])
 
 
 def rr_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=None) -> list[str]:
@@ -292,17 +314,49 @@ def config_columns(config: RunConfig) -> dict:
 
 def evaluate(configs: Sequence[RunConfig], states: Sequence[str] = ("final",),
              ecfg: EvalConfig | None = None, cache: Cache | None = None,
-             progress: bool = True, scheduler: Any = None):
+             progress: bool = True, scheduler: Any = None,
+             rr_readings: Sequence[str] = ("abs",)):
     """Every P1 metric for each (config, state), training and evaluating only what the cache
     lacks. Returns a pandas DataFrame, one row per (config, state), with the columns of
     :func:`config_columns`, ``state``, ``state_r2``, ``state_epoch``, ``reached`` and the
     metric keys of :func:`kag_utils.metrics.p1_metrics` plus ``rr_k*``, ``rr_init_k*``,
-    ``rr_norm_k*`` (normalised = trained / initial of the same seed: A-16)."""
+    ``rr_norm_k*`` (normalised = trained / initial of the same seed: A-16).
+
+    rr_readings: with "signed" also ``rr_signed_k*``, ``rr_signed_init_k*`` and
+    ``rr_signed_norm_k*``, the ratios under the signed-maximum reading of IV.6-IV.7. Those
+    entries are computed first, each in one kernel pass with its "abs" twin, so asking for
+    both costs one pass where neither is cached (no cache key of the "abs" reading changes).
+    """
     import pandas as pd
 
     ecfg = ecfg if ecfg is not None else EvalConfig()
     cache = cache if cache is not None else Cache()
+    extra = [r for r in dict.fromkeys(rr_readings) if r != "abs"]
+    if set(rr_readings) - set(RR_READINGS):
+        raise ValueError(f"rr_readings must be a subset of {RR_READINGS}, got {rr_readings!r}")
+    if extra and not ecfg.n_rot:
+        raise ValueError("rr_readings beyond 'abs' need n_rot > 0 in the EvalConfig")
+    signed = {}
+    for reading in extra:
+        rcfgs = list({cache.key(RR_KIND, rc): rc for rc in
+                      (rr_config(c, st, ecfg, reading) for c in configs
+                       for st in dict.fromkeys((*states, "init")))}.values())
+        signed[reading] = dict(zip([cache.key(RR_KIND, rc) for rc in rcfgs],
+                                   compute_and_load(RR_KIND, rcfgs, cache, progress=progress,
+                                                    scheduler=scheduler)))
     items = [eval_config(c, s, ecfg) for c in configs for s in states]
     payloads = compute_and_load(EVAL_KIND, items, cache, progress=progress, scheduler=scheduler)
-    return pd.DataFrame([{**config_columns(ec["run"]), "state": ec["state"], **payload}
-                         for ec, payload in zip(items, payloads)])
+    rows = []
+    for ec, payload in zip(items, payloads):
+        row = {**config_columns(ec["run"]), "state": ec["state"], **payload}
+        for reading, got in signed.items():
+            tr = got[cache.key(RR_KIND, rr_config(ec["run"], ec["state"], ecfg, reading))]
+            ini = got[cache.key(RR_KIND, rr_config(ec["run"], "init", ecfg, reading))]
+            for k in ecfg.ks:
+                t = tr["rr"][k] if tr.get("reached") else math.nan
+                i = ini["rr"][k]
+                row[f"rr_{reading}_k{k}"] = t
+                row[f"rr_{reading}_init_k{k}"] = i
+                row[f"rr_{reading}_norm_k{k}"] = t / i
+        rows.append(row)
+    return pd.DataFrame(rows)

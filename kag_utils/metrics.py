@@ -22,14 +22,15 @@ from scipy.special import binom as _binom
 
 from .minors import (_check_k, check_jacobian, combinations_index, iter_minor_blocks,
                      minor_matrix, subset_rank_table)
-from .rotations import haar_rotations, rotated_max_minors
+from .rotations import haar_rotations, rotated_max_minors, rotated_max_minors_readings
 from .threads import torch_threads
 
 __all__ = [
     "false_positive_rate", "row_means", "zero_threshold", "zero_row_mask",
     "zero_row_fraction", "dependent_zero_row_fraction", "consistently_zero_rows",
     "participation_ratio", "participation_ratio_max", "haar_rotations",
-    "random_rotation_ratio", "random_rotation_ratios", "column_entropy",
+    "random_rotation_ratio", "random_rotation_ratios", "random_rotation_ratios_readings",
+    "column_entropy",
     "column_divergence", "mean_excess", "quantile_ratio", "p1_metrics",
 ]
 
@@ -261,9 +262,46 @@ def _rr_from(M: torch.Tensor, mp: torch.Tensor, what: str) -> tuple[float, int]:
     return float((M[ok] / mbar[ok]).mean()), n_bad
 
 
+def random_rotation_ratios_readings(J: torch.Tensor, ks: Iterable[int], rotations: torch.Tensor,
+                                    readings: Iterable[str] = ("abs", "signed"),
+                                    backend: str = "auto", num_threads: Optional[int] = None,
+                                    return_per_example: bool = False) -> dict:
+    """Random rotation ratios under one or both readings of (IV.6)-(IV.7), from ONE pass of
+    the rotated kernel: {reading: {k: value}} (see :func:`random_rotation_ratios`).
+
+    "abs": the literal definition, M and m_p the largest |k x k minor|. "signed": M and
+    m_p the largest *signed* minor (rows and columns in increasing order), a reading of the
+    paper's "largest minor" that the text leaves open (issue 12 item 5). Examples whose mean
+    rotated maximum is not positive (rank < k under "abs") are excluded with a warning.
+    """
+    ks = tuple(sorted(set(int(k) for k in ks)))
+    _check_batch(J, None)
+    m, n = J.shape[1:]
+    for k in ks:
+        _check_k(k, m, n)
+    _check_rotations(rotations, m)
+    eye = torch.eye(m, dtype=rotations.dtype, device=rotations.device).unsqueeze(0)
+    res = rotated_max_minors_readings(J, torch.cat([eye, rotations], 0), ks, readings,
+                                      backend=backend, num_threads=num_threads)
+    out = {}
+    for reading, per_k in res.items():
+        out[reading] = {}
+        for k in ks:
+            M, mp = per_k[k][:, 0], per_k[k][:, 1:]
+            what = f"random_rotation_ratio(k={k}, {reading})"
+            if return_per_example:
+                mbar = mp.mean(-1)
+                out[reading][k] = torch.where(
+                    mbar > 0, M / torch.where(mbar > 0, mbar, torch.ones_like(mbar)),
+                    torch.full_like(mbar, math.nan))
+            else:
+                out[reading][k] = _rr_from(M, mp, what)[0]
+    return out
+
+
 def random_rotation_ratios(J: torch.Tensor, ks: Iterable[int], rotations: torch.Tensor,
                            backend: str = "auto", num_threads: Optional[int] = None,
-                           return_per_example: bool = False) -> dict:
+                           return_per_example: bool = False, reading: str = "abs") -> dict:
     """Random rotation ratios for several k from ONE pass of the rotated kernel
     (P1 IV.6-IV.7; REPRODUCTION 2.9, A-17):
 
@@ -274,27 +312,13 @@ def random_rotation_ratios(J: torch.Tensor, ks: Iterable[int], rotations: torch.
     and for trained and initial models). Returns {k: float}; with return_per_example,
     {k: Tensor [B]} of r^(k)(x) (nan where excluded). Examples whose J has rank < k
     (all minors zero) are excluded with a warning. M^(k) is computed by the same kernel
-    with the identity prepended to the rotations.
+    with the identity prepended to the rotations. reading: "abs" (the literal |minor|,
+    default) or "signed" (largest signed minor; :func:`random_rotation_ratios_readings`).
     """
-    ks = tuple(sorted(set(int(k) for k in ks)))
-    _check_batch(J, None)
-    m, n = J.shape[1:]
-    for k in ks:
-        _check_k(k, m, n)
-    _check_rotations(rotations, m)
-    eye = torch.eye(m, dtype=rotations.dtype, device=rotations.device).unsqueeze(0)
-    res = rotated_max_minors(J, torch.cat([eye, rotations], 0), ks, backend=backend,
-                             num_threads=num_threads)
-    out = {}
-    for k in ks:
-        M, mp = res[k][:, 0], res[k][:, 1:]
-        if return_per_example:
-            mbar = mp.mean(-1)
-            out[k] = torch.where(mbar > 0, M / torch.where(mbar > 0, mbar, torch.ones_like(mbar)),
-                                 torch.full_like(mbar, math.nan))
-        else:
-            out[k] = _rr_from(M, mp, f"random_rotation_ratio(k={k})")[0]
-    return out
+    if reading not in ("abs", "signed"):
+        raise ValueError(f"reading must be 'abs' or 'signed', got {reading!r}")
+    return random_rotation_ratios_readings(J, ks, rotations, (reading,), backend, num_threads,
+                                           return_per_example)[reading]
 
 
 def random_rotation_ratio(J: torch.Tensor, k: int, rotations: torch.Tensor,

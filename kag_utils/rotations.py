@@ -7,6 +7,13 @@ largest |k x k minor| of the rotated Jacobian J_p(x) = R_p . J(x). This is THE h
 `rotated_max_minors(J, rotations, ks)` computes every requested k (<= 3) in one pass per
 (x, p), with three interchangeable backends that agree to rounding (tests/test_rotations.py):
 
+Two readings of "the largest minor" (issue 12 item 5): "abs", the literal |minor| (the
+default; REPRODUCTION 2.2), and "signed", the largest signed minor with rows and columns in
+increasing (itertools.combinations) order. `rotated_max_minors_readings` returns both from
+the same pass: the kernels carry each row's original index through the norm sort and take the
+sign of the sorting permutation, and they prune on the signed running max (never above the
+|.| one), so both maxima stay exact; asking for both costs about 20-30 % more than "abs" alone.
+
 * "numba" (CPU default): a compiled loop kernel, parallel over (example, rotation) pairs,
   holding only a few length-m scratch vectors per thread, no large intermediates. It forms
   the rows q_i of R_p J(x) and takes k = 1 from |q_i|. For each row pair (b, c) the 2x2
@@ -38,6 +45,7 @@ for the naive method). On CUDA the thread settings do not matter.
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Iterable, Optional
 
 import numpy as np
@@ -47,7 +55,8 @@ from .threads import torch_threads
 from .minors import (DEFAULT_BLOCK_ELEMENTS, _check_k, _minors_block, check_jacobian,
                      combinations_index, minor_matrix)
 
-__all__ = ["haar_rotations", "rotated_max_minors", "numba_available", "warm_up_kernels"]
+__all__ = ["haar_rotations", "rotated_max_minors", "rotated_max_minors_readings",
+           "numba_available", "warm_up_kernels", "READINGS"]
 
 try:  # numba is a pinned dependency, but keep a pure-torch fallback
     import numba
@@ -97,10 +106,18 @@ def haar_rotations(m: int, count: int, generator: torch.Generator, dtype=torch.f
 
 
 # ----------------------------------------------------------------------------- numba kernels
+# start value of a signed running max: finite, because fastmath kernels may assume no infs
+_LOWEST = -1.7976931348623157e308
+READINGS = ("abs", "signed")
+
 if _NUMBA:
     @njit(parallel=True, fastmath=True, cache=True)
-    def _kernel_n3(J, Rt, do1, do2, do3, out1, out2, out3, nchunks):  # pragma: no cover (jit)
-        # J: [B, m, 3] float64; Rt: [P, m, m] with Rt[p, j, i] = R_p[i, j]; out*: [B, P].
+    def _kernel_n3(J, Rt, do1, do2, do3, doA, doS, out1, out2, out3, sout1, sout2, sout3,
+                   nchunks):  # pragma: no cover (jit)
+        # J: [B, m, 3] float64; Rt: [P, m, m] with Rt[p, j, i] = R_p[i, j]; out*: [B, P]
+        # largest |minor| (when doA), sout*: [B, P] largest signed minor (when doS), rows and
+        # columns in increasing (combinations) order. Both from one pass: the pruning
+        # threshold is the signed running max when doS (it never exceeds the |.| one).
         # Work item t = (b, p); each thread owns a few length-m scratch vectors.
         B, m, _ = J.shape
         P = Rt.shape[0]
@@ -142,11 +159,15 @@ if _NUMBA:
                         y0[i] += r * jy
                         z0[i] += r * jz
                 m1 = 0.0
+                s1 = _LOWEST
                 for i in range(m):
                     m1 = max(m1, max(abs(x0[i]), max(abs(y0[i]), abs(z0[i]))))
+                    s1 = max(s1, max(x0[i], max(y0[i], z0[i])))
                     n0[i] = x0[i] * x0[i] + y0[i] * y0[i] + z0[i] * z0[i]
                 m2 = 0.0
                 m3 = 0.0
+                s2 = _LOWEST
+                s3 = _LOWEST
                 if do2 or do3:
                     # rows in order of decreasing |q_i|^2 (insertion sort; max is order-free)
                     for i in range(m):
@@ -183,8 +204,10 @@ if _NUMBA:
                         ayy += y[c] * y[c]
                         ayz += y[c] * z[c]
                         azz += z[c] * z[c]
-                    m2s = 0.0
-                    m3s = 0.0
+                    # pruning thresholds on squared values; -1 (never prune) while the
+                    # signed running max is still negative
+                    m2s = -1.0 if doS else 0.0
+                    m3s = -1.0 if doS else 0.0
                     for bb in range(m - 1):
                         nb_ = nrm[bb]
                         # norm bounds; sorted norms make them non-increasing in bb and c
@@ -195,6 +218,7 @@ if _NUMBA:
                         xb = x[bb]
                         yb = y[bb]
                         zb = z[bb]
+                        ob = order[bb]
                         need2 = False
                         if alive2:
                             # sum_{c > b} |q_b x q_c|^2 = |q_b|^2 tr S_b - q_b^T S_b q_b
@@ -216,9 +240,19 @@ if _NUMBA:
                             cx = yb * z[c] - zb * y[c]
                             cy = zb * x[c] - xb * z[c]
                             cz = xb * y[c] - yb * x[c]
+                            oc = order[c]
                             if go2:
                                 m2 = max(m2, max(abs(cx), max(abs(cy), abs(cz))))
-                                m2s = m2 * m2
+                                if doS:
+                                    # original rows (min, max): cols (1,2), (0,2), (0,1) minors
+                                    # are (cx, -cy, cz), negated when ob > oc
+                                    if ob < oc:
+                                        s2 = max(s2, max(cx, max(-cy, cz)))
+                                    else:
+                                        s2 = max(s2, -min(cx, min(-cy, cz)))
+                                    m2s = s2 * s2 if s2 > 0.0 else (0.0 if s2 == 0.0 else -1.0)
+                                else:
+                                    m2s = m2 * m2
                             if go3:
                                 # sum_{a > c} det(q_a, q_b, q_c)^2 = u^T S_c u, u = q_b x q_c
                                 qf = (cx * cx * sxx[c] + cy * cy * syy[c] + cz * cz * szz[c]
@@ -227,17 +261,33 @@ if _NUMBA:
                                 w = (cx * cx + cy * cy + cz * cz) * (sxx[c] + syy[c] + szz[c])
                                 if qf + eps * w > m3s:
                                     for a in range(c + 1, m):
-                                        m3 = max(m3, abs(x[a] * cx + y[a] * cy + z[a] * cz))
-                                    m3s = m3 * m3
+                                        d = x[a] * cx + y[a] * cy + z[a] * cz
+                                        m3 = max(m3, abs(d))
+                                        if doS:
+                                            # det(q_a, q_b, q_c) -> rows in original order:
+                                            # the sign of the sorting permutation
+                                            oa = order[a]
+                                            inv = ((oa > ob) + (oa > oc) + (ob > oc)) % 2
+                                            s3 = max(s3, -d if inv else d)
+                                    if doS:
+                                        m3s = (s3 * s3 if s3 > 0.0
+                                               else (0.0 if s3 == 0.0 else -1.0))
+                                    else:
+                                        m3s = m3 * m3
                 out1[b, p] = m1
                 out2[b, p] = m2
                 out3[b, p] = m3
+                sout1[b, p] = s1
+                sout2[b, p] = s2
+                sout3[b, p] = s3
 
     @njit(parallel=True, fastmath=True, cache=True)
-    def _kernel_general(J, R, do1, do2, do3, pairs, tri, tri_pairs, out1, out2, out3,
-                        nchunks):  # pragma: no cover (jit)
+    def _kernel_general(J, R, do1, do2, do3, doA, doS, pairs, tri, tri_pairs, out1, out2,
+                        out3, sout1, sout2, sout3, nchunks):  # pragma: no cover (jit)
         # J: [B, m, n], R: [P, m, m]; pairs: [C2, 2] column pairs; tri: [C3, 3] column
         # triples; tri_pairs: [C3, 3] indices in `pairs` of (c1,c2), (c0,c2), (c0,c1).
+        # Rows are visited in original order (a < bb < c), so every d below is the signed
+        # minor; sout* get the signed maxima (doS), out* the |.| maxima.
         B, m, n = J.shape
         P = R.shape[0]
         C2 = pairs.shape[0]
@@ -254,23 +304,27 @@ if _NUMBA:
                 b = t // P
                 p = t - b * P
                 m1 = 0.0
+                s1 = _LOWEST
                 for i in range(m):
-                    s2 = 0.0
+                    ss = 0.0
                     for c in range(n):
                         s = 0.0
                         for j in range(m):
                             s += R[p, i, j] * J[b, j, c]
                         Q[i, c] = s
                         m1 = max(m1, abs(s))
-                        s2 += s * s
-                    nrm[i] = s2
+                        s1 = max(s1, s)
+                        ss += s * s
+                    nrm[i] = ss
                 run = 0.0
                 for i in range(m):
                     pm[i] = run
                     run = max(run, nrm[i])
                 m2 = 0.0
                 m3 = 0.0
-                m3s = 0.0
+                s2 = _LOWEST
+                s3 = _LOWEST
+                m3s = -1.0 if doS else 0.0          # -1: never prune (signed max < 0)
                 if do2 or do3:
                     for bb in range(m):
                         for c in range(bb + 1, m):
@@ -282,6 +336,7 @@ if _NUMBA:
                                 M2[q] = d
                                 w2 += d * d
                                 m2 = max(m2, abs(d))
+                                s2 = max(s2, d)
                             if do3 and bb > 0 and pm[bb] * w2 > m3s:
                                 for a in range(bb):
                                     for q in range(C3):
@@ -289,10 +344,17 @@ if _NUMBA:
                                              - Q[a, tri[q, 1]] * M2[tri_pairs[q, 1]]
                                              + Q[a, tri[q, 2]] * M2[tri_pairs[q, 2]])
                                         m3 = max(m3, abs(d))
-                                m3s = m3 * m3
+                                        s3 = max(s3, d)
+                                if doS:
+                                    m3s = s3 * s3 if s3 > 0.0 else (0.0 if s3 == 0.0 else -1.0)
+                                else:
+                                    m3s = m3 * m3
                 out1[b, p] = m1
                 out2[b, p] = m2
                 out3[b, p] = m3
+                sout1[b, p] = s1
+                sout2[b, p] = s2
+                sout3[b, p] = s3
 
 
 @contextlib.contextmanager
@@ -321,43 +383,59 @@ def _column_tables(n: int):
 
 
 def _numba_rotated(J: torch.Tensor, rotations: torch.Tensor, ks: tuple,
-                   num_threads: Optional[int]) -> dict:
+                   num_threads: Optional[int], readings: tuple) -> dict:
     Jn = np.ascontiguousarray(J.detach().to(torch.float64).cpu().numpy())       # [B, m, n]
     Rn = np.ascontiguousarray(rotations.detach().to(torch.float64).cpu().numpy())  # [P, m, m]
     B, m, n = Jn.shape
     P = Rn.shape[0]
-    outs = [np.zeros((B, P)) for _ in range(3)]
+    outs = [np.zeros((B, P)) for _ in range(3)]                       # |minor| maxima
+    souts = [np.zeros((B, P)) for _ in range(3)]                      # signed maxima
     do = [k in ks for k in (1, 2, 3)]
+    doA, doS = "abs" in readings, "signed" in readings
     if B * P:
         with _numba_threads(num_threads):
             nchunks = max(1, min(B * P, 16 * numba.get_num_threads()))
             if n == 3:
                 Rt = np.ascontiguousarray(Rn.transpose(0, 2, 1))
-                _kernel_n3(Jn, Rt, do[0], do[1], do[2], *outs, nchunks)
+                _kernel_n3(Jn, Rt, do[0], do[1], do[2], doA, doS, *outs, *souts, nchunks)
             else:
-                _kernel_general(Jn, Rn, do[0], do[1], do[2], *_column_tables(n), *outs, nchunks)
-    return {k: torch.from_numpy(outs[k - 1]).to(J.dtype) for k in ks}
+                _kernel_general(Jn, Rn, do[0], do[1], do[2], doA, doS, *_column_tables(n),
+                                *outs, *souts, nchunks)
+    res = {"abs": outs, "signed": souts}
+    return {r: {k: torch.from_numpy(res[r][k - 1]).to(J.dtype) for k in ks} for r in readings}
 
 
 _CUDA_BLOCK_ELEMENTS = 2 ** 26
 
 
+def _signed_minors_block(Q: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Signed det Q[..., rows[r], cols[c]] for all (r, c): Q [..., m, n] -> [..., R, C]."""
+    k = rows.shape[1]
+    lead = Q.shape[:-2]
+    sub = Q[..., rows.reshape(-1), :].reshape(*lead, rows.shape[0], k, Q.shape[-1])
+    sub = sub[..., cols].movedim(-2, -3)                               # [..., R, C, k, k]
+    return torch.linalg.det(sub)
+
+
 def _torch_rotated(J: torch.Tensor, rotations: torch.Tensor, ks: tuple,
-                   max_elements: Optional[int]) -> dict:
+                   max_elements: Optional[int], readings: tuple) -> dict:
     """Torch backend. For k <= 3 it shares work like the numba kernel: the 2x2 minors M2 of
     every row pair (b, c) and column pair, then for k = 3 all dets at once as a batched
     matmul, det(q_a, q_b, q_c)|_T = Q[a, T] . s(M2[(b, c)], T) (cofactor expansion; for
     n = 3 simply Q @ (q_b x q_c)), maximised over all a not in {b, c}. k > 3 uses gathered
     submatrices + torch.linalg.det over row-combination chunks. Chunked over (example,
     rotation) pairs so that the working tensors hold about `max_elements` values
-    (default 2**21 on CPU, 2**26 on CUDA)."""
+    (default 2**21 on CPU, 2**26 on CUDA). The signed reading takes the max of the same
+    minors with rows in increasing order: det(q_a, q_b, q_c) for b < c is the ordered minor
+    times -1 when b < a < c (one transposition) and +1 otherwise."""
     B, m, n = J.shape
     P = rotations.shape[0]
     dev = J.device
     if max_elements is None:
         max_elements = _CUDA_BLOCK_ELEMENTS if dev.type == "cuda" else DEFAULT_BLOCK_ELEMENTS
     R = rotations.to(dtype=J.dtype, device=dev)
-    out = {k: J.new_zeros(B, P) for k in ks}
+    doA, doS = "abs" in readings, "signed" in readings
+    out = {r: {k: J.new_zeros(B, P) for k in ks} for r in readings}
     need2 = any(k in ks for k in (2, 3))
     need3 = 3 in ks
     big = [k for k in ks if k > 3]
@@ -374,8 +452,12 @@ def _torch_rotated(J: torch.Tensor, rotations: torch.Tensor, ks: tuple,
         sign = torch.tensor([1.0, -1.0, 1.0], dtype=J.dtype, device=dev)
         # a in {b, c} gives det 0 up to rounding: mask those entries out exactly
         ar = torch.arange(m, device=dev)
-        keep = ((ar[:, None] != pairs[None, :, 0]) & (ar[:, None] != pairs[None, :, 1]))
-        keep = keep.to(J.dtype).unsqueeze(-1)                          # [m, Pm, 1]
+        keep_b = ((ar[:, None] != pairs[None, :, 0]) & (ar[:, None] != pairs[None, :, 1]))
+        keep = keep_b.to(J.dtype).unsqueeze(-1)                        # [m, Pm, 1]
+        # row-order sign of det(q_a, q_b, q_c); excluded a get -inf for the signed max
+        between = (ar[:, None] > pairs[None, :, 0]) & (ar[:, None] < pairs[None, :, 1])
+        order_sign = (1.0 - 2.0 * between.to(J.dtype)).unsqueeze(-1)   # [m, Pm, 1]
+        drop = (~keep_b).unsqueeze(-1)                                 # [m, Pm, 1]
         per += 3 * m * pairs.shape[0] * tri.shape[0] + 2 * pairs.shape[0] * tri.shape[0] * 3
     n_pairs = max(1, max_elements // per)                             # (x, p) pairs per chunk
     p_chunk = max(1, min(P, n_pairs))
@@ -386,60 +468,89 @@ def _torch_rotated(J: torch.Tensor, rotations: torch.Tensor, ks: tuple,
             Q = torch.einsum("pij,bjc->bpic", R[p0:p0 + p_chunk], Jb)  # [b, p, m, n]
             sl = (slice(b0, b0 + Q.shape[0]), slice(p0, p0 + Q.shape[1]))
             if 1 in ks:
-                out[1][sl] = Q.abs().amax(dim=(-2, -1))
+                if doA:
+                    out["abs"][1][sl] = Q.abs().amax(dim=(-2, -1))
+                if doS:
+                    out["signed"][1][sl] = Q.amax(dim=(-2, -1))
             if need2:
                 X = Q.index_select(-2, pairs[:, 0])                    # [b, p, Pm, n]
                 Y = Q.index_select(-2, pairs[:, 1])
                 M2 = (X.index_select(-1, cp[:, 0]) * Y.index_select(-1, cp[:, 1])
                       - X.index_select(-1, cp[:, 1]) * Y.index_select(-1, cp[:, 0]))  # [b,p,Pm,Cn2]
                 if 2 in ks:
-                    out[2][sl] = M2.abs().amax(dim=(-2, -1))
+                    if doA:
+                        out["abs"][2][sl] = M2.abs().amax(dim=(-2, -1))
+                    if doS:
+                        out["signed"][2][sl] = M2.amax(dim=(-2, -1))
                 if need3:
                     S = M2[..., tp] * sign                              # [b, p, Pm, T, 3]
                     Qt = Q[..., tri]                                    # [b, p, m, T, 3]
                     dets = torch.einsum("...atj,...qtj->...aqt", Qt, S)  # [b, p, m, Pm, T]
-                    out[3][sl] = (dets.abs_() * keep).amax(dim=(-3, -2, -1))
+                    if doS:
+                        out["signed"][3][sl] = (dets * order_sign).masked_fill_(
+                            drop, -math.inf).amax(dim=(-3, -2, -1))
+                    if doA:
+                        out["abs"][3][sl] = (dets.abs_() * keep).amax(dim=(-3, -2, -1))
             for k in big:
                 rows, cols = combinations_index(m, k, dev), combinations_index(n, k, dev)
                 lead = Q.shape[0] * Q.shape[1]
                 r_chunk = max(1, max_elements // max(1, lead * cols.shape[0] * k * k))
-                best = Q.new_zeros(Q.shape[:2])
+                best = {r: Q.new_full(Q.shape[:2], -math.inf if r == "signed" else 0.0)
+                        for r in readings}
                 for r0 in range(0, rows.shape[0], r_chunk):
-                    blk = _minors_block(Q, rows[r0:r0 + r_chunk], cols)  # [b, p, r, C]
-                    best = torch.maximum(best, blk.amax(dim=(-2, -1)))
-                out[k][sl] = best
+                    blk = _signed_minors_block(Q, rows[r0:r0 + r_chunk], cols)  # [b, p, r, C]
+                    if doS:
+                        best["signed"] = torch.maximum(best["signed"], blk.amax(dim=(-2, -1)))
+                    if doA:
+                        best["abs"] = torch.maximum(best["abs"], blk.abs().amax(dim=(-2, -1)))
+                for r in readings:
+                    out[r][k][sl] = best[r]
     return out
 
 
-def _reference_rotated(J: torch.Tensor, rotations: torch.Tensor, ks: tuple) -> dict:
-    """Readable definition (IV.6): for each p, minor_matrix(R_p J, k).max over (rows, cols)."""
+def _reference_rotated(J: torch.Tensor, rotations: torch.Tensor, ks: tuple,
+                       readings: tuple) -> dict:
+    """Readable definition (IV.6): for each p, the max over (rows, cols) of the minors of
+    R_p J: `minor_matrix` (|det|) for "abs", ordered dets for "signed"."""
     R = rotations.to(dtype=J.dtype, device=J.device)
+    m, n = J.shape[-2:]
     out = {}
-    for k in ks:
-        cols = []
-        for p in range(R.shape[0]):
-            Jp = R[p] @ J                                               # [B, m, n]
-            cols.append(minor_matrix(Jp, k).amax(dim=(-2, -1)))         # [B]
-        out[k] = torch.stack(cols, dim=-1) if cols else J.new_zeros(J.shape[0], 0)
+    for reading in readings:
+        out[reading] = {}
+        for k in ks:
+            rows, cols = combinations_index(m, k, J.device), combinations_index(n, k, J.device)
+            per_p = []
+            for p in range(R.shape[0]):
+                Jp = R[p] @ J                                           # [B, m, n]
+                M = (minor_matrix(Jp, k) if reading == "abs"
+                     else _signed_minors_block(Jp, rows, cols))         # [B, C(m,k), C(n,k)]
+                per_p.append(M.amax(dim=(-2, -1)))                      # [B]
+            out[reading][k] = (torch.stack(per_p, dim=-1) if per_p
+                               else J.new_zeros(J.shape[0], 0))
     return out
 
 
-def rotated_max_minors(J: torch.Tensor, rotations: torch.Tensor, ks: Iterable[int] = (1, 2, 3),
-                       backend: str = "auto", num_threads: Optional[int] = None,
-                       max_elements: Optional[int] = None) -> dict:
-    """m^(k)_p(x) = max over all k-minors of R_p . J(x), for every example and rotation
-    (P1 IV.6 and the per-rotation maxima that IV.7 averages; REPRODUCTION 2.9).
+def rotated_max_minors_readings(J: torch.Tensor, rotations: torch.Tensor,
+                                ks: Iterable[int] = (1, 2, 3),
+                                readings: Iterable[str] = READINGS, backend: str = "auto",
+                                num_threads: Optional[int] = None,
+                                max_elements: Optional[int] = None) -> dict:
+    """The rotated maxima of :func:`rotated_max_minors` under one or both readings of
+    (IV.6)-(IV.7), from ONE pass per (x, p): {reading: {k: Tensor [..., N_rot]}}.
 
-    J: [..., m, n]; rotations: [N_rot, m, m] -> {k: Tensor [..., N_rot]} in J's dtype/device,
-    all requested k from one pass per (x, p). backend: "auto" (numba on CPU when every
-    k <= 3, else torch), "numba", "torch", or "reference". `num_threads` sets numba's
-    thread count for this call (default: numba's current setting); see the module docstring.
-    `max_elements` bounds the torch backend's working tensors (default 2**21 values on CPU,
-    2**26 on CUDA).
+    readings: "abs" (the literal definition: the largest |k x k minor|) and/or "signed"
+    (the largest signed minor, rows and columns in increasing (itertools.combinations)
+    order, so a minor's sign is that of the ordered submatrix). Computing both costs little
+    more than "signed" alone: the kernels prune on the signed running max, which never
+    exceeds the |.| one.
     """
     ks = tuple(sorted(set(int(k) for k in ks)))
     if not ks:
         raise ValueError("ks must name at least one minor size")
+    given = {readings} if isinstance(readings, str) else set(readings)
+    if not given or given - set(READINGS):
+        raise ValueError(f"readings must be a non-empty subset of {READINGS}, got {readings!r}")
+    readings = tuple(r for r in READINGS if r in given)
     check_jacobian(J)
     m, n = J.shape[-2:]
     for k in ks:
@@ -459,21 +570,42 @@ def rotated_max_minors(J: torch.Tensor, rotations: torch.Tensor, ks: Iterable[in
             raise ValueError("backend='numba' requested but numba is not importable")
         if max(ks) > 3:
             raise ValueError("the numba kernel handles k <= 3; use backend='torch' for larger k")
-        res = _numba_rotated(Jf, rotations, ks, num_threads)
-        res = {k: v.to(J.device) for k, v in res.items()}
+        res = _numba_rotated(Jf, rotations, ks, num_threads, readings)
+        res = {r: {k: v.to(J.device) for k, v in d.items()} for r, d in res.items()}
     elif backend == "torch":
         if J.device.type == "cpu":
             # small per-chunk tensors: 1 intra-op thread is much faster on 2-core machines
             # (measured 1.3 s vs 16 s at B = 50, N_rot = 400 under load); override with num_threads
             with torch_threads(num_threads or 1):
-                res = _torch_rotated(Jf, rotations, ks, max_elements)
+                res = _torch_rotated(Jf, rotations, ks, max_elements, readings)
         else:
-            res = _torch_rotated(Jf, rotations, ks, max_elements)
+            res = _torch_rotated(Jf, rotations, ks, max_elements, readings)
     elif backend == "reference":
-        res = _reference_rotated(Jf, rotations, ks)
+        res = _reference_rotated(Jf, rotations, ks, readings)
     else:
         raise ValueError(f"unknown backend {backend!r}: use 'auto', 'numba', 'torch' or 'reference'")
-    return {k: v.reshape(*lead, rotations.shape[0]) for k, v in res.items()}
+    return {r: {k: v.reshape(*lead, rotations.shape[0]) for k, v in d.items()}
+            for r, d in res.items()}
+
+
+def rotated_max_minors(J: torch.Tensor, rotations: torch.Tensor, ks: Iterable[int] = (1, 2, 3),
+                       backend: str = "auto", num_threads: Optional[int] = None,
+                       max_elements: Optional[int] = None, reading: str = "abs") -> dict:
+    """m^(k)_p(x) = max over all k-minors of R_p . J(x), for every example and rotation
+    (P1 IV.6 and the per-rotation maxima that IV.7 averages; REPRODUCTION 2.9).
+
+    J: [..., m, n]; rotations: [N_rot, m, m] -> {k: Tensor [..., N_rot]} in J's dtype/device,
+    all requested k from one pass per (x, p). backend: "auto" (numba on CPU when every
+    k <= 3, else torch), "numba", "torch", or "reference". `num_threads` sets numba's
+    thread count for this call (default: numba's current setting); see the module docstring.
+    `max_elements` bounds the torch backend's working tensors (default 2**21 values on CPU,
+    2**26 on CUDA). reading: "abs" (the literal |minor|, default) or "signed" (the largest
+    signed minor; see :func:`rotated_max_minors_readings` for both in one pass).
+    """
+    if reading not in READINGS:
+        raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
+    return rotated_max_minors_readings(J, rotations, ks, (reading,), backend, num_threads,
+                                       max_elements)[reading]
 
 
 def warm_up_kernels() -> float:

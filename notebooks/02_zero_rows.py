@@ -63,7 +63,10 @@ import pandas as pd
 import seaborn as sns
 
 import kag_utils as kag
+from kag_utils import figure_stats as fstats
 from kag_utils import paper_values as paper
+from kag_utils import readings as rule
+from kag_utils.dead_neurons import bias_silenced, dead_neuron_analysis
 from kag_utils.tables import pm, summarize
 
 session = kag.start("02_zero_rows", params_name, output_root, parameters=dict(
@@ -77,7 +80,13 @@ configs = kag.main_grid(targets, [width], seeds, batch_size=batch_size, max_epoc
                         patience=patience)
 ecfg = kag.EvalConfig(n_x=n_x, q1s=tuple(q1s), n_rot=n_rot, n_x_rot=n_x_rot)
 runs = {(r.config.target, r.config.seed): r for r in kag.ensure_runs(configs, scheduler=scheduler)}
-df = kag.evaluate(configs, ("final",), ecfg, scheduler=scheduler)
+# rr_readings: notebook 03 shows the signed-maximum reading of IV.6-IV.7 next to the literal
+# one; asking for both here computes them in the same kernel pass as this notebook's RR
+df = kag.evaluate(configs, ("final",), ecfg, scheduler=scheduler, rr_readings=("abs", "signed"))
+# Table II on the held-out test inputs (thresholds from the initial model on the same inputs)
+df_test = (kag.evaluate(configs, ("final",), kag.EvalConfig(split="test", n_x=n_x, q1s=tuple(q1s),
+                                                            n_rot=0), scheduler=scheduler)
+           if test_check else None)
 x_eval = kag.make_inputs(1000, "train")[:n_x]
 m = width
 
@@ -152,6 +161,86 @@ session.savefig(fig, "fig3_zipf_targets")
 plt.show()
 
 # %% [markdown]
+# ### Figs. 2–3 as measured statements
+#
+# * "The initial row means rise over roughly the first 50 % of ranks before crossing over to a
+#   distinct high-rank behaviour": the normalised rank of the Zipf curve's inflection (where
+#   log10 of the sorted row means rises slowest, `figure_stats.zipf_inflection`) of each seed's
+#   initial model, `readings.near` 0.5 with the "about" tolerance, for $k = 1, 2, 3$.
+# * "A novel low-rank regime" after training: the share of trained row means below the
+#   initial model's $q^{(1)} = $ `min(q1s)` threshold exceeds the false-positive rate $q^{(k)}$
+#   by more than 2 SE over seeds (`readings.exceeds`), for `xor(32)` at $k = 1, 2, 3$.
+# * The progression `linear` → `random` → `xor`: that low-rank share at $k = 3$ increases in
+#   this order (`readings.monotone`).
+# * "Size-3 row means can approach machine precision": log10 of each seed's smallest positive
+#   size-3 row mean of `xor(32)` lies below −16 (the figure's cut-off) by more than 2 SE.
+
+# %%
+q_lo = min(q1s)
+infl = []
+tiny = []
+for s_ in seeds:
+    J_in = kag.first_layer_jacobian(runs[targets[0], s_].init_params, x_eval)
+    for k in (1, 2, 3):
+        infl.append({"seed": s_, "k": k, "inflection": fstats.zipf_inflection(kag.row_means(J_in, k))})
+    if "xor" in targets:
+        J_tr = kag.first_layer_jacobian(runs["xor", s_].params, x_eval)
+        lg, n0 = fstats.smallest_positive_log10(kag.row_means(J_tr, 3))
+        tiny.append({"seed": s_, "log10_min": lg, "exact_zeros": n0})
+infl = summarize(pd.DataFrame(infl), "k", "inflection")
+display(infl.round(3))
+for r_ in infl.to_dict("records"):
+    k = int(r_["k"])
+    res = rule.near(r_["inflection_mean"], 0.5, r_["inflection_se"], "about")
+    record.add(f"fig2_initial_inflection.k{k}", {"mean": r_["inflection_mean"], "se": r_["inflection_se"]})
+    record.compare(f"Fig 2 initial size-{k} row means rise over ~the first 50% of ranks",
+                   "P1 Fig 2 / Sec IV.A text", 0.5, float(r_["inflection_mean"]),
+                   verdict=res["verdict"],
+                   note="inflection rank of the initial Zipf curve (slowest rise of log10 row "
+                        "mean), mean over seeds; rule: readings.near(., 0.5, SE, 'about')",
+                   cause="" if res["verdict"] == "reproduced" else
+                   "the initial Zipf curve turns over at another rank: it depends only on the "
+                   "init (A-04) and the input distribution (A-01)")
+if "xor" in targets:
+    xdf = df[df.target == "xor"]
+    for k in (1, 2, 3):
+        col = xdf[f"zero_frac_k{k}_q{q_lo:g}"]
+        res = rule.exceeds(col.mean(), col.std(ddof=1) / math.sqrt(len(col)), qk(q_lo, k))
+        record.compare(f"Fig 2 xor({m}) training opens a low-rank regime (size-{k} row means)",
+                       "P1 Fig 2 / Sec IV.A text", f"> q({k}) = {100 * qk(q_lo, k):.4g}%",
+                       f"{100 * col.mean():.4g}% below Q({k}) at q1 = {100 * q_lo:g}% (z = {res['z']:.1f})",
+                       verdict=res["verdict"],
+                       note="rule: readings.exceeds(share below the initial threshold, SE, q(k))",
+                       cause="" if res["verdict"] == "reproduced" else
+                       "no significant excess of near-zero row means over the false-positive rate")
+    tiny = pd.DataFrame(tiny)
+    lg_se = tiny.log10_min.std(ddof=1) / math.sqrt(len(tiny)) if len(tiny) > 1 else 0.0
+    res = rule.exceeds(tiny.log10_min.mean(), lg_se, -16.0, direction=-1)
+    record.add(fig2_xor_min_size3_row_mean_log10={f"seed{int(r_.seed)}": {"log10_min": r_.log10_min, "exact_zeros": int(r_.exact_zeros)} for r_ in tiny.itertuples()})
+    record.compare(f"Fig 2 xor({m}) size-3 row means approach machine precision (below 1e-16)",
+                   "P1 Fig 2 caption", "< 1e-16", f"10^{tiny.log10_min.mean():.1f} "
+                   f"(smallest positive, mean of log10 over seeds; {int(tiny.exact_zeros.sum())} exact zeros)",
+                   verdict=res["verdict"], note="rule: readings.exceeds(log10 min, SE, -16, direction=-1)",
+                   cause={"reproduced": "", "inconclusive": "the smallest row mean varies too "
+                          "much between seeds to tell with this many seeds"}.get(
+                       res["verdict"], "our smallest size-3 row means stay above 1e-16: fewer "
+                       "saturated sigma'(z)"))
+if {"xor", "linear", "random"} <= set(targets):
+    order = ["linear", "random", "xor"]
+    shares = [df[df.target == t][f"zero_frac_k3_q{q_lo:g}"] for t in order]
+    res = rule.monotone([0, 1, 2], [v.mean() for v in shares],
+                        [v.std(ddof=1) / math.sqrt(len(v)) for v in shares], +1)
+    record.compare(f"Fig 3 low-rank regime grows linear -> random -> xor ({m})", "P1 Fig 3 / Sec IV.A text",
+                   "linear < random < xor",
+                   " < ".join(f"{t} {100 * v.mean():.3g}%" for t, v in zip(order, shares)),
+                   verdict=res["verdict"],
+                   note=f"share of size-3 row means below the initial threshold at q1 = {100 * q_lo:g}%; "
+                        "rule: readings.monotone",
+                   cause="" if res["verdict"] == "reproduced" else
+                   "random(32) memorises under our early-stopping rule (A-06) and opens a larger "
+                   "low-rank regime than xor(32)")
+
+# %% [markdown]
 # ## Table II: zero rows and dependent zero rows of the $m = 32$ models
 #
 # *Zero (%)*: the share of all (input, size-3 row) pairs that are zero rows (A-13).
@@ -178,6 +267,7 @@ for target in targets:
         rows.append(entry)
 table2 = pd.DataFrame(rows)
 paper_key = {"Zero": "zero", "Dependent(2)": "dep2", "Dependent(3)": "dep3"}
+table2_key = {"Zero": "zero_frac_k3", "Dependent(2)": "dep_frac_k2", "Dependent(3)": "dep_frac_k3"}
 show = table2.copy()
 for q1 in q1s:
     col = f"{100 * q1:g}%"
@@ -218,10 +308,20 @@ for r in table2.itertuples():
         record.add(f"table2.{target}.{paper_key[r.row]}.q{q1:g}", {"mean": mean, "std": sd})
         if target in paper.TABLE_II:
             p_mean, p_sd = paper.TABLE_II[target][paper_key[r.row]][q1]
+            alts = []
+            if df_test is not None:
+                tv = pct(df_test[df_test.target == target][f"{table2_key[r.row]}_q{q1:g}"])
+                alts = [{"reading": "test inputs", "ours_value": float(tv.mean()),
+                         "ours_sd": float(tv.std(ddof=1)), "ours_n": len(tv)}]
+            v = kag.numeric_verdict(p_mean, mean, p_sd, sd, None, len(seeds), 1e-3)["verdict"]
             record.compare(f"Table II {r.model} {r.row} q1={100 * q1:g}%", "P1 Table II",
-                           p_mean, mean, paper_sd=p_sd, ours_sd=sd, resolution=1e-3,
-                           cause=causes[target], readings=kag.early_stopping.compare_readings(
-                               es_table, f"Table II {r.model} {r.row} q1={100 * q1:g}%"))
+                           p_mean, mean, paper_sd=p_sd, ours_sd=sd, ours_n=len(seeds),
+                           resolution=1e-3, readings=alts + kag.early_stopping.compare_readings(
+                               es_table, f"Table II {r.model} {r.row} q1={100 * q1:g}%"),
+                           note="default: the 1000 training inputs (A-11); reading 'test inputs': "
+                                "the 1000 held-out inputs (P1 computed both); other readings: "
+                                "early-stopping rules (notebook 01, section 4)",
+                           cause="" if v == "reproduced" else causes[target])
 
 # %% [markdown]
 # ### What the paper says about Table II, checked
@@ -246,13 +346,20 @@ if "xor" in targets:
                    agree=xor3[0.01][0] - 2 * xor3[0.01][1] > q3[0.01],
                    note="" if xor3[0.01][0] - 2 * xor3[0.01][1] > q3[0.01] else
                    "the xor zero-row excess is within 2 std of the false-positive rate")
+# "track q(k)": one rule for every such row (here and notebook 04's Fig. 8a):
+# readings.near(value, q(k), SE over seeds, "close to"), i.e. within 10 % of q(k) + 2 SE.
+# Under it the paper's own linear(32) value (3.671 ± 0.256 % against q(3) = 3.067 %, 1.20 x)
+# would sit just outside: the words allow less than the paper's numbers show.
 for target in [t for t in ("linear", "random") if t in targets]:
-    ratio = table2[(table2.model == f"{target}({m})") & (table2.row == "Zero")]["1%"].iloc[0][0] / q3[0.01]
+    zs = pct(df[df.target == target]["zero_frac_k3_q0.01"])
+    ratio = float(zs.mean()) / q3[0.01]
+    res = rule.near(float(zs.mean()), q3[0.01], float(zs.std(ddof=1)) / math.sqrt(len(zs)), "close to")
     record.add(f"{target}_zero_over_fpr_q0.01", ratio)
-    ok = 0.5 < ratio < 2.0
     record.compare(f"{target}(32) size-3 zero rows track q(3) (q1=1%)", "P1 Sec IV.A text",
-                   "close to q(3)", f"{ratio:.2f} x q(3)", agree=ok,
-                   note="" if ok else causes[target] + "; 'track' read as within a factor 2")
+                   q3[0.01], float(zs.mean()), verdict=res["verdict"],
+                   note=f"{ratio:.2f} x q(3) (%); rule: readings.near(., q(3), SE, 'close to'), "
+                        "the rule of every 'tracks q(k)' row",
+                   cause="" if res["verdict"] == "reproduced" else causes[target])
 ka_ideal = 100 * (1 - 1 / math.comb(m, 3))
 record.compare("zero rows well below the KA ideal", "P1 Sec IV.A text",
                f"< {ka_ideal:.2f}%", f"max {max(v[0] for v in xor3.values()):.2f}%",
@@ -317,6 +424,34 @@ record.compare("no appreciable consistently zero rows at B = 250 (xor(32))", "P1
                "seeds and initialisations, A-05; early stopping, A-06)")
 
 # %% [markdown]
+# "Large negative biases [have] not been the cause of the consistently zero rows": for every
+# consistently zero size-1 row of the $m = 32$ models ($q^{(1)} = 1\%$), is its pre-activation
+# $z_j(x)$ below −3 at every input (silenced by a negative bias in GeLU's flat tail,
+# `dead_neurons.bias_silenced`) or not (small weights)? Rule: reproduced when no such row is
+# bias-silenced; inconclusive when there are no consistently zero rows to attribute.
+
+# %%
+dead = []
+for (target, s_), run in runs.items():
+    res = dead_neuron_analysis(run.params, run.init_params, x_eval, q1=0.01)
+    dead.append({"model": f"{target}({m})", "seed": s_, "consistently_zero": res["n_consistent"],
+                 "bias_silenced": bias_silenced(res),
+                 "coincide_smallest_weight_rows": res["coincide_smallest"]})
+dead = pd.DataFrame(dead)
+display(dead)
+n_dead, n_bias = int(dead.consistently_zero.sum()), int(dead.bias_silenced.sum())
+record.add(dead_rows_bias_silenced={"consistently_zero": n_dead, "bias_silenced": n_bias})
+v_bias = "inconclusive" if n_dead == 0 else ("reproduced" if n_bias == 0 else "not reproduced")
+record.compare("negative biases are not the cause of consistently zero rows (m = 32, B = 250)",
+               "P1 Sec IV.A text", "not the cause",
+               f"{n_bias} of {n_dead} consistently zero rows bias-silenced", verdict=v_bias,
+               note="bias-silenced: z_j(x) < -3 at every input; rule: none of them",
+               cause={"inconclusive": "no consistently zero rows at B = 250 to attribute",
+                      "not reproduced": "some consistently zero rows of our models are silenced "
+                                        "by a large negative bias (different seeds, A-05)",
+                      "reproduced": ""}[v_bias])
+
+# %% [markdown]
 # ## Check on held-out inputs
 #
 # P1 computed zero rows "on both training and test data". We recompute Table II's xor row on
@@ -324,9 +459,6 @@ record.compare("no appreciable consistently zero rows at B = 250 (xor(32))", "P1
 
 # %%
 if test_check:
-    df_test = kag.evaluate(configs, ("final",), kag.EvalConfig(split="test", n_x=n_x,
-                                                               q1s=tuple(q1s), n_rot=0),
-                           scheduler=scheduler)
     check = []
     for target in targets:
         a, b = df[df.target == target], df_test[df_test.target == target]
@@ -356,7 +488,14 @@ with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
 # * Percentages are of all (input, row) pairs; dependent size-3 rows use only the size-2
 #   condition (A-13, A-33).
 # * Consistently zero: zero in at least 99% of inputs (A-14).
-# * Evaluation inputs: the 1000 training inputs (A-11); the test set as a check.
+# * Evaluation inputs: the 1000 training inputs (A-11); P1 computed zero rows "on both
+#   training and test data" without saying which Table II shows, so every Table II row carries
+#   the held-out test inputs as its alternative reading (protocol-dependent if only they fit).
+# * "Tracks q(k)": one rule for every such row, here and in notebook 04 (Fig. 8a):
+#   `readings.near(value, q(k), SE, "close to")`, within 10 % of q(k) plus 2 SE.
+# * Verbal Fig. 2–3 claims read as measured statements (cell "Figs. 2–3 as measured
+#   statements"): Zipf inflection rank, low-rank share against q(k), the order of the three
+#   targets, the smallest positive size-3 row mean.
 # * Model seeds, data and early stopping as in notebook 01 (A-01…A-06).
 
 # %%

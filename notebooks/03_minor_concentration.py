@@ -68,7 +68,10 @@ import seaborn as sns
 import torch
 
 import kag_utils as kag
+from kag_utils import claims
+from kag_utils import figure_stats as fstats
 from kag_utils import paper_values as paper
+from kag_utils import readings as rule
 from kag_utils.tables import pm, summarize
 
 session = kag.start("03_minor_concentration", params_name, output_root, parameters=dict(
@@ -81,7 +84,9 @@ record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviat
 configs = kag.main_grid(targets, widths, seeds, batch_size=batch_size, max_epochs=max_epochs,
                         patience=patience)
 ecfg = kag.EvalConfig(n_x=n_x, q1s=tuple(q1s), n_rot=n_rot, n_x_rot=n_x_rot)
-df = kag.evaluate(configs, ("final",), ecfg, scheduler=scheduler)
+# both readings of IV.6-IV.7 (|minor| and signed maximum) from one kernel pass per state;
+# notebook 02 asks for the same entries, so a fresh run computes them once
+df = kag.evaluate(configs, ("final",), ecfg, scheduler=scheduler, rr_readings=("abs", "signed"))
 runs = {(r.config.target, r.config.hidden[0], r.config.seed): r
         for r in kag.ensure_runs(configs, scheduler=scheduler)}
 x_eval = kag.make_inputs(1000, "train")[:n_x]
@@ -98,13 +103,20 @@ print(f"rotation ratios from {n_rot} Haar rotations x {n_x_rot} inputs"
 # on top of its initial model.
 
 # %%
-def pooled_minors(target, k, which):
-    vals = []
+tail_rows = []   # per seed: tail shares of the trained minors against the initial ones
+
+
+def pooled_minors(target, k):
+    """Both models' size-k minors pooled over seeds: {"initial": array, "trained": array}."""
+    vals = {"initial": [], "trained": []}
     for s in seeds:
         run = runs[target, big, s]
-        params = run.params if which == "trained" else run.init_params
-        vals.append(kag.minor_matrix(kag.first_layer_jacobian(params, x_eval), k).reshape(-1))
-    return torch.cat(vals).numpy()
+        for which, params in (("initial", run.init_params), ("trained", run.params)):
+            vals[which].append(kag.minor_matrix(kag.first_layer_jacobian(params, x_eval), k).reshape(-1))
+        ts = kag.tail_shares(vals["trained"][-1], vals["initial"][-1])
+        tail_rows.append({"target": target, "seed": s, "k": k, "below": 100 * ts["below"],
+                          "above": 100 * ts["above"]})
+    return {w: torch.cat(v).numpy() for w, v in vals.items()}
 
 
 fig, axes = plt.subplots(1, len(targets), figsize=(4.4 * len(targets), 3.6), sharey=True)
@@ -112,8 +124,9 @@ for ax, target in zip(np.atleast_1d(axes), targets):
     # tens of millions of minors per panel: bin them with numpy (100 bins), let seaborn draw
     # the weighted bin centres, instead of handing it the raw values
     frames = []
+    pooled = pooled_minors(target, 3)
     for which in ("initial", "trained"):
-        v = pooled_minors(target, 3, which)
+        v = pooled[which]
         counts, edges = np.histogram(np.log10(v[v > 0]), bins=100)
         frames.append(pd.DataFrame({"log10 |minor|": (edges[:-1] + edges[1:]) / 2,
                                     "count": counts, "model": which}))
@@ -124,6 +137,20 @@ for ax, target in zip(np.atleast_1d(axes), targets):
 fig.suptitle(f"Fig. 4: size-3 minors of the m = {big} models (pooled over inputs and seeds)")
 session.savefig(fig, "fig4_minor_distributions")
 plt.show()
+
+# %% [markdown]
+# "Peakedness near zero" and "heavy tails", measured per seed against the same seed's initial
+# model (`kag.tail_shares`): the share of trained size-3 minors below the initial 0.01
+# quantile and above the initial 0.99 quantile (both 1 % without a change). The comparison
+# rows for this claim ("App A Figs 4/13 ...") are recorded once, in notebook 05, with the same
+# statistic and rule (`readings.exceeds` against 1 %); here the shares of all three targets:
+
+# %%
+tail = summarize(pd.DataFrame(tail_rows), "target", ["below", "above"])
+for r_ in tail.to_dict("records"):
+    record.add(f"fig4.{r_['target']}.tail_shares_pct", {
+        "below_initial_q01": r_["below_mean"], "above_initial_q99": r_["above_mean"]})
+tail[["target", "below_mean", "below_se", "above_mean", "above_se"]].round(3)
 
 # %% [markdown]
 # ## Table III: size-$k$ participation ratios, $m = 32$
@@ -278,51 +305,111 @@ if "linear" in targets:
 # standard errors away (A-17: we found no rotation sampler or averaging variant that
 # reproduces them; `tests/test_metrics.py` documents the search). For $J_2, J_3$ (unknown
 # draws) we show where the paper's value falls among `toy_draws` draws of our own.
+#
+# **Two readings of "the largest minor"** (issue 12 item 5). (IV.6)–(IV.7) take the largest
+# minor of $J$ and of each $R_pJ$; REPRODUCTION 2.2 reads it as the largest $|\det|$ (the
+# minor matrix holds magnitudes), but the text never says so for the rotation ratio. The
+# *signed maximum* reads it as the largest signed minor, rows and columns in increasing
+# order. For $J_1$ both give $M = 1$; a rotated $J_1$'s largest signed minor is smaller than
+# its largest $|\cdot|$, so the signed ratios are larger. Both readings come from one kernel
+# pass (`kag.random_rotation_ratios_readings`).
 
 # %%
+READINGS = {"abs": "|minor| (literal)", "signed": "signed maximum"}
 gen = torch.Generator().manual_seed(2024)
 J1 = torch.zeros(1, 7, 3, dtype=torch.float64)
 J1[0, :3] = torch.eye(3, dtype=torch.float64)
-j1 = []
+j1 = {r: [] for r in READINGS}                          # reading -> [repeat, k]
 for rep in range(toy_se_repeats):
-    R = kag.rotations(7, toy_n_rot, 1000 + rep)
-    j1.append([kag.random_rotation_ratio(J1, k, R) for k in (1, 2, 3)])
-j1 = np.array(j1)
+    res = kag.random_rotation_ratios_readings(J1, (1, 2, 3), kag.rotations(7, toy_n_rot, 1000 + rep))
+    for r in READINGS:
+        j1[r].append([res[r][k] for k in (1, 2, 3)])
+j1 = {r: np.array(v) for r, v in j1.items()}
 R = kag.rotations(7, toy_n_rot, 0)
 draws = {"J2": torch.randn(toy_draws, 7, 3, generator=gen, dtype=torch.float64),
          "J3": 2 * torch.rand(toy_draws, 7, 3, generator=gen, dtype=torch.float64) - 1}
-per_draw = {name: kag.random_rotation_ratios(J, (1, 2, 3), R, return_per_example=True)
+# name -> reading -> k -> [toy_draws] per-draw ratios
+per_draw = {name: kag.random_rotation_ratios_readings(J, (1, 2, 3), R, return_per_example=True)
             for name, J in draws.items()}
-rows = [{"Jacobian": "J1 (aligned)", **{f"k = {k}": f"{j1[:, k - 1].mean():.3f} ± "
-                                                     f"{j1[:, k - 1].std(ddof=1):.3f}"
-                                        for k in (1, 2, 3)},
-         "paper": " / ".join(f"{paper.TABLE_IV['J1'][k]:.3f}" for k in (1, 2, 3))}]
-for name, label in (("J2", "J2 (Gaussian)"), ("J3", "J3 (uniform)")):
-    rows.append({"Jacobian": label, **{
-        f"k = {k}": (f"{per_draw[name][k].mean():.3f} (sd {per_draw[name][k].std():.3f}); "
-                     f"paper at {100 * float((per_draw[name][k] < paper.TABLE_IV[name][k]).double().mean()):.0f}th pct")
-        for k in (1, 2, 3)}, "paper": " / ".join(f"{paper.TABLE_IV[name][k]:.3f}" for k in (1, 2, 3))})
+rows = []
+for r, label in READINGS.items():
+    rows.append({"Jacobian": "J1 (aligned)", "reading": label, **{
+        f"k = {k}": f"{j1[r][:, k - 1].mean():.3f} ± {j1[r][:, k - 1].std(ddof=1):.3f}"
+        for k in (1, 2, 3)}, "paper": " / ".join(f"{paper.TABLE_IV['J1'][k]:.3f}" for k in (1, 2, 3))})
+for name, jlabel in (("J2", "J2 (Gaussian)"), ("J3", "J3 (uniform)")):
+    for r, label in READINGS.items():
+        v = per_draw[name][r]
+        rows.append({"Jacobian": jlabel, "reading": label, **{
+            f"k = {k}": (f"{v[k].mean():.3f} (sd {v[k].std():.3f}); paper at "
+                         f"{100 * float((v[k] < paper.TABLE_IV[name][k]).double().mean()):.0f}th pct")
+            for k in (1, 2, 3)}, "paper": " / ".join(f"{paper.TABLE_IV[name][k]:.3f}" for k in (1, 2, 3))})
 table4 = pd.DataFrame(rows)
 table4
 
+# %% [markdown]
+# Rows: the paper prints one 400-rotation estimate per cell, so its Monte-Carlo spread is that
+# of one of our estimates: for $J_1$ `paper_sd` is our standard deviation over
+# `toy_se_repeats` independent rotation sets (`paper_n` = 1) and ours is their mean; for
+# $J_2, J_3$ the paper's value is one random draw, so `paper_sd` is the spread over our
+# `toy_draws` draws (`paper_n` = 1) and ours is their mean. The literal reading is the
+# default; the signed maximum is the alternative reading of the row (protocol-dependent if
+# only it reproduces the paper).
+
 # %%
+def reading_verdict(paper_value, mean, sd, n, label):
+    v = kag.numeric_verdict(paper_value, mean, paper_sd=sd, ours_sd=sd, paper_n=1, ours_n=n)
+    return {"reading": label, "verdict": v["verdict"], "ours_value": mean}
+
+
+fit = {r: {} for r in READINGS}                          # reading -> claim -> verdict
 for k in (1, 2, 3):
-    mean, sd = float(j1[:, k - 1].mean()), float(j1[:, k - 1].std(ddof=1))
-    record.add(f"table4.J1.k{k}", {"mean": mean, "sd_over_rotation_sets": sd})
-    record.compare(f"Table IV J1 (aligned) RR k={k}", "P1 Table IV", paper.TABLE_IV["J1"][k], mean,
-                   ours_sd=sd, ours_n=j1.shape[0], note=(
-                       "literal Haar-SO(7) definition (IV.6-IV.7); no sampler or averaging "
-                       "variant we tried reproduces the paper's J1 row, which lies within the "
-                       "spread of single rotations, not of 400-rotation means (A-17)"))
+    p_val = paper.TABLE_IV["J1"][k]
+    st = {r: (float(j1[r][:, k - 1].mean()), float(j1[r][:, k - 1].std(ddof=1))) for r in READINGS}
+    for r in READINGS:
+        record.add(f"table4.J1.k{k}" + ("" if r == "abs" else f".{r}"),
+                   {"mean": st[r][0], "sd_over_rotation_sets": st[r][1]})
+    alt = reading_verdict(p_val, *st["signed"], toy_se_repeats, READINGS["signed"])
+    fit["abs"][f"J1 k={k}"] = reading_verdict(p_val, *st["abs"], toy_se_repeats, "")["verdict"]
+    fit["signed"][f"J1 k={k}"] = alt["verdict"]
+    record.compare(
+        f"Table IV J1 (aligned) RR k={k}", "P1 Table IV", p_val, st["abs"][0],
+        paper_sd=st["abs"][1], paper_n=1, ours_sd=st["abs"][1], ours_n=toy_se_repeats,
+        readings=[alt], note=(
+            f"signed maximum: {st['signed'][0]:.3f} ± {st['signed'][1]:.3f}. paper_sd = our "
+            "Monte-Carlo sd of one 400-rotation estimate"),
+        cause="" if fit["abs"][f"J1 k={k}"] == "reproduced" else
+        ("the paper's number fits the signed-maximum reading of IV.6-IV.7, not the literal "
+         "|minor|" if alt["verdict"] == "reproduced" else
+         "neither reading of IV.6-IV.7 (|minor|, signed maximum) with Haar rotations gives the "
+         "paper's J1 row; no sampler or averaging variant we tried does (A-17)"))
     for name in ("J2", "J3"):
-        v = per_draw[name][k]
-        pct = float((v < paper.TABLE_IV[name][k]).double().mean())
-        record.add(f"table4.{name}.k{k}", {"mean": float(v.mean()), "sd": float(v.std()),
-                                           "paper_percentile": pct})
-        record.compare(f"Table IV {name} RR k={k} (one random draw)", "P1 Table IV",
-                       paper.TABLE_IV[name][k], float(v.mean()), ours_sd=float(v.std()),
-                       agree=0.025 < pct < 0.975, note="" if 0.025 < pct < 0.975 else
-                       f"the paper's single draw lies at the {100 * pct:.0f}th percentile of ours")
+        p_val = paper.TABLE_IV[name][k]
+        st = {r: (float(per_draw[name][r][k].mean()), float(per_draw[name][r][k].std()))
+              for r in READINGS}
+        pct = {r: float((per_draw[name][r][k] < p_val).double().mean()) for r in READINGS}
+        for r in READINGS:
+            record.add(f"table4.{name}.k{k}" + ("" if r == "abs" else f".{r}"),
+                       {"mean": st[r][0], "sd": st[r][1], "paper_percentile": pct[r]})
+        alt = reading_verdict(p_val, *st["signed"], toy_draws, READINGS["signed"])
+        fit["abs"][f"{name} k={k}"] = reading_verdict(p_val, *st["abs"], toy_draws, "")["verdict"]
+        fit["signed"][f"{name} k={k}"] = alt["verdict"]
+        record.compare(f"Table IV {name} RR k={k} (one random draw)", "P1 Table IV", p_val,
+                       st["abs"][0], paper_sd=st["abs"][1], paper_n=1, ours_sd=st["abs"][1],
+                       ours_n=toy_draws, readings=[alt],
+                       note=f"the paper's draw at the {100 * pct['abs']:.0f}th percentile of "
+                            f"ours (signed maximum: {100 * pct['signed']:.0f}th); paper_sd = "
+                            "our spread over random draws",
+                       cause="" if fit["abs"][f"{name} k={k}"] == "reproduced" else
+                       f"the paper's single draw lies at the {100 * pct['abs']:.0f}th "
+                       "percentile of ours (an unlucky or differently distributed draw)")
+table4_fit = pd.DataFrame(fit).rename(columns=READINGS)
+n_fit = {r: sum(v == "reproduced" for v in fit[r].values()) for r in READINGS}
+record.add(table4_readings_fit=fit, table4_cells_reproduced=n_fit)
+print("Table IV cells reproduced: " + ", ".join(f"{READINGS[r]} {n}/{len(fit[r])}"
+                                                for r, n in n_fit.items()))
+table4_fit
+
+# %%
 # Scaling checks: a global rescaling leaves every ratio unchanged; rescaling J1's three
 # non-zero entries non-uniformly changes k = 1, 2 but cannot change k = 3 (one 3x3 minor).
 scaled = J1.clone()
@@ -356,45 +443,117 @@ rr_sum = by_m("rr_norm", "RR trained / initial", "Fig. 6: normalised random rota
 add_curves("fig6", rr_sum, "rr_norm")
 rr_sum.round(3)
 
+# %% [markdown]
+# The same under the signed-maximum reading of (IV.6)–(IV.7) (Table IV above), side by side
+# with the literal one at $m = 32$ (mean ± SE over seeds):
+
 # %%
-if "xor" in targets:
-    xr = rr_sum[rr_sum.target == "xor"].set_index("m")
-    above = {m: bool((xr.loc[m, "rr_norm_k2_mean"] > 1) and (xr.loc[m, "rr_norm_k3_mean"] > 1))
-             for m in widths}
-    record.add(fig6_xor_k23_above_one=above)
-    record.compare("xor(m) k>1 normalised RR > 1 for all m", "P1 Sec IV.B text", "all m",
-                   f"above 1 at m = {[m for m, v in above.items() if v]}",
-                   agree=all(above.values()), note="" if all(above.values()) else
-                   "not above 1 at some m: rotation-ratio sampling (n_rot x n_x_rot) and seeds")
-k1 = rr_sum.set_index(["target", "m"]).rr_norm_k1_mean
-far = k1[(k1 - 1).abs() >= 0.25]
-record.compare("all models ~1 at k=1 (Fig 6)", "P1 Sec IV.B text", "~1",
-               f"range {k1.min():.3f}-{k1.max():.3f}", agree=far.empty,
-               note="" if far.empty else
-               "k=1 ratios more than 0.25 from 1 (our reading of '~1') for "
-               + ", ".join(f"{t}({m_}) {v:.2f}" for (t, m_), v in far.items())
-               + "; random(m) memorises under our early-stopping rule (A-06), and the k=1 "
-               "ratio of a single model is noisy (one largest entry per input)")
-init_rr = summarize(df.drop_duplicates(["m", "seed"]), "m", [f"rr_init_k{k}" for k in (1, 2, 3)])
-init_rr.round(3)
+rr_sum_signed = summarize(df, ["target", "m"], [f"rr_signed_norm_k{k}" for k in (1, 2, 3)])
+add_curves("fig6_signed", rr_sum_signed.rename(columns=lambda c: c.replace("rr_signed_norm", "rr_norm")),
+           "rr_norm")
+side = rr_sum.merge(rr_sum_signed, on=["target", "m"])
+pd.DataFrame({f"k = {k} {lab}": [pm(r[f"{col}_k{k}_mean"], r[f"{col}_k{k}_se"], 3)
+                                 for r in side[side.m == big].to_dict("records")]
+              for k in (1, 2, 3) for col, lab in (("rr_norm", "|minor|"), ("rr_signed_norm", "signed"))},
+             index=side[side.m == big].target)
 
 # %% [markdown]
-# The table above is the **initial** rotation ratio per width. P1 says it scales "as $c^k$ for
-# some constant $c \approx 1.0$"; the literal definition gives clearly more than 1 at $m = 32$
-# (about 1.3 / 1.6 / 2.1), growing with $m$: the $\sigma'(z)$ factors of a random model
-# already make a few rows large (A-17 c). The normalised ratios of Fig. 6 divide this out.
+# Rows. "Greater than one for all $m$": at every $m$, $k = 2$ and $3$ exceed 1 by more than 2
+# standard errors over seeds (`readings.exceeds`, all points: `claims.all_of`). "All
+# models $\approx 1$ at $k = 1$": every (target, $m$) within the "~" tolerance of 1
+# (`readings.near`). "xor separates as $k$ grows": the gap between `xor` and the larger of
+# `linear`, `random` at $m = 32$ increases with $k$ (`readings.monotone` over $k$ = 1, 2, 3).
 
 # %%
-for r in init_rr.to_dict("records"):
-    record.add(f"initial_rr.m{r['m']}", {f"k{k}": r[f"rr_init_k{k}_mean"] for k in (1, 2, 3)})
-big_init = init_rr.set_index("m").loc[big]
-c_fit = float(np.exp(np.polyfit([1, 2, 3], np.log([big_init[f"rr_init_k{k}_mean"] for k in (1, 2, 3)]), 1)[0]))
-record.add(initial_rr_c_fit=c_fit)
+def above_one(summary, col):
+    xr_ = summary[summary.target == "xor"].set_index("m")
+    per = {(m_, k): rule.exceeds(xr_.loc[m_, f"{col}_k{k}_mean"], xr_.loc[m_, f"{col}_k{k}_se"], 1.0)
+           for m_ in widths for k in (2, 3)}
+    return claims.all_of(per.values()), [m_ for m_ in widths
+                                         if all(per[m_, k]["verdict"] == "reproduced" for k in (2, 3))]
+
+
+if "xor" in targets:
+    v_abs, ok_abs = above_one(rr_sum, "rr_norm")
+    v_sig, ok_sig = above_one(rr_sum_signed, "rr_signed_norm")
+    record.add(fig6_xor_k23_above_one={"abs": ok_abs, "signed": ok_sig})
+    record.compare("xor(m) k>1 normalised RR > 1 for all m", "P1 Sec IV.B text", "all m",
+                   f"significantly above 1 (k = 2 and 3) at m = {ok_abs}", verdict=v_abs,
+                   readings=[{"reading": "signed maximum", "verdict": v_sig,
+                              "ours_value": f"m = {ok_sig}"}],
+                   cause="" if v_abs == "reproduced" else
+                   "not significantly above 1 at some m: rotation-ratio sampling (n_rot x n_x_rot) "
+                   "and 4 seeds")
+k1 = rr_sum.set_index(["target", "m"])
+near1 = {i: rule.near(r_["rr_norm_k1_mean"], 1.0, r_["rr_norm_k1_se"], "~") for i, r_ in k1.iterrows()}
+far = {i: k1.loc[i, "rr_norm_k1_mean"] for i, v in near1.items() if v["verdict"] != "reproduced"}
+v_near = claims.all_of(near1.values())
+record.compare("all models ~1 at k=1 (Fig 6)", "P1 Sec IV.B text", "~1",
+               f"range {k1.rr_norm_k1_mean.min():.3f}-{k1.rr_norm_k1_mean.max():.3f}",
+               verdict=v_near, note="rule: readings.near(value, 1, SE, '~') at every (target, m)"
+               + ("" if not far else "; outside or undecided: "
+                  + ", ".join(f"{t}({m_}) {v:.2f}" for (t, m_), v in far.items())),
+               cause="" if v_near == "reproduced" else
+               "random(m) memorises under our early-stopping rule (A-06), and the k=1 ratio of a "
+               "single model is noisy (one largest entry per input)")
+if {"xor", "linear", "random"} <= set(targets):
+    at = rr_sum[rr_sum.m == big].set_index("target")
+    gaps = [fstats.gap_to_max(at.loc["xor", f"rr_norm_k{k}_mean"], at.loc["xor", f"rr_norm_k{k}_se"],
+                              at.loc[["linear", "random"], f"rr_norm_k{k}_mean"],
+                              at.loc[["linear", "random"], f"rr_norm_k{k}_se"]) for k in (1, 2, 3)]
+    sep = rule.monotone([1, 2, 3], [g for g, _ in gaps], [e for _, e in gaps], +1)
+    record.add(fig6_xor_gap_by_k={f"k{k}": {"gap": g, "se": e} for k, (g, e) in zip((1, 2, 3), gaps)})
+    record.compare(f"Fig 6 xor separates from linear/random as k grows (m = {big})",
+                   "P1 Fig 6 / Sec IV.B text", "gap increases with k",
+                   " / ".join(f"{g:.3f} ± {e:.3f}" for g, e in gaps), verdict=sep["verdict"],
+                   note="gap = xor - max(linear, random) of the normalised RR, ± SE, k = 1/2/3; "
+                        "rule: readings.monotone over k",
+                   cause="" if sep["verdict"] == "reproduced" else
+                   "random(m) memorises under our early-stopping rule (A-06) and rises with xor")
+
+# %% [markdown]
+# ### Initial rotation ratios under both readings
+#
+# P1 says the **initial** ratios scale "as $c^k$ for some constant $c \approx 1.0$". Per width
+# (mean ± std over seeds), literal |minor| against the signed maximum:
+
+# %%
+init_df = df.drop_duplicates(["m", "seed"])
+init_cols = {r: [f"rr{'' if r == 'abs' else '_signed'}_init_k{k}" for k in (1, 2, 3)] for r in READINGS}
+init_rr = summarize(init_df, "m", init_cols["abs"] + init_cols["signed"])
+pd.DataFrame({f"k = {k} {lab}": [pm(r_[f"{init_cols[r][k - 1]}_mean"], r_[f"{init_cols[r][k - 1]}_std"], 3)
+                                 for r_ in init_rr.to_dict("records")]
+              for k in (1, 2, 3) for r, lab in (("abs", "|minor|"), ("signed", "signed"))},
+             index=pd.Index(init_rr.m, name="m"))
+
+# %% [markdown]
+# Both readings give clearly more than 1 at $m = 32$ (literal about 1.3 / 1.6 / 2.1), growing
+# with $m$: the $\sigma'(z)$ factors of a random model already make a few rows large (A-17 c).
+# The normalised ratios of Fig. 6 divide this out. The row: $c$ = exp(slope of
+# $\log \bar r^{(k)}$ against $k$) per seed at $m = 32$, mean ± std over seeds, against 1.0
+# with the "approximate" tolerance.
+
+# %%
+for r_ in init_rr.to_dict("records"):
+    record.add(f"initial_rr.m{r_['m']}", {f"k{k}": r_[f"rr_init_k{k}_mean"] for k in (1, 2, 3)})
+    record.add(f"initial_rr_signed.m{r_['m']}", {f"k{k}": r_[f"rr_signed_init_k{k}_mean"] for k in (1, 2, 3)})
+seed_init = init_df[init_df.m == big]
+c_seed = {r: np.exp([np.polyfit([1, 2, 3], np.log(row_[init_cols[r]].to_numpy(dtype=float)), 1)[0]
+                     for _, row_ in seed_init.iterrows()]) for r in READINGS}
+c_stat = {r: (float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else None) for r, v in c_seed.items()}
+record.add(initial_rr_c_fit=c_stat["abs"][0], initial_rr_c_fit_signed=c_stat["signed"][0])
+alt = {"reading": "signed maximum", "ours_value": c_stat["signed"][0], "ours_sd": c_stat["signed"][1],
+       "ours_n": len(c_seed["signed"])}
+c_verdict = kag.numeric_verdict(1.0, c_stat["abs"][0], ours_sd=c_stat["abs"][1],
+                                ours_n=len(c_seed["abs"]), wording="approximate")["verdict"]
 record.compare(f"initial RR scales as c^k with c ~ 1.0 (m = {big})", "P1 Sec IV.B text", 1.0,
-               c_fit, wording="~", cause=
-               "literal Haar definition: heterogeneous sigma'(z) rows of a random model give "
-               "initial ratios well above 1 that grow with k (A-17 c); with constant sigma' they "
-               "are ~1")
+               c_stat["abs"][0], ours_sd=c_stat["abs"][1], ours_n=len(c_seed["abs"]),
+               wording="approximate", readings=[alt],
+               note=f"signed maximum: c = {c_stat['signed'][0]:.3f}",
+               cause="" if c_verdict == "reproduced" else
+               "both readings (|minor|, signed maximum) with Haar rotations: heterogeneous "
+               "sigma'(z) rows of a random model give initial ratios well above 1 that grow with "
+               "k (A-17 c); with constant sigma' they are ~1")
 
 # %% [markdown]
 # ## Fig. 7: column divergence over $m$
@@ -432,6 +591,48 @@ if "xor" in targets:
                    + " (compare with the standard errors of Fig. 7; 4 seeds)")
 
 # %% [markdown]
+# Two more readings of Fig. 7. "`linear` and `random` stay close to their initial
+# even-distributed values": at every $(m, k)$ their divergence from the initial model is
+# `readings.near` 0, with the "near" tolerance taken as 10 % of `xor`'s divergence at the same
+# $(m, k)$ (the effect the figure contrasts them with). "Relatively constant for $k = 1$":
+# `xor`'s $k = 1$ divergence is `readings.stable` across $m$, each width within the
+# "similar" tolerance (25 %, the reading of "about the same") of the mean over widths.
+
+# %%
+if "xor" in targets:
+    dvi = dv_sum.set_index(["target", "m"])
+    for target in [t for t in ("linear", "random") if t in targets]:
+        per = [rule.near(dvi.loc[(target, m_), f"divergence_k{k}_mean"], 0.0,
+                         dvi.loc[(target, m_), f"divergence_k{k}_se"], "near",
+                         scale=dvi.loc[("xor", m_), f"divergence_k{k}_mean"])
+               for m_ in widths for k in (1, 2, 3)]
+        v = claims.all_of(per)
+        worst = max(float(dvi.loc[(target, m_), f"divergence_k{k}_mean"]
+                          / dvi.loc[("xor", m_), f"divergence_k{k}_mean"])
+                    for m_ in widths for k in (1, 2, 3))
+        record.add(f"fig7_{target}_over_xor_max", worst)
+        record.compare(f"Fig 7 {target}(m) stays near its initial values (divergence ~0)",
+                       "P1 Sec IV.B text", "~0", f"at most {worst:.2f} x xor's divergence",
+                       verdict=v, note="rule: readings.near(divergence, 0, SE, 'near', "
+                                       "scale = xor's divergence) at every (m, k)",
+                       cause="" if v == "reproduced" else
+                       ("random(m) memorises under our early-stopping rule (A-06) and moves "
+                        "away from its initial model" if target == "random" else
+                        "linear(m) moves away from its initial model at some (m, k)"))
+    st1 = rule.stable(xd["divergence_k1_mean"].to_numpy(), xd["divergence_k1_se"].to_numpy(),
+                      "similar")
+    record.add(fig7_xor_k1_stable=st1)
+    record.compare("Fig 7 xor k=1 divergence relatively constant in m", "P1 Sec IV.B text",
+                   "relatively constant",
+                   " / ".join(f"{v:.4f}" for v in xd["divergence_k1_mean"]) + f" (m = {widths})",
+                   verdict=st1["verdict"],
+                   note="rule: readings.stable(..., 'similar'): every m within 25 % (+2 SE) of "
+                        "the mean over m",
+                   cause="" if st1["verdict"] == "reproduced" else
+                   f"the k = 1 divergence changes with m (worst m = {widths[st1['worst_index']]}); "
+                   "smaller models carry fewer rows for the softmax to concentrate on")
+
+# %% [markdown]
 # ## Initial column entropies (IV.12)
 #
 # With the softmax at unit temperature on the (small) initial minors, each column is close
@@ -465,6 +666,20 @@ with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
 # * Table IV: $J_1$ by the literal definition with its spread over independent rotation
 #   sets; $J_2, J_3$ compared distributionally (A-18).
 # * Fig. 4: 100 bins in log10 |minor|, exact zeros left out of the log axis (A-21).
+# * **Which reading of "the largest minor" the paper's numbers fit** (issue 12 item 5). The
+#   literal |minor| reading is the default everywhere; the signed maximum is shown beside it
+#   in Table IV, Fig. 6 and the initial ratios, and enters each row as its alternative
+#   reading. With the paper set (400 rotations, 20 rotation sets) $J_1$ gives
+#   1.326 / 1.670 / 2.151 (Monte-Carlo sd 0.007 / 0.012 / 0.020) under |minor| and
+#   1.464 / 1.846 / 2.496 (sd 0.012 / 0.012 / 0.026) under the signed maximum, against the
+#   paper's 1.483 / 1.803 / 2.607: the paper's $J_1$ row lies **much closer to the signed
+#   reading** (1.6 / 3.6 / 4.3 sd away, against 23 / 11 / 23 sd), and its $k = 1$ cell is
+#   reproduced only under it; its $k = 2, 3$ cells fit neither. $J_2$, $J_3$ are single
+#   draws whose spread covers the paper's values under both readings. The initial $m = 32$
+#   ratios are well above 1 under both readings (c ≈ 1.25–1.3, not ≈ 1.0), so the $c^k$
+#   claim does not decide between them. Verdict: the signed maximum is the better fit to
+#   Table IV but not an exact one; the remaining gap is in the rotation sampling or
+#   averaging the paper does not state (A-17).
 
 # %%
 session.save()

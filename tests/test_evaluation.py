@@ -6,7 +6,7 @@ import torch
 
 import kag_utils as kag
 from kag_utils import evaluation as ev
-from kag_utils.cache import Cache
+from kag_utils.cache import Cache, config_key
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_second_call_computes_nothing(cache, monkeypatch):
         raise AssertionError("recomputed a cached evaluation")
 
     monkeypatch.setattr(ev, "p1_metrics", fail)
-    monkeypatch.setattr(ev, "random_rotation_ratios", fail)
+    monkeypatch.setattr(ev, "random_rotation_ratios_readings", fail)
     df = kag.evaluate(CFGS, ("final", "init"), ECFG, cache=cache, progress=False)
     assert len(df) == 4
     init = df[df.state == "init"]
@@ -74,3 +74,52 @@ def test_bad_input():
                          input_map=kag.InputMap(kag.RunConfig(target="random", hidden=(4,))))
     with pytest.raises(ValueError, match="bootstrapped"):
         ev.eval_inputs(boot, "train", 10)
+
+
+def test_abs_rr_keys_unchanged_and_signed_keyed_apart():
+    # the "abs" entry's config is exactly the pre-issue-12 dict: no new key, same hash
+    c = CFGS[0]
+    rc = ev.rr_config(c, "final", ECFG)
+    assert "reading" not in rc and rc == ev.rr_config(c, "final", ECFG, "abs")
+    assert set(rc) == {"model", "state", "split", "n_x", "n_rot", "rotation_seed", "ks"}
+    signed = ev.rr_config(c, "final", ECFG, "signed")
+    assert signed == {**rc, "reading": "signed"}
+    assert config_key(ev.RR_KIND, signed) != config_key(ev.RR_KIND, rc)
+    with pytest.raises(ValueError, match="reading"):
+        ev.rr_config(c, "final", ECFG, "max")
+
+
+def test_signed_reading_one_pass_and_values(tmp_path, monkeypatch):
+    cache = Cache(tmp_path)
+    calls = []
+    real = ev.random_rotation_ratios_readings
+
+    def counting(*args, **kwargs):
+        calls.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ev, "random_rotation_ratios_readings", counting)
+    df = kag.evaluate(CFGS[:1], ("final",), ECFG, cache=cache, progress=False,
+                      rr_readings=("abs", "signed"))
+    # one kernel pass per state (final, init), each computing both readings
+    assert sorted(calls) == [("abs", "signed"), ("abs", "signed")]
+    run = kag.ensure_runs(CFGS[:1], cache=cache, progress=False)[0]
+    x = kag.make_inputs(1000, "train")[:16]
+    R = kag.rotations(6, 6, 0)
+    Jt = kag.first_layer_jacobian(run.params, x)
+    Ji = kag.first_layer_jacobian(run.init_params, x)
+    row = df.iloc[0]
+    for k in (1, 2, 3):
+        st = kag.random_rotation_ratios(Jt, (k,), R, reading="signed")[k]
+        si = kag.random_rotation_ratios(Ji, (k,), R, reading="signed")[k]
+        assert row[f"rr_signed_k{k}"] == pytest.approx(st, rel=1e-12)
+        assert row[f"rr_signed_init_k{k}"] == pytest.approx(si, rel=1e-12)
+        assert row[f"rr_signed_norm_k{k}"] == pytest.approx(st / si, rel=1e-12)
+        assert row[f"rr_k{k}"] == pytest.approx(kag.random_rotation_ratio(Jt, k, R), rel=1e-12)
+    # the abs-only evaluation is served from the entries the signed pass stored
+    calls.clear()
+    kag.evaluate(CFGS[:1], ("final",), ECFG, cache=cache, progress=False)
+    assert calls == []
+    with pytest.raises(ValueError, match="rr_readings"):
+        kag.evaluate(CFGS[:1], ("final",), ECFG, cache=cache, progress=False,
+                     rr_readings=("abs", "max"))

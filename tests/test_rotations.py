@@ -1,4 +1,5 @@
 """Haar SO(m) sampler and the rotated max-minor kernels (P1 IV.6)."""
+import itertools
 import math
 
 import numpy as np
@@ -7,7 +8,8 @@ import torch
 from scipy import stats
 
 import ka_reference as ref
-from kag_utils.rotations import haar_rotations, numba_available, rotated_max_minors
+from kag_utils.rotations import (haar_rotations, numba_available, rotated_max_minors,
+                                 rotated_max_minors_readings)
 
 D = torch.float64
 BACKENDS = ["torch", "reference"] + (["numba"] if numba_available() else [])
@@ -166,3 +168,100 @@ def test_haar_rotations_in_so_m_after_thread_count_changes():
     R = haar_rotations(256, 20, torch.Generator().manual_seed(0))    # 9 of 20 had det -1
     assert (np.linalg.det(R.numpy()) > 0).all()
     torch.testing.assert_close(R @ R.transpose(1, 2), torch.eye(256, dtype=torch.float64).expand(20, 256, 256))
+
+
+# ----------------------------------------------------------------------------- signed reading
+def slow_signed_max(J, k, R):
+    """[B, N_rot]: the largest SIGNED k x k minor of R_p J(x), rows and columns in
+    itertools.combinations order, by numpy.linalg.det (issue 12 item 5)."""
+    J, R = np.asarray(J, np.float64), np.asarray(R, np.float64)
+    m, n = J.shape[-2:]
+    rows = list(itertools.combinations(range(m), k))
+    cols = list(itertools.combinations(range(n), k))
+    out = np.empty((J.shape[0], R.shape[0]))
+    for b in range(J.shape[0]):
+        for p in range(R.shape[0]):
+            Q = R[p] @ J[b]
+            out[b, p] = max(np.linalg.det(Q[np.ix_(r, c)]) for r in rows for c in cols)
+    return out
+
+
+@pytest.mark.parametrize("B,m,n,ks", CASES)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_signed_max_matches_slow_reference(B, m, n, ks, backend):
+    J = torch.randn(B, m, n, dtype=D, generator=gen(m + n + 1))
+    R = haar_rotations(m, 6, gen(m + 1))
+    both = rotated_max_minors_readings(J, R, ks, ("abs", "signed"), backend=backend,
+                                       max_elements=100)
+    alone = rotated_max_minors(J, R, ks, backend=backend, reading="signed")
+    for k in ks:
+        exp = slow_signed_max(J.numpy(), k, R.numpy())
+        np.testing.assert_allclose(both["signed"][k].numpy(), exp, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(alone[k].numpy(), exp, rtol=1e-9, atol=1e-12)
+        # computing both in one pass leaves the literal |minor| reading unchanged
+        np.testing.assert_allclose(both["abs"][k].numpy(), ref.rotated_max(J, k, R), rtol=1e-9)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_signed_max_on_structured_jacobians(backend):
+    # sign bookkeeping under the norm-sorted pruning, zero rows and all-zero examples; also
+    # an example whose every minor of one sign is tiny (signed max far below |max|)
+    for n in (3, 4):
+        J = _structured(n + 10, n=n)
+        J[2] = -J[2].abs()                                                # all entries <= 0
+        R = torch.cat([torch.eye(12, dtype=D)[None], haar_rotations(12, 5, gen(6))])
+        out = rotated_max_minors_readings(J, R, (1, 2, 3), backend=backend)
+        for k in (1, 2, 3):
+            exp = slow_signed_max(J.numpy(), k, R.numpy())
+            scale = np.abs(J.numpy()).max(axis=(1, 2)) ** k + 1e-300
+            err = np.abs(out["signed"][k].numpy() - exp) / scale[:, None]
+            assert err.max() < 1e-12, (n, k, err.max())
+            excess = (out["signed"][k].numpy() - out["abs"][k].numpy()) / scale[:, None]
+            assert excess.max() < 1e-12                                  # signed <= |.| max
+        # the unrotated k = 1 signed max of a non-positive J is its largest (<= 0) entry
+        assert float(out["signed"][1][2, 0]) == pytest.approx(float(J[2].max()), abs=1e-15)
+
+
+def test_signed_max_can_fail():
+    # the test can fail: with the rows taken in the kernel's norm-sorted order (no sign
+    # bookkeeping), or with |.|, the signed max is wrong for a generic Jacobian
+    J = torch.randn(5, 8, 3, dtype=D, generator=gen(21))
+    R = haar_rotations(8, 4, gen(22))
+    exp = slow_signed_max(J.numpy(), 3, R.numpy())
+    assert np.abs(ref.rotated_max(J, 3, R) - exp).max() > 1e-3
+    out = rotated_max_minors(J, R, (3,), reading="signed")[3].numpy()
+    np.testing.assert_allclose(out, exp, rtol=1e-9)
+
+
+def test_signed_torch_k4_and_errors():
+    J = torch.randn(3, 6, 4, dtype=D, generator=gen(23))
+    R = haar_rotations(6, 4, gen(24))
+    out = rotated_max_minors(J, R, (4,), reading="signed")             # auto -> torch
+    np.testing.assert_allclose(out[4].numpy(), slow_signed_max(J.numpy(), 4, R.numpy()),
+                               rtol=1e-9)
+    with pytest.raises(ValueError, match="reading"):
+        rotated_max_minors(J, R, (1,), reading="max")
+    with pytest.raises(ValueError, match="readings"):
+        rotated_max_minors_readings(J, R, (1,), ())
+
+
+def test_signed_rotation_ratio_by_definition():
+    # r(x) = M(x) / mean_p m_p(x) with signed maxima, against the slow reference
+    from kag_utils.metrics import random_rotation_ratios, random_rotation_ratios_readings
+    J = torch.randn(4, 6, 3, dtype=D, generator=gen(31))
+    R = haar_rotations(6, 7, gen(32))
+    eye = np.eye(6)[None]
+    both = random_rotation_ratios_readings(J, (1, 2, 3), R, return_per_example=True)
+    for k in (1, 2, 3):
+        M = slow_signed_max(J.numpy(), k, eye)[:, 0]
+        mp = slow_signed_max(J.numpy(), k, R.numpy())
+        np.testing.assert_allclose(both["signed"][k].numpy(), M / mp.mean(1), rtol=1e-9)
+        np.testing.assert_allclose(both["abs"][k].numpy(),
+                                   random_rotation_ratios(J, (k,), R, return_per_example=True)[k].numpy(),
+                                   rtol=1e-12)
+    # the aligned J1 of Table IV: M = 1 in both readings, so the signed ratio is the larger
+    J1 = torch.zeros(1, 7, 3, dtype=D)
+    J1[0, :3] = torch.eye(3, dtype=D)
+    R7 = haar_rotations(7, 200, gen(33))
+    res = random_rotation_ratios_readings(J1, (1, 2, 3), R7)
+    assert all(res["signed"][k] > res["abs"][k] for k in (1, 2, 3))
