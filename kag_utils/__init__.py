@@ -44,6 +44,7 @@ from .targets import (TARGETS, evaluate_target, make_dataset, make_inputs,  # no
                       target_info)
 from .training import critical_batch_size, r2_score, steps_to_criterion  # noqa: E402
 from . import readings  # noqa: E402  (one rule per kind of verbal claim: onset, window, near, exceeds, ...)
+from . import early_stopping  # noqa: E402  (the early-stopping sensitivity study, A-06)
 from .dead_neurons import compare_dead_rows, dead_neuron_analysis, weight_row_sizes  # noqa: E402
 from .tails import (log10_histogram, mef_fit, quantile_grid, quantile_summary,  # noqa: E402
                     tail_shares)
