@@ -39,6 +39,7 @@ from .pipeline.cache import Cache
 from .pipeline.results import Recorder, agrees, defined, section_of, write_comparison
 from .pipeline.session import Session, start
 from .pipeline.sweep import compute_missing, register_kind
+from .p1 import early_stopping  # the early-stopping sensitivity study
 from .p1.dead_neurons import compare_dead_rows, dead_neuron_analysis, weight_row_sizes
 from .p1.evaluation import (EvalConfig, checkpoint_state, evaluate, first_layer_jacobian,
                             fixed_rotations, state_params)

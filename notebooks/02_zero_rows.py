@@ -49,6 +49,10 @@ n_rot = 100                  # rotations for the RR (computed here, shared with 
 n_x_rot = 250                # inputs for the RR
 zipf_seed = 0                # the model seed shown in Figs. 2-3 (A-23)
 test_check = True            # recompute Table II on the held-out test inputs
+es_monitors = ["train_batch_mse", "train_last_batch_mse", "train_mse", "val_mse"]   # early-stopping readings (A-06; notebook 01 section 4)
+es_min_deltas = [0.0, 1e-4, 1e-3]   # improvement thresholds of the readings
+es_restore = [True, False]   # restore the best epoch (True) or keep the last weights
+es_n_x = 250                 # inputs for the readings' metrics (no rotation ratios)
 
 # %%
 import math
@@ -68,7 +72,8 @@ from kag_utils.readings.aggregate import pm, summarize
 session = kag.start("02_zero_rows", params_name, output_root, parameters=dict(
     seeds=seeds, width=width, targets=targets, batch_size=batch_size, max_epochs=max_epochs,
     patience=patience, q1s=q1s, n_x=n_x, n_rot=n_rot, n_x_rot=n_x_rot, zipf_seed=zipf_seed,
-    test_check=test_check))
+    test_check=test_check, es_monitors=es_monitors, es_min_deltas=es_min_deltas,
+    es_restore=es_restore, es_n_x=es_n_x))
 record = session.record
 record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 configs = kag.main_grid(targets, [width], seeds, batch_size=batch_size, max_epochs=max_epochs,
@@ -289,6 +294,13 @@ causes = {
                "paper's (notebook 01, section 4; A-06), which drives its Jacobian away from "
                "the initial model"),
 }
+# the Table II rows at q(1) = 1 % under every early-stopping reading (notebook 01, section 4)
+es_table = kag.early_stopping.sensitivity_table(
+    [c for c in kag.early_stopping.table_claims(seeds, dict(batch_size=batch_size, max_epochs=max_epochs,
+                                                            patience=patience), random_widths=())
+     if c.name.startswith("Table II")],
+    kag.early_stopping.reading_grid(es_monitors, es_min_deltas, es_restore),
+    ecfg=kag.EvalConfig(n_x=es_n_x, n_rot=0, q1s=(0.01,)), scheduler=scheduler)
 for r in table2.itertuples():
     target = r.model.split("(")[0]
     for q1 in q1s:
@@ -304,9 +316,11 @@ for r in table2.itertuples():
             v = kag.numeric_verdict(p_mean, mean, p_sd, sd, None, len(seeds), 1e-3)["verdict"]
             record.compare(f"Table II {r.model} {r.row} q1={100 * q1:g}%", "P1 Table II",
                            p_mean, mean, paper_sd=p_sd, ours_sd=sd, ours_n=len(seeds),
-                           resolution=1e-3, readings=alts,
+                           resolution=1e-3, readings=alts + kag.early_stopping.compare_readings(
+                               es_table, f"Table II {r.model} {r.row} q1={100 * q1:g}%"),
                            note="default: the 1000 training inputs (A-11); reading 'test inputs': "
-                                "the 1000 held-out inputs (P1 computed both)",
+                                "the 1000 held-out inputs (P1 computed both); other readings: "
+                                "early-stopping rules (notebook 01, section 4)",
                            cause="" if v == "reproduced" else causes[target])
 
 # %% [markdown]

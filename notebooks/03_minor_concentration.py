@@ -53,6 +53,10 @@ n_x_rot = 250                # inputs for the RR (paper: all 1000)
 toy_n_rot = 400              # Table IV: rotations per toy Jacobian (as the paper)
 toy_draws = 200              # Table IV: random draws of J2 and J3 to place the paper's values
 toy_se_repeats = 20          # Table IV: independent rotation sets for J1's Monte-Carlo error
+es_monitors = ["train_batch_mse", "train_last_batch_mse", "train_mse", "val_mse"]   # early-stopping readings (A-06; notebook 01 section 4)
+es_min_deltas = [0.0, 1e-4, 1e-3]   # improvement thresholds of the readings
+es_restore = [True, False]   # restore the best epoch (True) or keep the last weights
+es_n_x = 250                 # inputs for the readings' metrics (no rotation ratios)
 
 # %%
 import math
@@ -73,7 +77,8 @@ from kag_utils.readings.aggregate import pm, summarize
 session = kag.start("03_minor_concentration", params_name, output_root, parameters=dict(
     seeds=seeds, widths=widths, targets=targets, batch_size=batch_size, max_epochs=max_epochs,
     patience=patience, q1s=q1s, n_x=n_x, n_rot=n_rot, n_x_rot=n_x_rot, toy_n_rot=toy_n_rot,
-    toy_draws=toy_draws, toy_se_repeats=toy_se_repeats))
+    toy_draws=toy_draws, toy_se_repeats=toy_se_repeats, es_monitors=es_monitors,
+    es_min_deltas=es_min_deltas, es_restore=es_restore, es_n_x=es_n_x))
 record = session.record
 record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 configs = kag.main_grid(targets, widths, seeds, batch_size=batch_size, max_epochs=max_epochs,
@@ -183,6 +188,13 @@ pr_cause = {
     "Initial": ("the initial PR depends only on the init (A-04, variance 1/n) and the input "
                 "distribution (A-01); a small offset means the paper's inputs or init differ"),
 }
+# the Table III PR rows under every early-stopping reading (notebook 01, section 4)
+es_table = kag.early_stopping.sensitivity_table(
+    [c for c in kag.early_stopping.table_claims(seeds, dict(batch_size=batch_size, max_epochs=max_epochs,
+                                                            patience=patience), random_widths=())
+     if c.name.startswith("Table III PR")],
+    kag.early_stopping.reading_grid(es_monitors, es_min_deltas, es_restore),
+    ecfg=kag.EvalConfig(n_x=es_n_x, n_rot=0, q1s=(0.01,)), scheduler=scheduler)
 for name, row in table3.iterrows():
     key = name.split("(")[0]
     for k in (1, 2, 3):
@@ -191,7 +203,9 @@ for name, row in table3.iterrows():
         if big == 32 and name in paper_rows:
             p_mean, p_sd = paper_rows[name][k]
             record.compare(f"Table III PR {name} k={k}", "P1 Table III", p_mean, mean,
-                           paper_sd=p_sd, ours_sd=sd, resolution=0.01, cause=pr_cause[key])
+                           paper_sd=p_sd, ours_sd=sd, resolution=0.01, cause=pr_cause[key],
+                           readings=kag.early_stopping.compare_readings(
+                               es_table, f"Table III PR {name} k={k}"))
 for k in (1, 2, 3):
     ours = kag.participation_ratio_max(big, 3, k)
     record.add(f"table3.pr_max.k{k}", ours)

@@ -32,13 +32,13 @@ def cache(tmp_path):
 def trained(monkeypatch):
     """Counts members handed to the trainer."""
     count = []
-    real = runs_mod.train_ensemble
+    real = runs_mod.train_readings
 
     def counting(members, **kw):
         count.append(len(members))
         return real(members, **kw)
 
-    monkeypatch.setattr(runs_mod, "train_ensemble", counting)
+    monkeypatch.setattr(runs_mod, "train_readings", counting)
     return count
 
 
@@ -200,3 +200,42 @@ def test_generic_compute_missing_with_registered_kind(cache):
     assert int(cache.load("toy", {"x": 3})["square"]) == 9
     with pytest.raises(ValueError, match="module-level"):
         sweep.register_kind("bad", group=toy_group, task=lambda *a, **k: [])
+
+
+def same_payload(a: dict, b: dict) -> bool:
+    """Equal stored runs (bitwise tensors; NaN == NaN), wall time and group size aside."""
+    skip = {"wall_time_s", "group_size"}
+
+    def eq(u, v):
+        if isinstance(u, torch.Tensor):
+            return (isinstance(v, torch.Tensor) and u.shape == v.shape
+                    and torch.equal(u.nan_to_num(7.0), v.nan_to_num(7.0)))
+        if isinstance(u, dict):
+            return set(u) == set(v) and all(eq(u[k], v[k]) for k in u)
+        if isinstance(u, (list, tuple)):
+            return len(u) == len(v) and all(eq(x, y) for x, y in zip(u, v))
+        return u == v or (u != u and v != v)
+    return set(a) == set(b) and all(eq(a[k], b[k]) for k in a if k not in skip)
+
+
+def test_stopping_readings_share_one_trajectory_and_equal_alone(tmp_path, trained):
+    """Configs differing only in (monitor, min_delta, restore_best) train as one member with
+    several readings; each is stored under its own (unchanged) key and equals its run alone,
+    the default reading included."""
+    readings = [dict(), dict(monitor="train_last_batch_mse"), dict(monitor="val_mse", min_delta=1e-3),
+                dict(monitor="train_mse", restore_best=False)]
+    configs = [small(target=t, seed=s, hidden=(8,), max_epochs=40, **r)
+               for t, s in (("random", 0), ("xor", 1)) for r in readings]
+    assert configs[0].key() == small(target="random", seed=0, hidden=(8,), max_epochs=40).key()
+    groups = runs_mod.group_runs(configs, max_size=1)        # one trajectory per group
+    assert [len(g) for g in groups] == [4, 4]
+    a = Cache(tmp_path / "a")
+    ensure_runs(configs, cache=a, progress=False)
+    assert trained == [2]                                     # 8 configs, 2 trajectories
+    b = Cache(tmp_path / "b")
+    for c in configs:
+        ensure_runs([c], cache=b, progress=False)
+    assert trained[1:] == [1] * 8
+    assert len({a.load(KIND, c)["stop_epoch"] for c in configs}) >= 3
+    for c in configs:
+        assert same_payload(a.load(KIND, c), b.load(KIND, c)), c

@@ -224,3 +224,63 @@ def test_critical_batch_size():
     assert out["E_min"] == 64 * 56 and out["S_min"] == 4 and out["B_c"] == 64 * 56 / 4
     assert out["n_small"] == 2
     assert math.isnan(critical_batch_size([None], [3])["B_c"])
+
+
+READINGS = [training.Reading(mon, md, rb) for mon in training.MONITORS
+            for md in (0.0, 1e-3) for rb in (True, False)]
+
+
+def same_checkpoints(a, b):
+    pa, pb = a.checkpoints["params"], b.checkpoints["params"]
+    return (torch.equal(a.checkpoints["epoch"], b.checkpoints["epoch"])
+            and torch.equal(a.checkpoints["r2"].nan_to_num(7.0), b.checkpoints["r2"].nan_to_num(7.0))
+            and all((u is None) == (v is None) and (u is None or same_params(u, v))
+                    for u, v in zip(pa, pb)))
+
+
+@pytest.mark.parametrize("hidden,batch", [((8,), 32), ((8, 8), 50)])
+def test_several_readings_equal_each_reading_alone_bitwise(hidden, batch):
+    """One trajectory, 16 stopping readings (every monitor incl. the last mini-batch loss,
+    min_delta 0 / 1e-3, restore yes / no) per member, two members of different targets:
+    each reading's result equals training alone under that rule, bit for bit."""
+    import dataclasses
+    kw = dict(hidden=hidden, max_epochs=60, patience=3)
+    base = [make_member(0, "random", **kw), make_member(5, "xor", **kw)]
+    multi = [dataclasses.replace(m, readings=tuple(READINGS)) for m in base]
+    fired = []
+    res = training.train_readings(multi, batch_size=batch, on_done=lambda i, j, r: fired.append((i, j)))
+    assert sorted(fired) == [(i, j) for i in range(2) for j in range(len(READINGS))]
+    assert len({r.stop_epoch for rs in res for r in rs}) >= 4     # readings stop at different epochs
+    for m, rs in zip(base, res):
+        for rd, r in zip(READINGS, rs):
+            alone = train_one(dataclasses.replace(m, monitor=rd.monitor, min_delta=rd.min_delta,
+                                                  restore_best=rd.restore_best), batch_size=batch)
+            assert same_result(r, alone) and same_checkpoints(r, alone), rd
+            assert r.selected_epoch == alone.selected_epoch and r.r2 == alone.r2
+
+
+def test_last_batch_monitor_is_the_last_mini_batch_loss():
+    """120 points at B = 50 (batches 50, 50, 20): replay two epochs by hand (the trainer's
+    permutations, plain autograd + Adam) and read the loss of each epoch's last batch."""
+    m = make_member(3, "random", max_epochs=2, patience=100, monitor="train_last_batch_mse")
+    r = train_one(m, batch_size=50)
+    rng = np.random.default_rng(np.random.SeedSequence([training._TAG_SHUFFLE, 3]))
+    shapes = [tuple(p["W"].shape) for p in m.params]
+    theta = flatten(m.params).clone()
+    ea, eas = torch.zeros_like(theta), torch.zeros_like(theta)
+    step, expected = 0, [math.nan]
+    for _ in range(2):
+        perm = torch.from_numpy(rng.permutation(120))
+        for s in range(3):
+            idx = perm[s * 50:(s + 1) * 50]
+            th = theta.clone().requires_grad_(True)
+            loss = ((predict(unflatten(th, shapes), m.x_train[idx]) - m.y_train[idx]) ** 2).mean()
+            (g,) = torch.autograd.grad(loss, th)
+            step += 1
+            adam_step_(theta, ea, eas, g, step, 0.01, 0.9, 0.999, 1e-8)
+        expected.append(loss.item())                 # the 20-point last batch, before its step
+    got = r.history["monitor"]
+    assert torch.isnan(got[0]) and len(idx) == 20
+    torch.testing.assert_close(got[1:], torch.tensor(expected[1:], dtype=got.dtype),
+                               rtol=1e-12, atol=0)
+    assert not torch.allclose(got[1:], r.history["train_batch_mse"][1:])

@@ -18,16 +18,20 @@ region (which needs a large negative bias a_j). The functions below say which.
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import numpy as np
 import torch
 
-from .evaluation import first_layer_jacobian
+from .evaluation import (ALIVE_KIND, DEAD_FRACTION, DEAD_Q1, alive_config,
+                         first_layer_jacobian)
 from ..core.metrics import consistently_zero_rows
 from .models import Params, first_layer
+from ..pipeline.sweep import register_kind
 
-__all__ = ["weight_row_sizes", "compare_dead_rows", "dead_neuron_analysis", "bias_silenced"]
+__all__ = ["weight_row_sizes", "compare_dead_rows", "dead_neuron_analysis", "bias_silenced",
+           "dead_rows", "alive_rows", "alive_metrics", "alive_config", "ALIVE_KIND"]
 
 
 def weight_row_sizes(A: torch.Tensor) -> np.ndarray:
@@ -108,3 +112,118 @@ def bias_silenced(analysis: dict, z_floor: float = -3.0) -> int:
     (small weights, z_j(x) anywhere) are not counted. P1 §IV.A: large negative biases have
     "not been the cause of the consistently zero rows" (reproduced when this is 0)."""
     return int(sum(z < z_floor for z in analysis.get("max_preactivation", [])))
+
+
+# ---------------------------------------------------------------------------------------------
+# The dead-rows-out reading of every P1 metric (issue 12 item 4)
+# ---------------------------------------------------------------------------------------------
+# Dead neurons (consistently zero size-1 rows) zero every minor they enter, so they inflate
+# zero rows, lower the PR and raise the RR without any input-dependent KA patterning. The
+# second reading evaluates the model restricted to its live neurons: the rows j of J (and of
+# the same seed's initial J0, for the thresholds and the normalisation) that are NOT
+# consistently zero are kept, and every metric is computed for that m' = m - d neuron model
+# exactly as for a model of width m' (q^(k) and Q^(k) of width m', PR / RR normalised by the
+# initial model's same neurons, the RR with the fixed Haar set of SO(m')). A model without
+# dead rows has the all-rows values (the cached task then copies them: the fast path).
+
+
+def dead_rows(J_trained: torch.Tensor, J_init: torch.Tensor, q1: float = DEAD_Q1,
+              fraction: float = DEAD_FRACTION) -> torch.Tensor:
+    """Dead neurons: indices of the consistently zero size-1 rows. J: [B, m, n] -> [d]."""
+    return consistently_zero_rows(J_trained, J_init, 1, q1, fraction)
+
+
+def alive_rows(J_trained: torch.Tensor, J_init: torch.Tensor, q1: float = DEAD_Q1,
+               fraction: float = DEAD_FRACTION) -> torch.Tensor:
+    """Indices of the live neurons (complement of :func:`dead_rows`), ascending: [m - d]."""
+    keep = torch.ones(J_trained.shape[1], dtype=torch.bool)
+    keep[dead_rows(J_trained, J_init, q1, fraction)] = False
+    return torch.nonzero(keep).flatten()
+
+
+def alive_metrics(J_trained: torch.Tensor, J_init: torch.Tensor, ks=(1, 2, 3),
+                  q1s=(1e-4, 1e-3, 1e-2), consistent_fraction: float = 0.99, n_rot: int = 0,
+                  n_x_rot: int | None = None, rotation_seed: int = 0, dead_q1: float = DEAD_Q1,
+                  dead_fraction: float = DEAD_FRACTION, keep: torch.Tensor | None = None) -> dict:
+    """Every P1 metric of the model with its dead rows left out (see above).
+
+    J_trained, J_init: [B, m, n]. Returns the keys of :func:`kag_utils.core.metrics.p1_metrics`
+    for the live rows plus, when ``n_rot`` > 0, rr_k*, rr_init_k*, rr_norm_k* (the first
+    ``n_x_rot`` inputs, rotations :func:`kag_utils.p1.evaluation.fixed_rotations` (m', n_rot, seed),
+    examples with an all-zero minor matrix excluded as in the cached RR), and n_dead, m_alive.
+    A size k larger than m' has no minors: its keys are NaN (counted by m_alive, not hidden).
+    ``keep`` overrides the live rows (default :func:`alive_rows`)."""
+    from .evaluation import fixed_rotations as rotation_set
+    from ..core.metrics import p1_metrics, random_rotation_ratios
+
+    m = J_trained.shape[1]
+    keep = alive_rows(J_trained, J_init, dead_q1, dead_fraction) if keep is None else keep
+    m_alive = int(keep.numel())
+    Jt, Ji = J_trained[:, keep], J_init[:, keep]                    # [B, m', n]
+    ok_ks = tuple(k for k in ks if k <= m_alive)
+    out: dict = {"n_dead": m - m_alive, "m_alive": m_alive}
+    if ok_ks:
+        out.update(p1_metrics(Jt, Ji, ok_ks, q1s, consistent_fraction=consistent_fraction))
+    if n_rot and ok_ks:
+        nx = Jt.shape[0] if n_x_rot is None else int(n_x_rot)
+        R = rotation_set(m_alive, int(n_rot), int(rotation_seed))   # [n_rot, m', m']
+        for tag, J in (("", Jt), ("_init", Ji)):
+            per_x = random_rotation_ratios(J[:nx], ok_ks, R, return_per_example=True)
+            for k in ok_ks:
+                out[f"rr{tag}_k{k}"] = float(torch.nanmean(per_x[k]))
+        for k in ok_ks:
+            out[f"rr_norm_k{k}"] = out[f"rr_k{k}"] / out[f"rr_init_k{k}"]
+    for k in ks:
+        if k not in ok_ks:
+            out.update({f"pr_norm_k{k}": math.nan, f"divergence_k{k}": math.nan,
+                        f"rr_norm_k{k}": math.nan})
+            out.update({f"zero_frac_k{k}_q{q:g}": math.nan for q in q1s})
+            out.update({f"dep_frac_k{k}_q{q:g}": math.nan for q in q1s if k > 1})
+    return out
+
+
+def _alive_payload(ac: dict, cache) -> dict:
+    from .evaluation import (EVAL_KIND, load_run_cached, eval_config, eval_inputs,
+                             state_params)
+    config, state, ecfg, dead = ac["run"], ac["state"], ac["eval"], ac["dead"]
+    full = cache.load(EVAL_KIND, eval_config(config, state, ecfg))
+    if full is None:
+        raise RuntimeError("the all-rows evaluation is missing from the cache; use "
+                           "evaluate(..., dead_rows='out') (it resolves dependencies)")
+    if not full["reached"]:
+        return dict(full)
+    run = load_run_cached(config, str(cache.root))
+    x = eval_inputs(config, ecfg.split, ecfg.n_x)
+    J = first_layer_jacobian(state_params(run, state), x)          # [B, m, n]
+    J0 = first_layer_jacobian(run.init_params, x)
+    keep = alive_rows(J, J0, dead["q1"], dead["fraction"])
+    base = {k: full[k] for k in ("reached", "state_r2", "state_epoch")}
+    if keep.numel() == J.shape[1]:                                  # no dead rows: fast path
+        return {**full, "n_dead": 0, "m_alive": int(keep.numel())}
+    return {**base, **alive_metrics(J, J0, ecfg.ks, ecfg.q1s, ecfg.consistent_fraction,
+                                    ecfg.n_rot, ecfg.n_x_rot, ecfg.rotation_seed, keep=keep)}
+
+
+def alive_task(kind: str, configs, cache_root: str, on_result=None) -> list[str]:
+    """Sweep task of kind ``p1_alive``: the dead-rows-out reading of each state."""
+    from .evaluation import load_run_cached, store_each
+    try:
+        return store_each(kind, configs, cache_root, _alive_payload, on_result)
+    finally:
+        load_run_cached.cache_clear()
+
+
+def _alive_group(configs: list) -> list[list]:
+    groups: dict[str, list] = {}
+    for ac in configs:
+        groups.setdefault(ac["run"].key(), []).append(ac)
+    return list(groups.values())
+
+
+def _alive_dependencies(ac: dict) -> list:
+    from .evaluation import EVAL_KIND, eval_config
+    return [(EVAL_KIND, eval_config(ac["run"], ac["state"], ac["eval"]))]
+
+
+register_kind(ALIVE_KIND, group=_alive_group, task=alive_task,
+              dependencies=_alive_dependencies, splittable=True)

@@ -182,7 +182,7 @@ def _rr_params_and_inputs(rcfg: dict, cache: Cache) -> tuple[Params | None, torc
     return state_params(run, rcfg["state"]), eval_inputs(config, rcfg["split"], rcfg["n_x"])
 
 
-def _store_each(kind: str, configs: Sequence, cache_root: str, compute, on_result) -> list[str]:
+def store_each(kind: str, configs: Sequence, cache_root: str, compute, on_result) -> list[str]:
     """Compute ``compute(config, cache)`` for each config and store it; return the keys."""
     cache = Cache(cache_root)
     keys = []
@@ -221,7 +221,7 @@ def _rotation_ratios(rcfg: dict, cache: Cache) -> dict:
 
 def rr_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=None) -> list[str]:
     """Sweep task of kind ``p1_rr``: random rotation ratios (IV.6-IV.7) of each state."""
-    return _store_each(kind, configs, cache_root, _rotation_ratios, on_result)
+    return store_each(kind, configs, cache_root, _rotation_ratios, on_result)
 
 
 def _rr_group(configs: list) -> list[list]:
@@ -242,8 +242,23 @@ def eval_config(config: RunConfig, state: str, ecfg: EvalConfig) -> dict:
     return {"run": config, "state": check_state(state), "eval": ecfg}
 
 
+# The dead-rows-out reading (kind p1_alive, computed and registered by kag_utils.p1.dead_neurons;
+# its config is built here so that evaluate() does not import dead_neurons).
+ALIVE_KIND = "p1_alive"
+DEAD_Q1 = 0.01               # q(1) that defines a dead row (A-14, A-29; App. B's headline)
+DEAD_FRACTION = 0.99         # "consistently": zero in >= 99 % of the inputs (REPRODUCTION 2.6)
+
+
+def alive_config(config, state: str, ecfg, dead_q1: float = DEAD_Q1,
+                 dead_fraction: float = DEAD_FRACTION) -> dict:
+    """Cache config of the dead-rows-out reading of one state (a kind of its own: the keys of
+    the all-rows evaluation, p1_eval and p1_rr, are untouched)."""
+    return {**eval_config(config, state, ecfg),
+            "dead": {"k": 1, "q1": float(dead_q1), "fraction": float(dead_fraction)}}
+
+
 @functools.lru_cache(maxsize=4)
-def _load_run_cached(config: RunConfig, cache_root: str) -> Run:
+def load_run_cached(config: RunConfig, cache_root: str) -> Run:
     run = load_run(config, Cache(cache_root))
     if run is None:
         raise RuntimeError(f"run {config} is not in {cache_root}: train it first (ensure_runs)")
@@ -252,7 +267,7 @@ def _load_run_cached(config: RunConfig, cache_root: str) -> Run:
 
 def _state_metrics(ec: dict, cache: Cache) -> dict:
     config, state, ecfg = ec["run"], ec["state"], ec["eval"]
-    run = _load_run_cached(config, str(cache.root))
+    run = load_run_cached(config, str(cache.root))
     params = state_params(run, state)
     r2, epoch = state_r2(run, state)
     payload: dict[str, Any] = {"reached": params is not None, "state_r2": r2,
@@ -279,9 +294,9 @@ def _state_metrics(ec: dict, cache: Cache) -> dict:
 def eval_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=None) -> list[str]:
     """Sweep task of kind ``p1_eval``: every P1 metric of a state against its initial model."""
     try:
-        return _store_each(kind, configs, cache_root, _state_metrics, on_result)
+        return store_each(kind, configs, cache_root, _state_metrics, on_result)
     finally:
-        _load_run_cached.cache_clear()
+        load_run_cached.cache_clear()
 
 
 def _eval_group(configs: list) -> list[list]:
@@ -315,7 +330,7 @@ def config_columns(config: RunConfig) -> dict:
 def evaluate(configs: Sequence[RunConfig], states: Sequence[str] = ("final",),
              ecfg: EvalConfig | None = None, cache: Cache | None = None,
              progress: bool = True, scheduler: Any = None,
-             rr_readings: Sequence[str] = ("abs",)):
+             rr_readings: Sequence[str] = ("abs",), dead_rows: str = "in"):
     """Every P1 metric for each (config, state), training and evaluating only what the cache
     lacks. Returns a pandas DataFrame, one row per (config, state), with the columns of
     :func:`config_columns`, ``state``, ``state_r2``, ``state_epoch``, ``reached`` and the
@@ -326,12 +341,23 @@ def evaluate(configs: Sequence[RunConfig], states: Sequence[str] = ("final",),
     ``rr_signed_norm_k*``, the ratios under the signed-maximum reading of IV.6-IV.7. Those
     entries are computed first, each in one kernel pass with its "abs" twin, so asking for
     both costs one pass where neither is cached (no cache key of the "abs" reading changes).
+
+    ``dead_rows="out"``: the second reading, every metric of the model with its dead
+    (consistently zero size-1) rows left out (:mod:`kag_utils.p1.dead_neurons`), with the same
+    columns plus ``n_dead`` and ``m_alive``; "in" (default): P1's reading, all rows. The
+    signed RR reading is not defined for it (ValueError).
     """
     import pandas as pd
 
+    if dead_rows not in ("in", "out"):
+        raise ValueError(f"dead_rows must be 'in' (all rows) or 'out' (dead rows left out), "
+                         f"got {dead_rows!r}")
     ecfg = ecfg if ecfg is not None else EvalConfig()
     cache = cache if cache is not None else Cache()
     extra = [r for r in dict.fromkeys(rr_readings) if r != "abs"]
+    if extra and dead_rows == "out":
+        raise ValueError("the dead-rows-out reading has the 'abs' rotation ratio only: pass "
+                         "rr_readings=('abs',) with dead_rows='out'")
     if set(rr_readings) - set(RR_READINGS):
         raise ValueError(f"rr_readings must be a subset of {RR_READINGS}, got {rr_readings!r}")
     if extra and not ecfg.n_rot:
@@ -345,7 +371,13 @@ def evaluate(configs: Sequence[RunConfig], states: Sequence[str] = ("final",),
                                    compute_and_load(RR_KIND, rcfgs, cache, progress=progress,
                                                     scheduler=scheduler)))
     items = [eval_config(c, s, ecfg) for c in configs for s in states]
-    payloads = compute_and_load(EVAL_KIND, items, cache, progress=progress, scheduler=scheduler)
+    if dead_rows == "out":
+        payloads = compute_and_load(ALIVE_KIND, [alive_config(c, s, ecfg) for c in configs
+                                                 for s in states], cache, progress=progress,
+                                    scheduler=scheduler)
+    else:
+        payloads = compute_and_load(EVAL_KIND, items, cache, progress=progress,
+                                    scheduler=scheduler)
     rows = []
     for ec, payload in zip(items, payloads):
         row = {**config_columns(ec["run"]), "state": ec["state"], **payload}

@@ -37,7 +37,7 @@ from ..pipeline.cache import Cache, canonical
 from .models import Params, hidden_features, init_params
 from ..pipeline.sweep import compute_missing, register_kind
 from .targets import check_target, make_dataset, target_info
-from .training import MONITORS, Member, steps_to_criterion, train_ensemble
+from .training import MONITORS, Member, Reading, steps_to_criterion, train_readings
 
 KIND = "p1_run"
 # Members per ensemble; larger groups are split. A member's result does not depend on its
@@ -62,7 +62,7 @@ class RunConfig:
     max_epochs: int = 10_000
     patience: int = 50
     min_delta: float = 0.0                       # A-06
-    monitor: str = "train_batch_mse"             # A-06: or "train_mse", "val_mse"
+    monitor: str = "train_batch_mse"             # A-06: or "train_last_batch_mse", "train_mse", "val_mse"
     restore_best: bool = True                    # A-06, A-10
     n_train: int = 1000
     n_val: int = 1000                            # A-02
@@ -232,14 +232,31 @@ def ensemble_key(c: RunConfig) -> tuple:
             c.n_test, c.dtype, c.checkpoint_step)
 
 
+#: The early-stopping settings that do not change a model's training trajectory: configs that
+#: differ only in these are trained as ONE ensemble member with several stopping readings.
+READING_FIELDS = ("monitor", "min_delta", "restore_best")
+
+
+def trajectory_key(c: RunConfig) -> str:
+    """Cache key of ``c`` with its stopping reading reset: equal for configs sharing a trajectory."""
+    return c.replace(**{f: RunConfig.__dataclass_fields__[f].default for f in READING_FIELDS}).key()
+
+
+def reading_of(c: RunConfig) -> Reading:
+    return Reading(c.monitor, c.min_delta, c.restore_best)
+
+
 def group_runs(configs: Sequence[RunConfig], max_size: int = MAX_GROUP) -> list[list[RunConfig]]:
-    groups: dict[tuple, list] = {}
+    """Ensembles of at most ``max_size`` trajectories; the readings of one trajectory stay in
+    one group (they are trained as one member)."""
+    groups: dict[tuple, dict] = {}
     for c in configs:
-        groups.setdefault(ensemble_key(c), []).append(c)
+        groups.setdefault(ensemble_key(c), {}).setdefault(trajectory_key(c), []).append(c)
     out = []
-    for members in groups.values():
-        members = sorted(members, key=lambda c: c.key())
-        out.extend(members[i:i + max_size] for i in range(0, len(members), max_size))
+    for by_traj in groups.values():
+        trajs = [sorted(by_traj[k], key=lambda c: c.key()) for k in sorted(by_traj)]
+        out.extend([c for t in trajs[i:i + max_size] for c in t]
+                   for i in range(0, len(trajs), max_size))
     return out
 
 
@@ -249,22 +266,30 @@ def run_dependencies(config: RunConfig) -> list[tuple[str, RunConfig]]:
 
 def train_runs_task(kind: str, configs: Sequence[RunConfig], cache_root: str,
                     on_result=None) -> list[str]:
-    """Group task: train ``configs`` as one ensemble and store each member as it stops."""
+    """Group task: train ``configs`` as one ensemble and store each member as it stops.
+    Configs that differ only in their stopping reading (READING_FIELDS) share one trajectory:
+    one member with several readings, each stored under its own config's key."""
     if kind != KIND:
         raise ValueError(f"train_runs_task computes kind {KIND!r}, got {kind!r}")
     configs = list(configs)
     if len({ensemble_key(c) for c in configs}) != 1:
         raise ValueError("configs of one group must share ensemble_key()")
     cache = Cache(cache_root)
+    by_traj: dict[str, list[int]] = {}                 # trajectory -> indices into configs
+    for i, c in enumerate(configs):
+        by_traj.setdefault(trajectory_key(c), []).append(i)
+    slots = list(by_traj.values())
     members = []
-    for c in configs:
+    for idx in slots:
+        c = configs[idx[0]]
         d = run_dataset(c, cache)
         members.append(Member(initial_params(c), *d["train"], *d["val"], *d["test"], seed=c.seed,
-                              monitor=c.monitor, patience=c.patience, min_delta=c.min_delta,
-                              restore_best=c.restore_best, max_epochs=c.max_epochs))
+                              patience=c.patience, max_epochs=c.max_epochs,
+                              readings=tuple(reading_of(configs[i]) for i in idx)))
     keys = [cache.key(KIND, c) for c in configs]
 
-    def store(i, res):
+    def store(m, j, res):
+        i = slots[m][j]
         c = configs[i]
         payload = {
             "config": canonical(c), "version": __version__,
@@ -281,7 +306,7 @@ def train_runs_task(kind: str, configs: Sequence[RunConfig], cache_root: str,
             on_result(keys[i])
 
     c0 = configs[0]
-    train_ensemble(members, batch_size=c0.batch_size, lr=c0.lr, betas=c0.betas, eps=c0.eps,
+    train_readings(members, batch_size=c0.batch_size, lr=c0.lr, betas=c0.betas, eps=c0.eps,
                    checkpoint_step=c0.checkpoint_step, threads=1, on_done=store)
     return keys
 

@@ -10,7 +10,11 @@ products over the member axis, and Adam updates the flat rows. Each member still
 * its own early stopping (monitor, patience, min_delta, restore-best, max epochs; A-06, A-10).
   A member that stops is taken out of the working tensors, so its weights and Adam state are
   never touched again and the remaining members run faster;
-* its own per-epoch history and R^2-grid checkpoints (A-24).
+* its own per-epoch history and R^2-grid checkpoints (A-24);
+* optionally several stopping rules ("readings") for its one trajectory, which no stopping
+  rule influences: ``train_readings`` keeps one best/wait state and selected-weights snapshot
+  per reading, runs the member until all of them have stopped and returns, per reading,
+  exactly what training alone under that rule gives (the early-stopping sensitivity study).
 
 Gradients are hand-written (forward caches z, backward uses ``aten.gelu_backward``) and Adam is
 the exact op sequence of ``torch.optim.Adam``'s single-tensor CPU path; ``backend="autograd"``
@@ -21,7 +25,10 @@ with: tests check bitwise equality of ensemble vs alone.
 Epoch numbering: epoch 0 is the initial model (history row 0, monitor NaN for the mini-batch
 monitor); epoch k >= 1 is the state after k passes over the training set. The best epoch is
 searched among epochs >= 1. A member stops after ``patience`` epochs without an improvement
-``monitor < best - min_delta`` (Keras semantics), or after ``max_epochs``.
+``monitor < best - min_delta`` (Keras semantics), or after ``max_epochs``. Monitors: the
+epoch mean of the mini-batch losses ("train_batch_mse", Keras' ``loss``), the loss of the
+epoch's last mini-batch ("train_last_batch_mse"), the end-of-epoch MSE on the training set
+("train_mse") or on the validation set ("val_mse").
 """
 from __future__ import annotations
 
@@ -36,7 +43,7 @@ import torch
 from .models import Params
 from ..core.threads import torch_threads
 
-MONITORS = ("train_batch_mse", "train_mse", "val_mse")
+MONITORS = ("train_batch_mse", "train_last_batch_mse", "train_mse", "val_mse")
 HISTORY_KEYS = ("monitor", "train_batch_mse", "train_mse", "val_mse", "test_mse",
                 "train_r2", "val_r2", "test_r2")
 _TAG_SHUFFLE = 0x4B41_0020
@@ -195,11 +202,22 @@ def adam_step_(theta, exp_avg, exp_avg_sq, grad, step: int, lr: float, beta1: fl
 # ---------------------------------------------------------------------------------------------
 # Members and results
 # ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reading:
+    """One early-stopping rule (A-06): what is monitored, the improvement threshold and
+    whether the best epoch's weights are restored. Patience and max_epochs are the member's."""
+    monitor: str = "train_batch_mse"
+    min_delta: float = 0.0
+    restore_best: bool = True
+
+
 @dataclass
 class Member:
     """One model to train: its initial params and data, its seed and its stopping rule.
 
-    ``x_*``: [N, n_in]; ``y_*``: [N]. ``seed`` drives the mini-batch order (A-05)."""
+    ``x_*``: [N, n_in]; ``y_*``: [N]. ``seed`` drives the mini-batch order (A-05).
+    ``readings``: several stopping rules for ONE trajectory (see :func:`train_readings`);
+    when given they replace (monitor, min_delta, restore_best)."""
     params: Params
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -213,6 +231,12 @@ class Member:
     min_delta: float = 0.0
     restore_best: bool = True
     max_epochs: int = 10_000
+    readings: tuple[Reading, ...] | None = None
+
+    def stopping_readings(self) -> tuple[Reading, ...]:
+        if self.readings is None:
+            return (Reading(self.monitor, float(self.min_delta), bool(self.restore_best)),)
+        return tuple(self.readings)
 
 
 @dataclass
@@ -233,12 +257,16 @@ class TrainResult:
 
 
 def _check_member(m: Member) -> None:
-    if m.monitor not in MONITORS:
-        raise ValueError(f"unknown monitor {m.monitor!r}; valid: {', '.join(MONITORS)}")
     if m.patience < 1 or m.max_epochs < 1:
         raise ValueError(f"patience and max_epochs must be >= 1, got {m.patience}, {m.max_epochs}")
-    if m.min_delta < 0:
-        raise ValueError(f"min_delta must be >= 0, got {m.min_delta}")
+    readings = m.stopping_readings()
+    if not readings:
+        raise ValueError("a member needs at least one stopping reading (readings=None for its own)")
+    for r in readings:
+        if r.monitor not in MONITORS:
+            raise ValueError(f"unknown monitor {r.monitor!r}; valid: {', '.join(MONITORS)}")
+        if r.min_delta < 0:
+            raise ValueError(f"min_delta must be >= 0, got {r.min_delta}")
 
 
 def train_ensemble(members: Sequence[Member], *, batch_size: int = 250, lr: float = 0.01,
@@ -250,7 +278,30 @@ def train_ensemble(members: Sequence[Member], *, batch_size: int = 250, lr: floa
 
     All members must share layer shapes, training-set size, split sizes and dtype.
     ``on_done(i, result)`` is called as soon as member i stops (e.g. to store it at once).
-    ``threads``: torch intra-op threads while training (None = leave as is)."""
+    ``threads``: torch intra-op threads while training (None = leave as is).
+    Members with several ``readings`` need :func:`train_readings`."""
+    if any(len(m.stopping_readings()) != 1 for m in members):
+        raise ValueError("train_ensemble takes one stopping reading per member; "
+                         "use train_readings for members with several readings")
+    done = None if on_done is None else (lambda i, j, r: on_done(i, r))
+    res = train_readings(members, batch_size=batch_size, lr=lr, betas=betas, eps=eps,
+                         checkpoint_step=checkpoint_step, backend=backend, threads=threads,
+                         on_done=done)
+    return [r[0] for r in res]
+
+
+def train_readings(members: Sequence[Member], *, batch_size: int = 250, lr: float = 0.01,
+                   betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                   checkpoint_step: float | None = 0.05, backend: str = "manual",
+                   threads: int | None = 1,
+                   on_done: Callable[[int, int, TrainResult], None] | None = None
+                   ) -> list[list[TrainResult]]:
+    """Like :func:`train_ensemble`, but each member may carry several stopping readings
+    (``Member.readings``): its ONE trajectory (which no stopping rule influences) runs until
+    every reading has stopped (or max_epochs), and result ``[i][j]`` is exactly what training
+    member i alone under reading j gives (history up to its stop epoch, checkpoints reached by
+    then, its selected and last weights). ``on_done(i, j, result)`` fires when reading j of
+    member i stops."""
     if threads is None:
         return _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_done)
     with torch_threads(threads):
@@ -260,6 +311,12 @@ def train_ensemble(members: Sequence[Member], *, batch_size: int = 250, lr: floa
 def train_one(member: Member, **kwargs) -> TrainResult:
     """Train a single model (an ensemble of one)."""
     return train_ensemble([member], **kwargs)[0]
+
+
+# Columns recorded per member and epoch; "monitor" is built per reading when it stops.
+_RECORD_KEYS = ("train_batch_mse", "train_last_batch_mse", "train_mse", "val_mse", "test_mse",
+                "train_r2", "val_r2", "test_r2")
+_MONITOR_COLUMN = {"train_batch_mse": 0, "train_last_batch_mse": 1, "train_mse": 2, "val_mse": 3}
 
 
 def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_done):
@@ -289,6 +346,7 @@ def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_don
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     B = min(int(batch_size), n_tr)
     n_steps = steps_per_epoch(n_tr, B)
+    last_batch = n_tr - (n_steps - 1) * B
     beta1, beta2 = float(betas[0]), float(betas[1])
     E = len(members)
 
@@ -305,23 +363,28 @@ def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_don
     cuts = (0, n_tr, n_tr + n_va, n_tr + n_va + n_te)
     sst = torch.stack([((y_all[:, a:b] - y_all[:, a:b].mean(1, keepdim=True)) ** 2).sum(1)
                        for a, b in zip(cuts[:-1], cuts[1:])])     # [3, E]
-    mon_idx = torch.tensor([MONITORS.index(m.monitor) for m in members])
-    patience = torch.tensor([m.patience for m in members])
-    max_epochs = torch.tensor([m.max_epochs for m in members])
-    min_delta = torch.tensor([m.min_delta for m in members], dtype=dtype)
-    restore = [m.restore_best for m in members]
     rngs = [np.random.default_rng(np.random.SeedSequence([_TAG_SHUFFLE, int(m.seed)])) for m in members]
-    best = torch.full((E,), math.inf, dtype=dtype)
-    best_epoch = torch.zeros(E, dtype=torch.long)
-    wait = torch.zeros(E, dtype=torch.long)
-    best_theta = theta.clone()
     grid = grid_values(checkpoint_step) if checkpoint_step else []
     grid_t = torch.tensor(grid, dtype=dtype)
     reached = torch.zeros(E, len(grid), dtype=torch.bool)
     ckpts: list[dict] = [dict() for _ in range(E)]               # grid index -> (epoch, r2, theta)
-    hist_rows: list[list] = [[] for _ in range(E)]               # per member: list of [S] rows
-    segment: list[torch.Tensor] = []                             # per epoch [S, E_active]
-    results: list[TrainResult | None] = [None] * E
+    hist_rows: list[list] = [[] for _ in range(E)]               # per member: list of [T, K] blocks
+    segment: list[torch.Tensor] = []                             # per epoch [K, E_active]
+
+    # ---- per-reading state ("slots": one per (member, reading); S = active slots) ---------
+    slots = [(i, j, r) for i, m in enumerate(members) for j, r in enumerate(m.stopping_readings())]
+    slot_gid = torch.tensor([i for i, _, _ in slots])            # member of each slot: [S]
+    slot_row = slot_gid.clone()                                  # its row in the working tensors
+    slot_ids = torch.arange(len(slots))
+    mon_col = torch.tensor([_MONITOR_COLUMN[r.monitor] for _, _, r in slots])
+    min_delta = torch.tensor([r.min_delta for _, _, r in slots], dtype=dtype)
+    patience = torch.tensor([members[i].patience for i, _, _ in slots])
+    max_epochs = torch.tensor([members[i].max_epochs for i, _, _ in slots])
+    best = torch.full((len(slots),), math.inf, dtype=dtype)
+    best_epoch = torch.zeros(len(slots), dtype=torch.long)
+    wait = torch.zeros(len(slots), dtype=torch.long)
+    best_theta = theta[slot_row].clone()                         # [S, P]
+    results: list[list] = [[None] * len(m.stopping_readings()) for m in members]
     # Work in member chunks that keep intermediates cache-sized; evaluation also in fixed point
     # chunks. Per-member results do not depend on the chunking (E-invariant kernels), and the
     # point chunk is a constant, so results never depend on how members were grouped.
@@ -354,35 +417,41 @@ def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_don
                          yb[e0:e0 + step_members]) for e0 in range(0, len(ids), step_members)]
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
-    def record(epoch, batch_mse, mse, r2):
+    def record(epoch, batch_mse, last_mse, mse, r2):
+        """Store the epoch's row of every active member; return the monitors [4, E]."""
         nonlocal reached
-        mon = torch.stack([batch_mse, mse[0], mse[1]]).gather(0, mon_idx.unsqueeze(0)).squeeze(0)
-        segment.append(torch.stack([mon, batch_mse, mse[0], mse[1], mse[2], r2[0], r2[1], r2[2]]))
+        row = torch.stack([batch_mse, last_mse, mse[0], mse[1], mse[2], r2[0], r2[1], r2[2]])
+        segment.append(row)
         if len(grid):
             new = (r2[0].unsqueeze(1) >= grid_t) & ~reached
             if bool(new.any()):
-                for row, g in new.nonzero().tolist():
-                    ckpts[int(ids[row])][g] = (epoch, float(r2[0, row]), theta[row].clone())
+                for r, g in new.nonzero().tolist():
+                    ckpts[int(ids[r])][g] = (epoch, float(r2[0, r]), theta[r].clone())
                 reached = reached | new
-        return mon
+        return row[:4]
 
     def flush_segment():
         if segment:
-            block = torch.stack(segment)                          # [T, S, E_active]
+            block = torch.stack(segment)                          # [T, K, E_active]
             for row, gid in enumerate(ids.tolist()):
                 hist_rows[gid].append(block[:, :, row])
             segment.clear()
 
-    def finish(rows: list[int], epoch: int):
+    def finish(stopped: list[int], epoch: int):
+        """Results of the slots at positions ``stopped`` (all stop at ``epoch``)."""
         flush_segment()
-        for row in rows:
-            gid = int(ids[row])
-            h = torch.cat(hist_rows[gid])                          # [T, S]
-            history = {k: h[:, j].clone() for j, k in enumerate(HISTORY_KEYS)}
+        for pos in stopped:
+            gid, j, reading = slots[int(slot_ids[pos])]
+            row = int(slot_row[pos])
+            h = torch.cat(hist_rows[gid])                          # [T, K]
+            cols = {k: h[:, c] for c, k in enumerate(_RECORD_KEYS)}
+            monitor = cols[reading.monitor].clone()
+            history = {"monitor": monitor, **{k: cols[k].clone() for k in HISTORY_KEYS[1:]}}
             history["epoch"] = torch.arange(h.shape[0])
-            be, stop = int(best_epoch[row]), epoch
-            sel_epoch = be if restore[gid] else stop
-            sel = best_theta[row] if restore[gid] else theta[row]
+            be, stop = int(best_epoch[pos]), epoch
+            restore = reading.restore_best
+            sel_epoch = be if restore else stop
+            sel = best_theta[pos] if restore else theta[row]
             cp = {"grid": torch.tensor(grid, dtype=torch.float64),
                   "epoch": torch.tensor([ckpts[gid][g][0] if g in ckpts[gid] else -1
                                          for g in range(len(grid))], dtype=torch.long),
@@ -393,18 +462,19 @@ def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_don
             res = TrainResult(
                 params=_to_params(sel, shapes), last_params=_to_params(theta[row], shapes),
                 history=history, checkpoints=cp, best_epoch=be, stop_epoch=stop,
-                stopped_early=stop < int(max_epochs[row]),
+                stopped_early=stop < int(max_epochs[pos]),
                 r2={s: float(history[f"{s}_r2"][sel_epoch]) for s in ("train", "val", "test")},
                 mse={s: float(history[f"{s}_mse"][sel_epoch]) for s in ("train", "val", "test")},
                 selected_epoch=sel_epoch, wall_time_s=time.perf_counter() - t0, group_size=E,
                 extra={"init_params": _to_params(init_theta[gid], shapes)})
-            results[gid] = res
+            results[gid][j] = res
             if on_done is not None:
-                on_done(gid, res)
+                on_done(gid, j, res)
 
     with torch.no_grad():
         mse, r2 = evaluate(theta)
-        record(0, torch.full((E,), math.nan, dtype=dtype), mse, r2)
+        nan = torch.full((E,), math.nan, dtype=dtype)
+        record(0, nan, nan, mse, r2)
         step = 0
         epoch = 0
         while len(ids):
@@ -421,25 +491,34 @@ def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_don
                 adam_step_(theta, exp_avg, exp_avg_sq, grad, step, lr, beta1, beta2, eps)
                 sse_epoch += sse
             batch_mse = sse_epoch / n_tr
+            last_mse = sse / last_batch
             mse, r2 = evaluate(theta)
-            mon = record(epoch, batch_mse, mse, r2)
+            mons = record(epoch, batch_mse, last_mse, mse, r2)        # [4, E_active]
+            mon = mons[mon_col, slot_row]                              # [S]
             improved = mon < best - min_delta
             best = torch.where(improved, mon, best)
             best_epoch = torch.where(improved, epoch, best_epoch)
             wait = torch.where(improved, 0, wait + 1)
-            best_theta = torch.where(improved.unsqueeze(1), theta, best_theta)
+            best_theta = torch.where(improved.unsqueeze(1), theta[slot_row], best_theta)
             stop = (wait >= patience) | (epoch >= max_epochs)
             if bool(stop.any()):
                 finish(stop.nonzero().flatten().tolist(), epoch)
-                keep = (~stop).nonzero().flatten()
-                ids = ids[keep]
-                (theta, exp_avg, exp_avg_sq, best_theta, x_tr, y_tr, x_all, y_all, best,
-                 best_epoch, wait, patience, max_epochs, min_delta, mon_idx, reached) = (
-                    t[keep].contiguous() for t in
-                    (theta, exp_avg, exp_avg_sq, best_theta, x_tr, y_tr, x_all, y_all, best,
-                     best_epoch, wait, patience, max_epochs, min_delta, mon_idx, reached))
-                sst = sst[:, keep].contiguous()
-    return results  # type: ignore[return-value]
+                keep_s = (~stop).nonzero().flatten()
+                (slot_ids, slot_row, mon_col, min_delta, patience, max_epochs, best, best_epoch,
+                 wait, best_theta) = (t[keep_s].contiguous() for t in
+                                      (slot_ids, slot_row, mon_col, min_delta, patience,
+                                       max_epochs, best, best_epoch, wait, best_theta))
+                alive = torch.zeros(len(ids), dtype=torch.bool)
+                alive[slot_row] = True
+                if not bool(alive.all()):
+                    keep = alive.nonzero().flatten()
+                    slot_row = (torch.cumsum(alive.long(), 0) - 1)[slot_row]
+                    ids = ids[keep]
+                    (theta, exp_avg, exp_avg_sq, x_tr, y_tr, x_all, y_all, reached) = (
+                        t[keep].contiguous() for t in
+                        (theta, exp_avg, exp_avg_sq, x_tr, y_tr, x_all, y_all, reached))
+                    sst = sst[:, keep].contiguous()
+    return results
 
 
 def _rows(layers: Params, start: int, n: int) -> Params:

@@ -82,7 +82,8 @@ _KINDS: dict[str, KindSpec] = {}
 # The package's kinds and the module that registers each on import, so a worker or caller
 # need not import it first (tests/test_architecture.py checks that every kind is listed).
 KIND_MODULES = {"p1_run": "kag_utils.p1.runs", "p1_rr": "kag_utils.p1.evaluation",
-                "p1_eval": "kag_utils.p1.evaluation", "mnist_run": "kag_utils.mnist.models",
+                "p1_eval": "kag_utils.p1.evaluation", "p1_alive": "kag_utils.p1.dead_neurons",
+                "mnist_run": "kag_utils.mnist.models",
                 "mnist_eval": "kag_utils.mnist.evaluation",
                 "mnist_spatial": "kag_utils.mnist.evaluation",
                 "mnist_timeline": "kag_utils.mnist.evaluation"}
