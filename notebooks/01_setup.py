@@ -339,6 +339,7 @@ for row in es_rows.itertuples():
     record.add(f"early_stopping_row.{kag.early_stopping.slug(row.claim)}",
                {"default_verdict": row.default_verdict, "verdict": row.verdict,
                 "reproduced_by": list(row.reproduced_by)})
+record.add(early_stopping_summary=kag.early_stopping.summary(es_rows, es_readings))
 es_values.round(4)
 
 # %% [markdown]

@@ -1042,6 +1042,7 @@ if es_batch_sizes:
         record.add(f"app_b.es_row.{kag.early_stopping.slug(row.claim)}",
                    {"default_verdict": row.default_verdict, "verdict": row.verdict,
                     "reproduced_by": list(row.reproduced_by)})
+    record.add(app_b_es_summary=kag.early_stopping.summary(es_rows, es_readings))
     kag.early_stopping.attach_readings(record, es_table)
     display(es_rows)
     display(es_table.pivot(index="claim", columns="reading", values="mean").loc[

@@ -136,3 +136,20 @@ def test_with_rule_judges_every_reading_by_the_rows_rule():
     assert es.claim_verdict(ruled[1], 0.2, 0.1, 4) == "new result"
     with pytest.raises(ValueError, match="no claim"):
         es.with_rule(claims, "z", lambda m, se: "reproduced")
+
+
+def test_summary_counts():
+    import pandas as pd
+
+    rows = pd.DataFrame([
+        {"claim": "a", "default_verdict": "reproduced", "verdict": "reproduced",
+         "reproduced_by": ["x"]},
+        {"claim": "b", "default_verdict": "not reproduced", "verdict": "protocol-dependent",
+         "reproduced_by": ["x", "y"]},
+        {"claim": "c", "default_verdict": "inconclusive", "verdict": "inconclusive",
+         "reproduced_by": []}])
+    s = es.summary(rows, [{}, {}, {}])
+    assert s == {"claims": 3, "readings": 3, "default_reproduced": 1, "protocol_dependent": 1,
+                 "reproduced_by_none": 1, "default_not_reproduced": 2}
+    with pytest.raises(ValueError, match="row_verdicts"):
+        es.summary(rows.iloc[:0], [])

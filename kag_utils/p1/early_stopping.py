@@ -245,6 +245,23 @@ def row_verdicts(table):
     return pd.DataFrame(out)
 
 
+def summary(rows, readings: Sequence[dict]) -> dict:
+    """Counts for the text from :func:`row_verdicts`: claims, readings, claims reproduced under
+    the default reading, protocol-dependent claims (the default fails, another reading
+    reproduces), claims no reading reproduces, and claims whose verdict changes with the reading
+    at all (some reading's verdict differs from the default's)."""
+    if len(rows) == 0:
+        raise ValueError("summary() needs the rows of row_verdicts() for at least one claim")
+    default = list(rows.default_verdict)
+    final = list(rows.verdict)
+    return {"claims": len(rows), "readings": len(readings),
+            "default_reproduced": default.count("reproduced"),
+            "protocol_dependent": final.count("protocol-dependent"),
+            "reproduced_by_none": sum(1 for d, r in zip(default, rows.reproduced_by)
+                                      if d != "reproduced" and not len(r)),
+            "default_not_reproduced": sum(1 for d in default if d != "reproduced")}
+
+
 VERDICT_CODES = {"not reproduced": 0, "new result": 1, "inconclusive": 2, "reproduced": 3}
 
 
