@@ -295,12 +295,9 @@ causes = {
                "the initial model"),
 }
 # the Table II rows at q(1) = 1 % under every early-stopping reading (notebook 01, section 4)
-es_table = kag.early_stopping.sensitivity_table(
-    [c for c in kag.early_stopping.table_claims(seeds, dict(batch_size=batch_size, max_epochs=max_epochs,
-                                                            patience=patience), random_widths=())
-     if c.name.startswith("Table II")],
-    kag.early_stopping.reading_grid(es_monitors, es_min_deltas, es_restore),
-    ecfg=kag.EvalConfig(n_x=es_n_x, n_rot=0, q1s=(0.01,)), scheduler=scheduler)
+es_table = kag.early_stopping.table_study(
+    "Table II", seeds, dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience),
+    es_monitors, es_min_deltas, es_restore, es_n_x, scheduler=scheduler)
 for r in table2.itertuples():
     target = r.model.split("(")[0]
     for q1 in q1s:

@@ -189,12 +189,9 @@ pr_cause = {
                 "distribution (A-01); a small offset means the paper's inputs or init differ"),
 }
 # the Table III PR rows under every early-stopping reading (notebook 01, section 4)
-es_table = kag.early_stopping.sensitivity_table(
-    [c for c in kag.early_stopping.table_claims(seeds, dict(batch_size=batch_size, max_epochs=max_epochs,
-                                                            patience=patience), random_widths=())
-     if c.name.startswith("Table III PR")],
-    kag.early_stopping.reading_grid(es_monitors, es_min_deltas, es_restore),
-    ecfg=kag.EvalConfig(n_x=es_n_x, n_rot=0, q1s=(0.01,)), scheduler=scheduler)
+es_table = kag.early_stopping.table_study(
+    "Table III PR", seeds, dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience),
+    es_monitors, es_min_deltas, es_restore, es_n_x, scheduler=scheduler)
 for name, row in table3.iterrows():
     key = name.split("(")[0]
     for k in (1, 2, 3):

@@ -153,3 +153,9 @@ def test_summary_counts():
                  "reproduced_by_none": 1, "default_not_reproduced": 2}
     with pytest.raises(ValueError, match="row_verdicts"):
         es.summary(rows.iloc[:0], [])
+
+
+def test_table_study_refuses_an_unknown_prefix():
+    with pytest.raises(ValueError, match="Table II/III"):
+        es.table_study("Table IX", [0], dict(batch_size=250, max_epochs=5, patience=2),
+                       ["train_batch_mse"], [0.0], [True], n_x=10)

@@ -331,6 +331,21 @@ def table_claims(seeds: Sequence[int], protocol: dict, random_widths=(4, 8, 16, 
     return out
 
 
+def table_study(prefix: str, seeds: Sequence[int], protocol: dict, monitors: Sequence[str],
+                min_deltas: Sequence[float], restore: Sequence[bool], n_x: int,
+                scheduler: Any = None):
+    """The claim x reading table (:func:`sensitivity_table`) of the Table II or III claims of
+    :func:`table_claims` whose names start with ``prefix`` ("Table II", "Table III PR"), under
+    the reading grid of ``monitors`` x ``min_deltas`` x ``restore``, evaluated on ``n_x``
+    inputs without rotations at q(1) = 1 %: what notebooks 02 and 03 attach to their rows."""
+    claims = [c for c in table_claims(seeds, protocol, random_widths=())
+              if c.name.startswith(prefix)]
+    if not claims:
+        raise ValueError(f"no Table II/III claim starts with {prefix!r}")
+    return sensitivity_table(claims, reading_grid(monitors, min_deltas, restore),
+                             ecfg=EvalConfig(n_x=n_x, n_rot=0, q1s=(0.01,)), scheduler=scheduler)
+
+
 def app_b_claims(seeds: Sequence[int], batch_sizes: Sequence[int], protocol: dict,
                  q1: float = 0.01) -> list[Claim]:
     """random(32) at each batch size (P1 App. B, Fig. 15): the share of size-1 zero rows that
