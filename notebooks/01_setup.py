@@ -71,15 +71,7 @@ from kag_utils import paper_values as paper
 from kag_utils import readings as rule
 from kag_utils.readings.aggregate import pm, summarize
 
-session = kag.start("01_setup", params_name, output_root, parameters=dict(
-    seeds=seeds, widths=widths, targets=targets, batch_size=batch_size,
-    max_epochs=max_epochs, patience=patience, cb_widths=cb_widths, cb_seeds=cb_seeds,
-    cb_batch_small=cb_batch_small, cb_batch_full=cb_batch_full, cb_criterion=cb_criterion,
-    es_monitors=es_monitors, es_min_deltas=es_min_deltas, es_restore=es_restore,
-    es_seeds=es_seeds, es_n_x=es_n_x, es_random_widths=es_random_widths, es_lambdas=es_lambdas,
-    es_lambda_data_seeds=es_lambda_data_seeds,
-    fig1_width=fig1_width,
-    fig1_seed=fig1_seed, fig1_example=fig1_example))
+session = kag.start("01_setup", params_name, output_root)   # records the parameters cell
 record = session.record
 record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 protocol = dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience)

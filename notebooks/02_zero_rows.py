@@ -69,11 +69,7 @@ from kag_utils import readings as rule
 from kag_utils.p1.dead_neurons import bias_silenced, dead_neuron_analysis
 from kag_utils.readings.aggregate import pm, summarize
 
-session = kag.start("02_zero_rows", params_name, output_root, parameters=dict(
-    seeds=seeds, width=width, targets=targets, batch_size=batch_size, max_epochs=max_epochs,
-    patience=patience, q1s=q1s, n_x=n_x, n_rot=n_rot, n_x_rot=n_x_rot, zipf_seed=zipf_seed,
-    test_check=test_check, es_monitors=es_monitors, es_min_deltas=es_min_deltas,
-    es_restore=es_restore, es_n_x=es_n_x))
+session = kag.start("02_zero_rows", params_name, output_root)   # records the parameters cell
 record = session.record
 record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 configs = kag.main_grid(targets, [width], seeds, batch_size=batch_size, max_epochs=max_epochs,

@@ -74,11 +74,7 @@ from kag_utils import paper_values as paper
 from kag_utils import readings as rule
 from kag_utils.readings.aggregate import pm, summarize
 
-session = kag.start("03_minor_concentration", params_name, output_root, parameters=dict(
-    seeds=seeds, widths=widths, targets=targets, batch_size=batch_size, max_epochs=max_epochs,
-    patience=patience, q1s=q1s, n_x=n_x, n_rot=n_rot, n_x_rot=n_x_rot, toy_n_rot=toy_n_rot,
-    toy_draws=toy_draws, toy_se_repeats=toy_se_repeats, es_monitors=es_monitors,
-    es_min_deltas=es_min_deltas, es_restore=es_restore, es_n_x=es_n_x))
+session = kag.start("03_minor_concentration", params_name, output_root)   # records the parameters cell
 record = session.record
 record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 configs = kag.main_grid(targets, widths, seeds, batch_size=batch_size, max_epochs=max_epochs,

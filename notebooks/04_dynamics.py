@@ -73,12 +73,7 @@ from kag_utils import paper_values as paper
 from kag_utils.readings.aggregate import pm, summarize
 from kag_utils.readings.goldilocks import family_grid, goldilocks_window, modest_below, window_bound
 
-session = kag.start("04_dynamics", params_name, output_root, parameters=dict(
-    seeds=seeds, width=width, batch_size=batch_size, max_epochs=max_epochs, patience=patience,
-    evo_step=evo_step, lam_step=lam_step, lam_step_high=lam_step_high, lam_max=lam_max,
-    data_seeds=data_seeds, dead_rows_out=dead_rows_out, window_fraction=window_fraction,
-    small_lams=small_lams, n_x=n_x, n_rot=n_rot,
-    n_x_rot=n_x_rot, q1=q1, n_sigma=n_sigma, near=near))
+session = kag.start("04_dynamics", params_name, output_root)   # records the parameters cell
 record = session.record
 record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 protocol = dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience)

@@ -87,16 +87,7 @@ from kag_utils.readings import claims
 from kag_utils.readings.aggregate import summarize
 from kag_utils.readings.goldilocks import goldilocks_window, window_bound
 
-session = kag.start("05_appendices", params_name, output_root, parameters=dict(
-    seeds=seeds, max_epochs=max_epochs, patience=patience, batch_size=batch_size, n_x=n_x,
-    n_rot=n_rot, n_x_rot=n_x_rot, q1=q1, a_n_x=a_n_x, a_bins=a_bins, a_fit_range=a_fit_range,
-    b_batch_sizes=b_batch_sizes, b_targets=b_targets, b_control_seeds=b_control_seeds,
-    f16_batch_sizes=f16_batch_sizes,
-    f16_seeds=f16_seeds, f16_expanded_width=f16_expanded_width, es_batch_sizes=es_batch_sizes,
-    es_monitors=es_monitors, es_min_deltas=es_min_deltas, es_restore=es_restore, es_n_x=es_n_x,
-    so_alphas=so_alphas, so_seeds=so_seeds, g_lambdas=g_lambdas, g_seeds=g_seeds,
-    c_data_seeds=c_data_seeds, c_dead_rows_out=c_dead_rows_out, window_fraction=window_fraction,
-    n_sigma=n_sigma))
+session = kag.start("05_appendices", params_name, output_root)   # records the parameters cell
 record = session.record
 record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 protocol = dict(max_epochs=max_epochs, patience=patience)

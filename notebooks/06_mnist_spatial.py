@@ -94,16 +94,7 @@ from kag_utils import paper_values as paper
 from kag_utils.mnist import spatial
 from kag_utils.readings.aggregate import pm, summarize
 
-session = kag.start("06_mnist_spatial", params_name, output_root, parameters=dict(
-    data=data, data_dir=data_dir, hidden=hidden, seeds=seeds, epochs=epochs, ks=ks,
-    eval_images=eval_images, n_rows=n_rows, n_cols=n_cols, n_rot=n_rot, rr_images=rr_images,
-    rr_rows=rr_rows, rr_cols=rr_cols, spatial_images=spatial_images,
-    spatial_draws=spatial_draws, spatial_rows=spatial_rows, spatial_cols=spatial_cols,
-    spatial_ks=spatial_ks, spatial_layers=spatial_layers, radii=radii,
-    min_distances=min_distances, show_hidden=show_hidden, timeline_hidden=timeline_hidden,
-    timeline_seeds=timeline_seeds, timeline_epochs=timeline_epochs,
-    timeline_every=timeline_every, timeline_images=timeline_images,
-    timeline_rows=timeline_rows, timeline_cols=timeline_cols, timeline_ks=timeline_ks))
+session = kag.start("06_mnist_spatial", params_name, output_root)   # records the parameters cell
 record = session.record
 record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 # Only a run of P2's protocol (the paper set: full MNIST, P2's widths, seeds and schedule) is

@@ -80,3 +80,24 @@ def test_unparseable_parameter_is_an_error(project):
     path.write_text(path.read_text().replace("n = 3", "n = 3   # n >= 1 (an '=' papermill trips on)"))
     with pytest.raises(runner.ParameterError, match=r"cannot parse the parameters \['n'\]"):
         runner.declared_parameters(runner.read_notebook(path))
+
+
+def test_start_records_the_parameters_cell(project, tmp_path, monkeypatch):
+    """kag.start reads the declared parameters from the notebook's parameters cell and their
+    values from the caller's globals: the cell is the one place they are listed."""
+    from kag_utils.pipeline import session
+
+    names = session.declared_parameter_names("01_demo", root=project)
+    assert names == ["n"]                         # the runner's own are not recorded
+    assert session.parameter_values("01_demo", {"n": 7, "other": 1}, root=project) == {"n": 7}
+    with pytest.raises(ValueError, match="after the parameters cell"):
+        session.parameter_values("01_demo", {}, root=project)
+    with pytest.raises(ValueError, match="parameters=dict"):
+        session.declared_parameter_names("99_missing", root=project)
+    monkeypatch.chdir(project)
+    globals()["n"] = 5                            # start() reads its caller's globals
+    try:
+        s = session.start("01_demo", "quick", tmp_path)
+        assert s.record.parameters == {"n": 5}
+    finally:
+        del globals()["n"]

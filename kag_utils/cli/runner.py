@@ -23,7 +23,6 @@ start with ``_`` are ignored: they hold YAML anchors shared by several notebooks
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import sys
 import time
@@ -33,9 +32,8 @@ from typing import Any
 import yaml
 
 from ..pipeline.paths import find_root
-
-# Parameters the runner itself passes to every notebook; each notebook declares them.
-RUNNER_PARAMETERS = ("params_name", "output_root", "scheduler")
+# the parameters the runner passes to every notebook (each declares them), and the cell parser
+from ..pipeline.session import RUNNER_PARAMETERS, parameter_names
 
 
 class ParameterError(ValueError):
@@ -90,8 +88,7 @@ def declared_parameters(notebook) -> dict[str, Any]:
     if not cells:
         raise ParameterError("notebook has no cell tagged 'parameters'")
     params = {p.name: p.default for p in _infer_parameters(notebook)}
-    assigned = [t.id for node in ast.parse(cells[0].source).body if isinstance(node, ast.Assign)
-                for t in node.targets if isinstance(t, ast.Name)]
+    assigned = parameter_names(cells[0].source)
     unparsed = [name for name in assigned if name not in params]
     if unparsed:
         raise ParameterError(f"papermill cannot parse the parameters {unparsed}: keep each on "

@@ -1,6 +1,6 @@
 """What every notebook does first and last: one call to :func:`start`, one to ``save``.
 
-    session = kag.start("02_zero_rows", params_name, output_root, parameters=locals_params)
+    session = kag.start("02_zero_rows", params_name, output_root)   # reads the parameters cell
     ...
     session.savefig(fig, "fig2_zipf_xor32")     # -> <output_root>/figures/<set>/fig2_zipf_xor32.png
     session.record.add(table2=...)              # numbers for results/<set>/02_zero_rows.json
@@ -12,12 +12,53 @@ default figure is never mistaken for a full-fidelity one.
 """
 from __future__ import annotations
 
+import ast
+import inspect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .paths import find_root
 from .results import Recorder
+
+# Parameters the runner (kag-run) passes to every notebook; each notebook declares them. They
+# say where a run goes, not what it computes, so they are not recorded as parameters.
+RUNNER_PARAMETERS = ("params_name", "output_root", "scheduler")
+
+
+def parameter_names(source: str) -> list[str]:
+    """Names assigned in a notebook's parameters cell (its source code), in order."""
+    return [t.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name)]
+
+
+def declared_parameter_names(notebook: str, root: Path | None = None) -> list[str]:
+    """The parameters a notebook declares (``notebooks/<notebook>.py``, the cell tagged
+    ``parameters``), without the runner's own."""
+    import jupytext
+
+    path = (root or find_root()) / "notebooks" / f"{notebook}.py"
+    if not path.exists():
+        raise ValueError(f"cannot find {path} to read the parameters of {notebook!r}: pass "
+                         "parameters=dict(...) to kag.start, or run from the kag-paper checkout")
+    cells = [c for c in jupytext.read(path).cells
+             if "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        raise ValueError(f"{path} has no cell tagged 'parameters'")
+    return [n for n in parameter_names(cells[0].source) if n not in RUNNER_PARAMETERS]
+
+
+def parameter_values(notebook: str, namespace: dict[str, Any],
+                     root: Path | None = None) -> dict[str, Any]:
+    """The current value of every parameter ``notebook`` declares, read from ``namespace``
+    (the notebook's globals: the parameters cell, then papermill's injected values)."""
+    names = declared_parameter_names(notebook, root)
+    missing = [n for n in names if n not in namespace]
+    if missing:
+        raise ValueError(f"parameters {missing} of {notebook!r} are not defined yet: call "
+                         "kag.start after the parameters cell")
+    return {n: namespace[n] for n in names}
 
 
 def setup_style() -> None:
@@ -64,10 +105,17 @@ class Session:
 def start(notebook: str, params_name: str, output_root: str | os.PathLike,
           parameters: dict[str, Any] | None = None) -> Session:
     """Begin a notebook: set the plotting style, say which parameter set runs, and return a
-    :class:`Session` whose recorder writes ``results/<set>/<notebook>.json``."""
+    :class:`Session` whose recorder writes ``results/<set>/<notebook>.json``.
+
+    The parameters recorded with the results are, by default, every name the notebook's
+    parameters cell declares, with the values the caller's globals hold now (so the cell is
+    the one place they are listed); pass ``parameters`` to record others."""
     setup_style()
     root = Path(output_root).resolve()
-    params = dict(parameters or {})
+    if parameters is None:
+        caller = inspect.currentframe().f_back.f_globals
+        parameters = parameter_values(notebook, caller)
+    params = dict(parameters)
     print(f"{notebook}: parameter set '{params_name}'; outputs under {root}")
     if params_name != "paper":
         print("  (not the paper's full-fidelity settings: figures are labelled accordingly)")
