@@ -101,3 +101,21 @@ def test_start_records_the_parameters_cell(project, tmp_path, monkeypatch):
         assert s.record.parameters == {"n": 5}
     finally:
         del globals()["n"]
+
+
+def test_default_set_holds_only_what_differs_from_the_cells():
+    """params/default.yaml may only override a notebook's parameters cell, never repeat it:
+    the cell is the one place a default lives."""
+    import ast
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    sets = yaml.safe_load((root / "params" / "default.yaml").read_text()) or {}
+    for nb in runner.list_notebooks(root):
+        declared = runner.declared_parameters(runner.read_notebook(nb))
+        for key, value in {**(sets.get("common") or {}), **(sets.get(nb.stem) or {})}.items():
+            assert key in declared, f"{nb.stem} does not declare {key}"
+            assert ast.literal_eval(declared[key]) != value, (
+                f"params/default.yaml repeats {nb.stem}.{key} = {value!r}: delete it there")
