@@ -34,7 +34,6 @@ from .readings.aggregate import pm, summarize
 from .readings.tails import (log10_histogram, mef_fit, quantile_grid, quantile_summary,
                              tail_shares)
 from .readings.verdicts import COMPARABLE, VERDICTS, WORDING_TOLERANCE, numeric_verdict, tally
-from .readings.windows import ka_window
 from .pipeline.cache import Cache
 from .pipeline.results import Recorder, agrees, defined, section_of, write_comparison
 from .pipeline.session import Session, start

@@ -67,6 +67,7 @@ import torch
 
 import kag_utils as kag
 from kag_utils.readings import figure_stats as fstats
+from kag_utils.readings import claim_names as names
 from kag_utils import paper_values as paper
 from kag_utils import readings as rule
 from kag_utils.readings.aggregate import pm, summarize
@@ -177,7 +178,7 @@ for row in t1.itertuples():
             note = ("training stopped short of the paper's precision (fewer epochs in this "
                     "parameter set?)" if params_name != "paper" else
                     "unexplained: see the notebook")
-        record.compare(f"Table I train R2 {row.target}({row.m})", "P1 Table I", p_mean,
+        record.compare(names.table1_r2(row.target, row.m), "P1 Table I", p_mean,
                        row.train_r2_mean, paper_sd=p_sd, ours_sd=row.train_r2_std,
                        cause=note, resolution=1e-4)
 

@@ -64,6 +64,7 @@ import seaborn as sns
 
 import kag_utils as kag
 from kag_utils.readings import figure_stats as fstats
+from kag_utils.readings import claim_names as names
 from kag_utils import paper_values as paper
 from kag_utils import readings as rule
 from kag_utils.p1.dead_neurons import bias_silenced, dead_neuron_analysis
@@ -307,10 +308,10 @@ for r in table2.itertuples():
                 alts = [{"reading": "test inputs", "ours_value": float(tv.mean()),
                          "ours_sd": float(tv.std(ddof=1)), "ours_n": len(tv)}]
             v = kag.numeric_verdict(p_mean, mean, p_sd, sd, None, len(seeds), 1e-3)["verdict"]
-            record.compare(f"Table II {r.model} {r.row} q1={100 * q1:g}%", "P1 Table II",
+            record.compare(names.table2(r.model, r.row, q1), "P1 Table II",
                            p_mean, mean, paper_sd=p_sd, ours_sd=sd, ours_n=len(seeds),
                            resolution=1e-3, readings=alts + kag.early_stopping.compare_readings(
-                               es_table, f"Table II {r.model} {r.row} q1={100 * q1:g}%"),
+                               es_table, names.table2(r.model, r.row, q1)),
                            note="default: the 1000 training inputs (A-11); reading 'test inputs': "
                                 "the 1000 held-out inputs (P1 computed both); other readings: "
                                 "early-stopping rules (notebook 01, section 4)",

@@ -70,6 +70,7 @@ import torch
 import kag_utils as kag
 from kag_utils.readings import claims
 from kag_utils.readings import figure_stats as fstats
+from kag_utils.readings import claim_names as names
 from kag_utils import paper_values as paper
 from kag_utils import readings as rule
 from kag_utils.readings.aggregate import pm, summarize
@@ -195,15 +196,15 @@ for name, row in table3.iterrows():
         record.add(f"table3.{key.lower()}.k{k}", {"mean": mean, "std": sd})
         if big == 32 and name in paper_rows:
             p_mean, p_sd = paper_rows[name][k]
-            record.compare(f"Table III PR {name} k={k}", "P1 Table III", p_mean, mean,
+            record.compare(names.table3_pr(name, k), "P1 Table III", p_mean, mean,
                            paper_sd=p_sd, ours_sd=sd, resolution=0.01, cause=pr_cause[key],
                            readings=kag.early_stopping.compare_readings(
-                               es_table, f"Table III PR {name} k={k}"))
+                               es_table, names.table3_pr(name, k)))
 for k in (1, 2, 3):
     ours = kag.participation_ratio_max(big, 3, k)
     record.add(f"table3.pr_max.k{k}", ours)
     if big == 32:
-        record.compare(f"Table III PR_max k={k}", "P1 Table III", paper.TABLE_III_PR_MAX[k],
+        record.compare(names.table3_pr_max(k), "P1 Table III", paper.TABLE_III_PR_MAX[k],
                        ours, resolution=0.01, agree=abs(ours - paper.TABLE_III_PR_MAX[k]) < 0.006,
                        note="" if abs(ours - paper.TABLE_III_PR_MAX[k]) < 0.006 else
                        "PR_max is a closed form; a mismatch would be a definition error")
@@ -365,7 +366,7 @@ for k in (1, 2, 3):
     fit["abs"][f"J1 k={k}"] = reading_verdict(p_val, *st["abs"], toy_se_repeats, "")["verdict"]
     fit["signed"][f"J1 k={k}"] = alt["verdict"]
     record.compare(
-        f"Table IV J1 (aligned) RR k={k}", "P1 Table IV", p_val, st["abs"][0],
+        names.table4("J1", k), "P1 Table IV", p_val, st["abs"][0],
         paper_sd=st["abs"][1], paper_n=1, ours_sd=st["abs"][1], ours_n=toy_se_repeats,
         readings=[alt], note=(
             f"signed maximum: {st['signed'][0]:.3f} ± {st['signed'][1]:.3f}. paper_sd = our "
@@ -386,7 +387,7 @@ for k in (1, 2, 3):
         alt = reading_verdict(p_val, *st["signed"], toy_draws, READINGS["signed"])
         fit["abs"][f"{name} k={k}"] = reading_verdict(p_val, *st["abs"], toy_draws, "")["verdict"]
         fit["signed"][f"{name} k={k}"] = alt["verdict"]
-        record.compare(f"Table IV {name} RR k={k} (one random draw)", "P1 Table IV", p_val,
+        record.compare(names.table4(name, k), "P1 Table IV", p_val,
                        st["abs"][0], paper_sd=st["abs"][1], paper_n=1, ours_sd=st["abs"][1],
                        ours_n=toy_draws, readings=[alt],
                        note=f"the paper's draw at the {100 * pct['abs']:.0f}th percentile of "

@@ -1,4 +1,4 @@
-"""Unit tests of the App. A-C helpers: kag_utils.readings.tails, dead_neurons, windows."""
+"""Unit tests of the App. A-C helpers: kag_utils.readings.tails, dead_neurons."""
 import math
 
 import numpy as np
@@ -7,7 +7,6 @@ import torch
 
 from kag_utils.p1 import dead_neurons
 from kag_utils.readings import tails
-from kag_utils.readings import windows
 from kag_utils.p1.models import init_params
 from kag_utils.p1.targets import make_inputs
 
@@ -113,32 +112,3 @@ def test_dead_neuron_analysis_finds_silenced_rows():
     assert r["negative_bias_share"] == 0.5
     assert r["max_size_rank"] >= 2
     assert r["max_preactivation"][1] < -10 and abs(r["max_preactivation"][0]) < 1
-
-
-# ------------------------------------------------------------------------------ windows
-def test_ka_window_significance_and_effect_size():
-    lam = [0.3, 0.1, 0.2, 0.4, 0.5]
-    mean = [9.0, 3.0, 8.0, 3.5, 7.0]
-    se = [0.5, 0.1, 0.5, 1.0, 0.5]
-    # reference 11: effect = (mean - 3) / 8
-    w = windows.ka_window(lam, mean, se, control_mean=3.0, control_se=0.2, reference_mean=11.0,
-                          fraction=0.0)
-    assert w["params"] == [0.1, 0.2, 0.3, 0.4, 0.5]
-    assert w["inside"] == [False, True, True, False, True]
-    assert (w["low"], w["high"], w["contiguous"]) == (0.2, 0.5, False)
-    w = windows.ka_window(lam, mean, se, 3.0, 0.2, 11.0, fraction=0.6)   # effects .625 .75 .5
-    assert w["inside"] == [False, True, True, False, False]
-    assert w["effect"][1] == pytest.approx(5 / 8)
-    assert (w["low"], w["high"], w["contiguous"]) == (0.2, 0.3, True)
-
-
-def test_ka_window_decreasing_metric_and_errors():
-    # normalised PR: KA geometry lowers it; control 1.0, reference 0.5
-    w = windows.ka_window([1, 2, 3], [0.98, 0.6, 0.9], [0.01, 0.02, 0.01], 1.0, 0.005, 0.5)
-    assert w["inside"] == [False, True, False] and w["low"] == w["high"] == 2.0
-    w = windows.ka_window([1, 2], [1.2, 1.3], [0.01, 0.01], 1.0, 0.0, 0.5)
-    assert w["n_inside"] == 0 and w["low"] is None and w["contiguous"] is None
-    with pytest.raises(ValueError, match="common"):
-        windows.ka_window([1, 2], [1.0], [0.1], 0.0, 0.0, 1.0)
-    with pytest.raises(ValueError, match="differ"):
-        windows.ka_window([1], [1.0], [0.1], 0.5, 0.0, 0.5)

@@ -497,3 +497,16 @@ def test_committed_paper_results_build(tmp_path):
         rel = path.relative_to(fresh)
         assert (committed / rel).exists() and (committed / rel).read_text() == \
             path.read_text(), f"paper/generated/paper/{rel} differs from a fresh generation"
+
+
+def test_tables_find_every_claim_they_read_in_the_paper_set():
+    """Tables I-IV look their rows up by the names of kag_utils.readings.claim_names; a row the
+    notebooks renamed or dropped fails here instead of showing as '--' in the paper."""
+    from kag_utils.manuscript.resultset import load_result_set
+    from kag_utils.manuscript.tables import expected_claims
+
+    rs = load_result_set(ROOT, "paper")
+    have = {r["claim"] for r in rs.comparison}
+    expected = expected_claims(rs)
+    assert len(expected) > 40
+    assert [c for c in expected if c not in have] == []

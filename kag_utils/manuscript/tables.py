@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..readings import claim_names as names
 from ..readings.verdicts import COMPARABLE, tally
 from .tex import (NOTEBOOK_STEMS, SECTION_GROUPS, claim_slug, comparison_cells, format_kind,
                   format_number, format_value, source_group, tex_escape)
@@ -74,7 +75,7 @@ def table1(rs: ResultSet) -> str:
     claims = _claims(rs)
     body = []
     for t in targets:
-        rows = [claims.get(f"Table I train R2 {t}({m})") for m in widths]
+        rows = [claims.get(names.table1_r2(t, m)) for m in widths]
         body.append(r"\texttt{" + tex_escape(t) + "} & P1 & " +
                     " & ".join(_paper_cell(r) for r in rows) + r" \\")
         body.append(" & ours & " + " & ".join(
@@ -105,7 +106,7 @@ def table2(rs: ResultSet) -> str:
     body = []
     for t in targets:
         for key, label, claim_label in _T2_ROWS:
-            rows = [claims.get(f"Table II {t}({m}) {claim_label} q1={100 * q1:g}%") for q1 in q1s]
+            rows = [claims.get(names.table2(f"{t}({m})", claim_label, q1)) for q1 in q1s]
             first = r"\texttt{" + tex_escape(f"{t}({m})") + "}" if key == "zero" else ""
             body.append(f"{first} & {label} & P1 & " +
                         " & ".join(_paper_cell(r) for r in rows) + r" \\")
@@ -130,13 +131,13 @@ def table3(rs: ResultSet) -> str:
     body = []
     for t in list(p.get("targets", [])) + ["initial"]:
         label = "Initial" if t == "initial" else t
-        rows = [claims.get(f"Table III PR {label}({big}) k={k}") for k in (1, 2, 3)]
+        rows = [claims.get(names.table3_pr(f"{label}({big})", k)) for k in (1, 2, 3)]
         body.append(r"\texttt{" + tex_escape(f"{label}({big})") + "} & P1 & " +
                     " & ".join(_paper_cell(r) for r in rows) + r" \\")
         body.append(" & ours & " + " & ".join(
             _pm(rs, nb, f"table3.{t}.k{k}.mean", f"table3.{t}.k{k}.std") + _mark(r)
             for k, r in zip((1, 2, 3), rows)) + r" \\[2pt]")
-    rows = [claims.get(f"Table III PR_max k={k}") for k in (1, 2, 3)]
+    rows = [claims.get(names.table3_pr_max(k)) for k in (1, 2, 3)]
     body.append(r"\midrule")
     body.append(r"$PR^{(k)}_{\max}$ & P1 & " + " & ".join(_paper_cell(r) for r in rows) + r" \\")
     body.append(r" & ours & " + " & ".join(
@@ -153,10 +154,9 @@ def table4(rs: ResultSet) -> str:
         return _missing(nb)
     claims = _claims(rs)
     body = []
-    for name, label, claim in (("J1", "$J_1$ (aligned)", "Table IV J1 (aligned) RR k={k}"),
-                               ("J2", "$J_2$ (Gaussian)", "Table IV J2 RR k={k} (one random draw)"),
-                               ("J3", "$J_3$ (uniform)", "Table IV J3 RR k={k} (one random draw)")):
-        rows = [claims.get(claim.format(k=k)) for k in (1, 2, 3)]
+    for name, label in (("J1", "$J_1$ (aligned)"), ("J2", "$J_2$ (Gaussian)"),
+                        ("J3", "$J_3$ (uniform)")):
+        rows = [claims.get(names.table4(name, k)) for k in (1, 2, 3)]
         sd = "sd_over_rotation_sets" if name == "J1" else "sd"
         body.append(f"{label} & P1 & " + " & ".join(_paper_cell(r) for r in rows) + r" \\")
         cells = []
@@ -358,3 +358,27 @@ def notebook_auto_section(rs: ResultSet, nb: str) -> str:
 def pending_notebooks(rs: ResultSet) -> list[str]:
     """Notebooks of the manuscript (:data:`NOTEBOOKS`) without results in this set."""
     return [stem for stem in NOTEBOOK_STEMS if stem not in rs.records]
+
+
+def expected_claims(rs: ResultSet) -> list[str]:
+    """The comparison rows that Tables I-IV read (where P1 prints a value), by the names of
+    :mod:`kag_utils.readings.claim_names`: a row the notebooks renamed or dropped shows here
+    (tests/test_manuscript.py checks the committed paper set)."""
+    from ..readings import paper_values as paper
+
+    out = []
+    p1, p2, p3 = (_params(rs, nb) for nb in ("01_setup", "02_zero_rows", "03_minor_concentration"))
+    for t in p1.get("targets", []):
+        out += [names.table1_r2(t, m) for m in p1.get("widths", []) if m in paper.TABLE_I.get(t, {})]
+    m2 = p2.get("width", 32)
+    for t in p2.get("targets", []):
+        for key, label in names.TABLE2_ROWS:
+            out += [names.table2(f"{t}({m2})", label, q1) for q1 in p2.get("q1s", [])
+                    if q1 in paper.TABLE_II.get(t, {}).get(key, {})]
+    if "03_minor_concentration" in rs.records:
+        big = max(p3.get("widths", [32]))
+        for label in [t for t in p3.get("targets", []) if t in paper.TABLE_III] + ["Initial"]:
+            out += [names.table3_pr(f"{label}({big})", k) for k in (1, 2, 3)]
+        out += [names.table3_pr_max(k) for k in (1, 2, 3)]
+        out += [names.table4(j, k) for j in ("J1", "J2", "J3") for k in (1, 2, 3)]
+    return out

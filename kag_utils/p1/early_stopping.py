@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from ..readings import claim_names as names
 from ..readings import paper_values as paper
 from .evaluation import EvalConfig, evaluate
 from ..core.metrics import false_positive_rate
@@ -306,12 +307,12 @@ def table_claims(seeds: Sequence[int], protocol: dict, random_widths=(4, 8, 16, 
                  q1: float = 0.01) -> list[Claim]:
     """Tables I-III at B = protocol's batch size: training R^2 of random(m) and xor(32),
     linear(32); Table II zero / dependent zero rows at ``q1``; Table III PR (k = 1, 2, 3)."""
-    out = [Claim(f"Table I train R2 random({m})", "P1 Table I", _configs("random", seeds, m, **protocol),
+    out = [Claim(names.table1_r2("random", m), "P1 Table I", _configs("random", seeds, m, **protocol),
                  "train_r2", paper_value=paper.TABLE_I["random"][m][0],
                  paper_sd=paper.TABLE_I["random"][m][1], resolution=1e-4)
            for m in random_widths if m in paper.TABLE_I["random"]]
     for t in ("xor", "linear"):
-        out.append(Claim(f"Table I train R2 {t}(32)", "P1 Table I", _configs(t, seeds, **protocol),
+        out.append(Claim(names.table1_r2(t, 32), "P1 Table I", _configs(t, seeds, **protocol),
                          "train_r2", paper_value=paper.TABLE_I[t][32][0],
                          paper_sd=paper.TABLE_I[t][32][1], resolution=1e-4))
     rows = (("Zero", "zero", "zero_frac_k3"), ("Dependent(2)", "dep2", "dep_frac_k2"),
@@ -319,13 +320,13 @@ def table_claims(seeds: Sequence[int], protocol: dict, random_widths=(4, 8, 16, 
     for t in ("xor", "linear", "random"):
         for label, key, col in rows:
             p_mean, p_sd = paper.TABLE_II[t][key][q1]
-            out.append(Claim(f"Table II {t}(32) {label} q1={100 * q1:g}%", "P1 Table II",
+            out.append(Claim(names.table2(f"{t}(32)", label, q1), "P1 Table II",
                              _configs(t, seeds, **protocol), f"{col}_q{q1:g}", scale=100.0,
                              paper_value=p_mean, paper_sd=p_sd, resolution=1e-3))
     for t in ("xor", "linear", "random"):
         for k in (1, 2, 3):
             p_mean, p_sd = paper.TABLE_III[t][k]
-            out.append(Claim(f"Table III PR {t}(32) k={k}", "P1 Table III",
+            out.append(Claim(names.table3_pr(f"{t}(32)", k), "P1 Table III",
                              _configs(t, seeds, **protocol), f"pr_k{k}", paper_value=p_mean,
                              paper_sd=p_sd, resolution=0.01))
     return out
