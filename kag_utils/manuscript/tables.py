@@ -170,23 +170,6 @@ def table4(rs: ResultSet) -> str:
     return _tabular("llccc", ["Jacobian", "", "$k = 1$", "$k = 2$", "$k = 3$"], body)
 
 
-def early_stopping_table(rs: ResultSet) -> str:
-    """Notebook 01's early-stopping ablation of random(32)."""
-    nb = "01_setup"
-    if nb not in rs.records:
-        return _missing(nb)
-    body = []
-    for monitor in _params(rs, nb).get("es_monitors", []):
-        base = f"early_stopping.{monitor}"
-        body.append(r"\texttt{" + tex_escape(monitor) + "} & " + " & ".join([
-            _pm(rs, nb, f"{base}.train_r2_mean", f"{base}.train_r2_std"),
-            _fmt(rs, nb, f"{base}.test_r2_mean"), _fmt(rs, nb, f"{base}.epochs_mean"),
-            *[_fmt(rs, nb, f"{base}.pr_norm_k{k}_mean") for k in (1, 2, 3)]]) + r" \\")
-    return _tabular("lcccccc", ["monitor", "train $R^2$", "test $R^2$", "epochs",
-                                r"$\widehat{PR}^{(1)}$", r"$\widehat{PR}^{(2)}$",
-                                r"$\widehat{PR}^{(3)}$"], body)
-
-
 VERDICT_MARKS = {"reproduced": r"\kagyes", "not reproduced": r"\kagno",
                  "inconclusive": r"\kaginconclusive", "protocol-dependent": r"\kagprotocol",
                  "not comparable": r"\kagnotcomparable", "new result": r"\kagnew"}

@@ -12,7 +12,7 @@ from ..pipeline.paths import find_root
 
 from .tex import NOTEBOOKS, macro_name, tex_escape
 from .resultset import ResultSet, load_result_set, result_macros, sha256
-from .tables import (appendix_table, disagreements, early_stopping_table, notebook_auto_section,
+from .tables import (appendix_table, disagreements, notebook_auto_section,
                      parameters_table, pending_notebooks, provenance_table, table1, table2, table3,
                      table4, wording_table)
 
@@ -100,7 +100,6 @@ def render(rs: ResultSet, pdir: Path) -> dict[str, str]:
         "table2.tex": table2(rs),
         "table3.tex": table3(rs),
         "table4.tex": table4(rs),
-        "early_stopping.tex": early_stopping_table(rs),
         "appendix.tex": appendix_table(rs),
         "disagreements.tex": disagreements(rs),
         "wording.tex": wording_table(),
