@@ -34,9 +34,14 @@ def test_quick_numbers_match_reference(quick_run, notebook):
 
 @pytest.mark.slow
 def test_comparison_rows_have_notes(quick_run):
+    """Every row has a verdict, and every row that is not reproduced names its likely cause."""
     import csv
+
+    from kag_utils.readings.verdicts import VERDICTS
     path = quick_run / "results" / "quick" / "comparison.csv"
     rows = list(csv.DictReader(path.open()))
     assert rows, "no comparison rows written"
-    bad = [r["claim"] for r in rows if r["agrees"] != "True" and not r["note"].strip()]
-    assert not bad, f"disagreements without a note: {bad}"
+    assert {r["verdict"] for r in rows} <= set(VERDICTS)
+    bad = [r["claim"] for r in rows if r["verdict"] != "reproduced"
+           and not (r["note"].strip() or r["cause"].strip())]
+    assert not bad, f"rows not reproduced without a cause: {bad}"

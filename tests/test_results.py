@@ -95,7 +95,7 @@ def test_saved_figures_are_byte_reproducible(tmp_path):
 
     digests = []
     for i in range(2):
-        session = start("99_test", "paper", tmp_path / str(i))
+        session = start("99_test", "paper", tmp_path / str(i), parameters={})
         fig, ax = plt.subplots()
         ax.plot([0, 1, 4], label=r"$\lambda$")
         path = session.savefig(fig, "fig")
