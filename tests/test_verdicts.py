@@ -204,3 +204,12 @@ def test_summary_markdown_and_cli(tmp_path, capsys):
     assert vd.main([str(path), "--markdown"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Of 1 comparisons") and "| P2 | 0 | 1 | 1 |" in out
+
+
+def test_note_column_carries_the_cause_of_a_row_not_reproduced():
+    row = normalize_row({"claim": "c", "verdict": "not reproduced", "note": "", "cause": "A-06",
+                         "notebook": "01_setup"})
+    assert row["note"] == "A-06"
+    row = normalize_row({"claim": "c", "verdict": "reproduced", "note": "", "cause": "",
+                         "notebook": "01_setup"})
+    assert row["note"] == ""

@@ -316,6 +316,8 @@ def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
         agree = str(row.get("agrees", "")).strip().lower() in ("true", "1", "yes")
         row["verdict"] = legacy_verdict(agree)
     row.pop("agrees", None)
+    if row["verdict"] != "reproduced" and not str(row.get("note") or "").strip():
+        row["note"] = row.get("cause") or ""      # a reader of the note column sees the cause
     row.setdefault("section", section_of(row.get("notebook", ""), row.get("claim", "")))
     if not row["section"]:
         row["section"] = section_of(row.get("notebook", ""), row.get("claim", ""))
