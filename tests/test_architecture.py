@@ -253,7 +253,7 @@ def test_cache_keys_unchanged_by_the_layout():
     from kag_utils.p1.evaluation import eval_config, rr_config
     from kag_utils.pipeline.cache import config_key
 
-    run, ecfg = kag.RunConfig(), kag.EvalConfig()
+    run, ecfg = kag.RunConfig(), kag.EvalConfig(n_x=1000, n_rot=400, n_x_rot=1000)
     mrun = kag.MNISTRunConfig(hidden=64, seed=0)
     assert kag.__version__ == "0.1.0"
     got = {

@@ -67,9 +67,16 @@ def test_bad_input():
     with pytest.raises(ValueError, match="unknown model state"):
         ev.check_state("best")
     with pytest.raises(ValueError, match="split"):
-        kag.EvalConfig(split="holdout")
+        kag.EvalConfig(split="holdout", n_x=10, n_rot=0)
+    with pytest.raises(TypeError):
+        kag.EvalConfig(n_rot=0)                  # n_x has no library default
     with pytest.raises(ValueError, match="n_x_rot"):
-        kag.EvalConfig(n_x=10, n_x_rot=20)
+        kag.EvalConfig(n_x=10, n_rot=5)          # neither has n_x_rot when rotations run
+    assert kag.EvalConfig(n_x=10, n_rot=0).n_x_rot == 1000   # the cache keys of old runs
+    with pytest.raises(ValueError, match="needs an EvalConfig"):
+        kag.evaluate([kag.RunConfig()], ("final",))
+    with pytest.raises(ValueError, match="n_x_rot"):
+        kag.EvalConfig(n_x=10, n_rot=5, n_x_rot=20)
     boot = kag.RunConfig(target="random", hidden=(4,),
                          input_map=kag.InputMap(kag.RunConfig(target="random", hidden=(4,))))
     with pytest.raises(ValueError, match="bootstrapped"):

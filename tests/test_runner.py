@@ -103,8 +103,9 @@ def test_start_records_the_parameters_cell(project, tmp_path, monkeypatch):
         del globals()["n"]
 
 
-def test_default_set_holds_only_what_differs_from_the_cells():
-    """params/default.yaml may only override a notebook's parameters cell, never repeat it:
+@pytest.mark.parametrize("set_name", ["default", "quick", "paper"])
+def test_parameter_sets_hold_only_what_differs_from_the_cells(set_name):
+    """A params/<set>.yaml may only override a notebook's parameters cell, never repeat it:
     the cell is the one place a default lives."""
     import ast
     from pathlib import Path
@@ -112,10 +113,48 @@ def test_default_set_holds_only_what_differs_from_the_cells():
     import yaml
 
     root = Path(__file__).resolve().parents[1]
-    sets = yaml.safe_load((root / "params" / "default.yaml").read_text()) or {}
+    text = (root / "params" / f"{set_name}.yaml").read_text()
+    sets = yaml.safe_load(text) or {}
+    # keys written in a notebook's own section (not merged in from a shared "_block" anchor)
+    node = yaml.compose(text)
+    own = {k.value: {kk.value for kk, _ in v.value if kk.value != "<<"}
+           for k, v in (node.value if node else []) if isinstance(v, yaml.MappingNode)}
+    repeated, shared = [], {}
     for nb in runner.list_notebooks(root):
         declared = runner.declared_parameters(runner.read_notebook(nb))
         for key, value in {**(sets.get("common") or {}), **(sets.get(nb.stem) or {})}.items():
             assert key in declared, f"{nb.stem} does not declare {key}"
-            assert ast.literal_eval(declared[key]) != value, (
-                f"params/default.yaml repeats {nb.stem}.{key} = {value!r}: delete it there")
+            same = ast.literal_eval(declared[key]) == value
+            if key in own.get(nb.stem, ()) or key in own.get("common", ()):
+                if same:
+                    repeated.append(f"{nb.stem}.{key} = {value!r}")
+            else:   # from a shared block: a repeat if it equals every cell it reaches
+                shared.setdefault(key, []).append(same)
+    repeated += [f"shared {k}" for k, s in shared.items() if all(s)]
+    assert not repeated, f"params/{set_name}.yaml repeats the cells' defaults: {repeated}"
+
+
+def test_notebooks_show_p1_protocol_from_its_one_source():
+    """Each P1 notebook declares P1's training protocol in its parameters cell (so that a
+    reader sees it and papermill can override it); the values are those of the one source,
+    kag_utils.p1.protocol.P1_PROTOCOL, from which RunConfig takes its defaults."""
+    import ast
+    from pathlib import Path
+
+    from kag_utils.p1.protocol import P1_PROTOCOL
+    from kag_utils.p1.runs import RunConfig
+
+    root = Path(__file__).resolve().parents[1]
+    seen = 0
+    for nb in runner.list_notebooks(root):
+        declared = runner.declared_parameters(runner.read_notebook(nb))
+        for key, value in P1_PROTOCOL.items():
+            if key in declared and not nb.stem.startswith("06"):
+                seen += 1
+                got = ast.literal_eval(declared[key])
+                got = tuple(got) if isinstance(got, list) else got
+                assert got == value, f"{nb.stem}: {key} = {got!r}, P1_PROTOCOL says {value!r}"
+    assert seen >= 15, "the P1 notebooks no longer declare the protocol"
+    run = RunConfig()
+    for key in ("batch_size", "lr", "max_epochs", "patience"):
+        assert getattr(run, key) == P1_PROTOCOL[key]

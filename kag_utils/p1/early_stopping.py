@@ -140,7 +140,7 @@ def sensitivity_table(claims: Sequence[Claim], readings: Sequence[dict],
 
     if not claims or not readings:
         raise ValueError("need at least one claim and one reading")
-    ecfg = ecfg if ecfg is not None else EvalConfig(n_rot=0)
+    ecfg = ecfg if ecfg is not None else EvalConfig(n_x=1000, n_rot=0)
     cells = {(c.name, reading_label(r)): [with_reading(x, r) for x in c.configs]
              for c in claims for r in readings}
     configs = claim_configs(claims, readings)

@@ -47,16 +47,20 @@ SPLITS = ("train", "val", "test")
 RR_READINGS = ("abs", "signed")    # readings of IV.6-IV.7 (rotations.READINGS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvalConfig:
-    """How a model state is evaluated (defaults: P1's full fidelity; REPRODUCTION 1.3, 2.9)."""
+    """How a model state is evaluated (REPRODUCTION 1.3, 2.9). The sample sizes ``n_x``,
+    ``n_rot`` and ``n_x_rot`` are required: their defaults live in the notebooks' parameters
+    cells (P1's full fidelity is n_x = 1000, n_rot = 400, n_x_rot = 1000)."""
     split: str = "train"                          # A-11: metrics on the training inputs
-    n_x: int = 1000                               # evaluation inputs (the first n_x of split)
+    n_x: int                                      # evaluation inputs (the first n_x of split)
     ks: tuple[int, ...] = (1, 2, 3)
     q1s: tuple[float, ...] = (1e-4, 1e-3, 1e-2)   # Table II's q(1)
     consistent_fraction: float = 0.99             # 2.6
-    n_rot: int = 400                              # rotations for the RR (0: skip the RR)
-    n_x_rot: int = 1000                           # inputs for the RR (the first n_x_rot)
+    n_rot: int                                    # rotations for the RR (0: skip the RR)
+    n_x_rot: int | None = None                    # inputs for the RR (the first n_x_rot);
+    #   may be left out only when n_rot == 0 (unused; stored as 1000 so that the cache keys of
+    #   evaluations without rotations stay those they always had)
     rotation_seed: int = 0                        # one fixed rotation set per width (A-17)
 
     def __post_init__(self):
@@ -65,6 +69,11 @@ class EvalConfig:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
         set_("ks", tuple(sorted({int(k) for k in self.ks})))
         set_("q1s", tuple(float(q) for q in self.q1s))
+        if self.n_x_rot is None:
+            if self.n_rot:
+                raise ValueError("n_x_rot (inputs for the rotation ratio) is required when "
+                                 "n_rot > 0, e.g. EvalConfig(n_x=1000, n_rot=400, n_x_rot=1000)")
+            set_("n_x_rot", 1000)
         for name in ("n_x", "n_rot", "n_x_rot", "rotation_seed"):
             set_(name, int(getattr(self, name)))
         if self.n_x < 2 or (self.n_rot and not 1 <= self.n_x_rot <= self.n_x):
@@ -349,10 +358,13 @@ def evaluate(configs: Sequence[RunConfig], states: Sequence[str] = ("final",),
     """
     import pandas as pd
 
+    if ecfg is None:
+        raise ValueError("evaluate needs an EvalConfig: its sample sizes have no library default "
+                         "(they live in the notebooks' parameters cells); P1's full fidelity is "
+                         "EvalConfig(n_x=1000, n_rot=400, n_x_rot=1000)")
     if dead_rows not in ("in", "out"):
         raise ValueError(f"dead_rows must be 'in' (all rows) or 'out' (dead rows left out), "
                          f"got {dead_rows!r}")
-    ecfg = ecfg if ecfg is not None else EvalConfig()
     cache = cache if cache is not None else Cache()
     extra = [r for r in dict.fromkeys(rr_readings) if r != "abs"]
     if extra and dead_rows == "out":

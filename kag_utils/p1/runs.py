@@ -35,6 +35,7 @@ import torch
 from ..version import __version__
 from ..pipeline.cache import Cache, canonical
 from .models import Params, hidden_features, init_params
+from .protocol import P1_PROTOCOL
 from ..pipeline.sweep import compute_missing, register_kind
 from .targets import check_target, make_dataset, target_info
 from .training import MONITORS, Member, Reading, steps_to_criterion, train_readings
@@ -55,12 +56,12 @@ class RunConfig:
     target_param: float | int | None = None     # lam (lambda_xor, gaussian), alpha (so_xor)
     hidden: tuple[int, ...] = (32,)              # (32,) = the paper's m = 32 model
     seed: int = 0                                # init and mini-batch order
-    batch_size: int = 250
-    lr: float = 0.01
+    batch_size: int = P1_PROTOCOL["batch_size"]
+    lr: float = P1_PROTOCOL["lr"]
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
-    max_epochs: int = 10_000
-    patience: int = 50
+    max_epochs: int = P1_PROTOCOL["max_epochs"]
+    patience: int = P1_PROTOCOL["patience"]
     min_delta: float = 0.0
     monitor: str = "train_batch_mse"             # or "train_last_batch_mse", "train_mse", "val_mse"
     restore_best: bool = True

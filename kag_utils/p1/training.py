@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from .models import Params
+from .protocol import P1_PROTOCOL
 from ..core.threads import torch_threads
 
 MONITORS = ("train_batch_mse", "train_last_batch_mse", "train_mse", "val_mse")
@@ -227,10 +228,10 @@ class Member:
     y_test: torch.Tensor
     seed: int = 0
     monitor: str = "train_batch_mse"
-    patience: int = 50
+    patience: int = P1_PROTOCOL["patience"]
     min_delta: float = 0.0
     restore_best: bool = True
-    max_epochs: int = 10_000
+    max_epochs: int = P1_PROTOCOL["max_epochs"]
     readings: tuple[Reading, ...] | None = None
 
     def stopping_readings(self) -> tuple[Reading, ...]:
@@ -269,7 +270,8 @@ def _check_member(m: Member) -> None:
             raise ValueError(f"min_delta must be >= 0, got {r.min_delta}")
 
 
-def train_ensemble(members: Sequence[Member], *, batch_size: int = 250, lr: float = 0.01,
+def train_ensemble(members: Sequence[Member], *, batch_size: int = P1_PROTOCOL["batch_size"],
+                   lr: float = P1_PROTOCOL["lr"],
                    betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                    checkpoint_step: float | None = 0.05, backend: str = "manual",
                    threads: int | None = 1,
@@ -290,7 +292,8 @@ def train_ensemble(members: Sequence[Member], *, batch_size: int = 250, lr: floa
     return [r[0] for r in res]
 
 
-def train_readings(members: Sequence[Member], *, batch_size: int = 250, lr: float = 0.01,
+def train_readings(members: Sequence[Member], *, batch_size: int = P1_PROTOCOL["batch_size"],
+                   lr: float = P1_PROTOCOL["lr"],
                    betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                    checkpoint_step: float | None = 0.05, backend: str = "manual",
                    threads: int | None = 1,
