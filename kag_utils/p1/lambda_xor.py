@@ -32,7 +32,7 @@ from ..readings import paper_values as paper
 from ..readings import rules
 from ..readings.aggregate import pm, summarize
 from ..readings.goldilocks import family_grid, goldilocks_window, modest_below, window_bound
-from .dynamics import NAMES, T0, DynamicsSettings, curve, fmt, long_format, metrics
+from .dynamics import NAMES, DynamicsSettings, curve, fmt, long_format, metrics
 
 __all__ = ["READINGS", "lambda_grid", "lambda_frame", "r2_summary", "r2_table", "learnability",
            "lambda_readings", "lambda_table", "window_text", "dead_neurons", "lambda_numbers",
@@ -497,7 +497,7 @@ def summary_text(evo_features: dict, features: Mapping[str, dict], r2_sum: pd.Da
     lines = [
         f"Evolution of xor({s.width}), {s.n_seeds} seeds, R^2 grid step {s.evo_step}:",
         "  zero-row onsets (k = 1/2/3): " + " / ".join(loc(o) for o in zero_on)
-        + f"   [P1: around R^2 = {T0}]",
+        + f"   [P1: around R^2 = {paper.EVOLUTION_TRANSITION_R2}]",
         "  zero-row half-rise points:   " + " / ".join(loc(evo_features["zero", k]["half_rise"])
                                                   for k in (1, 2, 3)),
         f"  size-2 dependent zero rows: onset {loc(evo_features['dep', 2]['onset'])}; size-3: "
