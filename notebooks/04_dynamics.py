@@ -67,40 +67,21 @@ import pandas as pd
 import seaborn as sns
 
 import kag_utils as kag
-from kag_utils.readings import claims
-from kag_utils import readings as an
 from kag_utils import paper_values as paper
-from kag_utils.readings.aggregate import pm, summarize
-from kag_utils.readings.goldilocks import family_grid, goldilocks_window, modest_below, window_bound
+from kag_utils.p1 import dynamics as dyn
+from kag_utils.p1 import lambda_xor as lx
 
 session = kag.start("04_dynamics", params_name, output_root)   # records the parameters cell
 record = session.record
 record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 protocol = dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience)
 ecfg = kag.EvalConfig(n_x=n_x, q1s=(q1,), n_rot=n_rot, n_x_rot=n_x_rot)
-set_note = ("" if params_name == "paper" else
-            f" [parameter set '{params_name}': {len(seeds)} seeds, lambda step {lam_step}, "
-            f"R^2 step {evo_step}, RR {n_rot} rotations x {n_x_rot} inputs]")
-
-
-if data_seeds not in ("model", "fixed"):
-    raise ValueError(f"data_seeds must be 'model' or 'fixed', got {data_seeds!r}")
-
-
-def xor_config(lam, seed, data_seed=0):
-    """lambda-xor(m) run; lambda = 1 is the xor(m) run of notebook 01 (the same function;
-    notebook 01 draws the inputs with data seed 0 for every model seed)."""
-    if np.isclose(lam, 1.0):
-        return kag.RunConfig(target="xor", hidden=(width,), seed=seed, data_seed=data_seed,
-                             **protocol)
-    return kag.RunConfig(target="lambda_xor", target_param=float(lam), hidden=(width,),
-                         seed=seed, data_seed=data_seed, **protocol)
-
-
-def lam_config(lam, seed):
-    """A lambda-xor run of sections 2-3: data seed = model seed (data_seeds = "model") or 0."""
-    return xor_config(lam, seed, seed if data_seeds == "model" else 0)
-
+study = dyn.DynamicsSettings(
+    width=width, n_seeds=len(seeds), q1=q1, n_sigma=n_sigma, evo_step=evo_step,
+    lam_step=lam_step, window_fraction=window_fraction,
+    note=dyn.set_note(params_name, len(seeds), lam_step, evo_step, n_rot, n_x_rot))
+lam_data_seed = {s: dyn.data_seed(s, data_seeds) for s in seeds}   # section 2 (checked now)
+METRICS = study.metrics      # name: (column, ks, direction of KA geometry, axis label)
 
 # %% [markdown]
 # ## 0. Reading the curves: the rules
@@ -134,51 +115,69 @@ def lam_config(lam, seed):
 #   are different and the SE are combined.
 #
 # Agreement with the paper: a location stated as "around", "near" or "$\lessapprox$" agrees
-# when ours is within `near` = 0.1 of it (two grid steps at paper fidelity); a value stated as
-# "$\approx$" uses the project rule (within 2 combined standard errors, `kag.verdicts`). A
-# disagreement carries a note on its likely cause. The comparison rows use the onset and the
-# significance window; the half-rise and half-maximum readings are reported beside them.
+# when ours is within the wording "near" of it (10 % of the paper's value,
+# `kag_utils.readings.verdicts`) plus half a grid step; a value stated as "$\approx$" uses the
+# project rule (within 2 combined standard errors). A disagreement carries a note on its
+# likely cause. The comparison rows use the onset and the significance window; the
+# half-rise and half-maximum readings are reported beside them. The readings and rows of
+# this notebook are `kag_utils.p1.dynamics` (over training) and `kag_utils.p1.lambda_xor`
+# (across $\lambda$).
 
 # %%
-METRICS = {  # name: (column of kag.evaluate, ks, direction of KA geometry, axis label)
-    "zero": (f"zero_frac_k{{k}}_q{q1:g}", (1, 2, 3), +1, "zero rows (%)"),
-    "dep": (f"dep_frac_k{{k}}_q{q1:g}", (2, 3), +1, "dependent zero rows (%)"),
-    "zero_nc": (f"not_consistent_frac_k{{k}}_q{q1:g}", (1, 2, 3), +1,
-                "zero rows excl. dead rows (%)"),
-    "pr": ("pr_norm_k{k}", (1, 2, 3), -1, "PR / PR(initial)"),
-    "rr": ("rr_norm_k{k}", (1, 2, 3), +1, "RR / RR(initial)"),
-    "div": ("divergence_k{k}", (1, 2, 3), +1, "column divergence"),
-}
-NAMES = {"zero": "size-{k} zero rows", "dep": "size-{k} dependent zero rows",
-         "zero_nc": "size-{k} zero rows outside consistently-zero rows",
-         "pr": "size-{k} PR", "rr": "size-{k} random rotation ratio",
-         "div": "size-{k} column divergence"}
-PERCENT = ("zero", "dep", "zero_nc")
 PALETTE = dict(zip(["k=1", "k=2", "k=3"], sns.color_palette("colorblind", 3)))
-INIT_X = -0.12               # where the initial model is drawn on the R^2 axis (its R^2 is < 0)
 
 
-def long_format(df, x):
-    """One row per (seed, state, metric, k): percentages for the zero-row metrics."""
-    parts = []
-    for name, (col, ks, _, _) in METRICS.items():
-        for k in ks:
-            scale = 100.0 if name in PERCENT else 1.0
-            parts.append(pd.DataFrame({"seed": df.seed.to_numpy(), "x": np.asarray(x),
-                                       "metric": name, "k": f"k={k}",
-                                       "value": df[col.format(k=k)].to_numpy() * scale}))
-    return pd.concat(parts, ignore_index=True)
+def panel(ax, d, name, feats, mark, legend=True):
+    """One metric's seed means ± SE per k, its baselines dotted, and per k our onset
+    (triangle, mark="onset") or window (bar, mark="window")."""
+    sns.lineplot(d[d.metric == name], x="x", y="value", hue="k", palette=PALETTE, marker="o",
+                 errorbar="se", err_style="bars", ax=ax, legend=legend)
+    for j, k in enumerate(METRICS[name][1]):
+        f, color, tr = feats[name, k], PALETTE[f"k={k}"], ax.get_xaxis_transform()
+        ax.axhline(f["baseline"], ls=":", color=color, lw=1)
+        if mark == "onset" and f["onset"]:
+            ax.plot(f["onset"]["x"], 0, marker="^", color=color, ms=9, clip_on=False, transform=tr)
+        if mark == "window" and f["window"]:
+            ax.plot([f["window"]["low"], f["window"]["high"]], [0.02 + 0.03 * j] * 2,
+                    color=color, lw=4, solid_capstyle="butt", transform=tr)
+    ax.set_ylabel(METRICS[name][3] + (f", $q^{{(1)}}$ = {q1:g}" if name in dyn.PERCENT else ""))
 
 
-def curve(summary, name, k, lo=-np.inf, hi=np.inf):
-    """(x, mean, se) of one metric's seed-mean curve, sorted by x, points with >= 2 seeds."""
-    c = summary[(summary.metric == name) & (summary.k == f"k={k}") & (summary.x > lo)
-                & (summary.x <= hi) & (summary.value_n >= 2)].sort_values("x")
-    return c.x.to_numpy(), c.value_mean.to_numpy(), c.value_se.to_numpy()
+def evo_figure(r, names, titles, vlines, fig_name, title):
+    """Seed means ± SE over training (r: dyn.evolution_readings); triangles: our onsets."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3), layout="constrained")
+    for ax, name, t in zip(axes, names, titles):
+        panel(ax, r["plot"], name, r["features"], "onset")
+        for g in vlines:
+            ax.axvline(g, ls="--", color="0.4", lw=1)
+        ax.set_xticks([dyn.INIT_X, 0, 0.25, 0.5, 0.75, 1], ["init", 0, 0.25, 0.5, 0.75, 1])
+        ax.set(xlabel="training $R^2$", title=t)
+    fig.suptitle(title)
+    session.savefig(fig, fig_name)
+    plt.show()
 
 
-def fmt(v, digits=2):
-    return "none" if v is None else f"{v:.{digits}f}"
+def lam_figure(r, names, readings, fig_name, title, titles=None):
+    """Seed means ± SE across lambda (r: lx.lambda_readings), one row of panels per reading;
+    grey: P1's window; bars: ours."""
+    w, h = (5.3 if titles else 4.2) * len(names), 3.7 * len(readings) + 0.6
+    fig, axes = plt.subplots(len(readings), len(names), squeeze=False, sharex=True, sharey="col",
+                             figsize=(w, h), layout="constrained")
+    for row_axes, reading in zip(axes, readings):
+        long, _ = r["long"][reading]
+        for ax, name, t in zip(row_axes, names, titles or [None] * len(names)):
+            ax.axvspan(*lx.GOLDILOCKS, color="0.92", zorder=0)
+            panel(ax, long[long.x.isin(lams)], name, r["features"][reading], "window",
+                  legend=titles is not None or name == names[0])
+            ax.set_xlabel(r"$\lambda$")
+            if not t:
+                ax.set(ylabel="", title=f"{METRICS[name][3]}\n{lx.READINGS[reading]}")
+                ax.title.set_fontsize(9)
+            else:
+                ax.set_title(t)
+    fig.suptitle(title)
+    session.savefig(fig, fig_name)
+    plt.show()
 
 
 # %% [markdown]
@@ -196,79 +195,21 @@ def fmt(v, digits=2):
 # the table below shows the epochs at which the checkpoints were taken.
 
 # %%
-if abs(evo_step / 0.05 - round(evo_step / 0.05)) > 1e-9:
-    raise ValueError("evo_step must be a multiple of the runs' 0.05 checkpoint grid (A-24)")
-r2_grid = [round(g, 2) for g in np.arange(0.0, 1.0 - 1e-9, evo_step)]
-evo_states = ["init"] + [kag.checkpoint_state(g) for g in r2_grid] + ["final"]
-evo_cfgs = [xor_config(1.0, s) for s in seeds]
+r2_grid, evo_states = dyn.evolution_grid(evo_step)
+evo_cfgs = [dyn.run_config(1.0, s, width, **protocol) for s in seeds]
 evo_runs = kag.ensure_runs(evo_cfgs, scheduler=scheduler)
-evo = kag.evaluate(evo_cfgs, evo_states, ecfg, scheduler=scheduler)
-evo = evo[evo.reached].reset_index(drop=True)
-final_r2 = float(np.mean([r.r2_train for r in evo_runs]))
-evo["x"] = [INIT_X if s == "init" else final_r2 if s == "final" else float(s[4:])
-            for s in evo.state]
-if final_r2 <= max(r2_grid):
-    print(f"note: the mean final R^2 {final_r2:.3f} is below the last checkpoint; the trained "
-          "model is read as the last point of the curves regardless")
-    evo.loc[evo.state == "final", "x"] = max(r2_grid) + 1e-3
-epochs = evo.pivot_table(index="state", columns="seed", values="state_epoch", sort=False)
-epochs.index = [s.replace("r2>=", "R2 >= ") for s in epochs.index]
-epochs.T
-
-# %%
-# the runs' own checkpoint grid ends at R^2 >= 0.95 whatever evo_step is
-g_last = float(evo_runs[0].checkpoints["grid"][-1])
-late = [(r.selected_epoch - int(r.checkpoints["epoch"][-1])) / r.selected_epoch
-        for r in evo_runs if int(r.checkpoints["epoch"][-1]) >= 0]
-print(f"share of the epochs up to the trained model spent after reaching R^2 >= {g_last:.2f}, "
-      "per seed: " + ", ".join(f"{v:.0%}" for v in late))
+evo, final_r2 = dyn.place_states(kag.evaluate(evo_cfgs, evo_states, ecfg, scheduler=scheduler),
+                                 evo_runs, r2_grid)
+late = dyn.late_epoch_shares(evo_runs)
+print(f"share of the epochs up to the trained model spent after reaching R^2 >= "
+      f"{float(evo_runs[0].checkpoints['grid'][-1]):.2f}, per seed: "
+      + ", ".join(f"{v:.0%}" for v in late))
 record.add("evolution.late_epoch_share_mean", float(np.mean(late)) if late else None)
-
-# %%
-evo_long = long_format(evo, evo.x)
-evo_sum = summarize(evo_long, ["metric", "k", "x"], "value")
-few = evo_sum[evo_sum.value_n < 2]
-if len(few):
-    print("grid points reached by fewer than 2 seeds (not shown):", sorted(set(few.x)))
-evo_plot = evo_long.merge(evo_sum[["metric", "k", "x", "value_n"]]).query("value_n >= 2")
-baseline = {(r.metric, r.k): (r.value_mean, r.value_se)
-            for r in evo_sum[evo_sum.x == INIT_X].itertuples()}
-
-evo_feat = {}
-for name, (_, ks, direction, _) in METRICS.items():
-    for k in ks:
-        x, mean, se = curve(evo_sum, name, k, lo=INIT_X)
-        b, b_se = baseline[name, f"k={k}"]
-        # per-seed values on the same points: checkpoints of the same runs are paired by seed
-        per_seed = (evo_long[(evo_long.metric == name) & (evo_long.k == f"k={k}")]
-                    .pivot_table(index="seed", columns="x", values="value")
-                    .reindex(columns=x).to_numpy())
-        ext = an.extremum(x, mean, se, kind="min" if direction < 0 else "max",
-                          samples=per_seed)
-        evo_feat[name, k] = {
-            "baseline": b, "baseline_se": b_se,
-            "onset": an.onset(x, mean, se, b, b_se, direction, n_sigma),
-            "half_rise": an.half_rise(x, mean, b, direction),
-            "extremum": ext, "x": x, "mean": mean, "se": se,
-            "significant": an.significant(mean, se, b, b_se, direction, n_sigma)}
-
-
-def evo_row(name, k):
-    f = evo_feat[name, k]
-    on, hr, ext = f["onset"], f["half_rise"], f["extremum"]
-    return {"metric": NAMES[name].format(k=k), "baseline": round(f["baseline"], 4),
-            "onset R2": fmt(on and on["x"]), "first significant": fmt(on and on["first_significant"]),
-            "half-rise R2": fmt(hr and hr["x"]),
-            "extremum R2": "final" if ext["index"] == len(f["x"]) - 1 else fmt(ext["x"]),
-            "plateau": f"{ext['plateau_low']:.2f}-{ext['plateau_high']:.2f}",
-            "significant interior": ext["beyond_ends"]}
-
-
-def x_axis(ax):
-    ticks = [INIT_X, 0.0, 0.25, 0.5, 0.75, 1.0]
-    ax.set_xticks(ticks, ["init", "0", "0.25", "0.5", "0.75", "1"])
-    ax.set_xlabel("training $R^2$")
-
+evo_r = dyn.evolution_readings(evo, q1, n_sigma)
+evo_feat = evo_r["features"]
+if evo_r["few"]:
+    print("grid points reached by fewer than 2 seeds (not shown):", evo_r["few"])
+dyn.checkpoint_epochs(evo).T
 
 # %% [markdown]
 # ### Fig. 8: zero rows and dependent zero rows over training
@@ -288,28 +229,13 @@ def x_axis(ax):
 # (c) shows how much of the signal is input-dependent zero rows, the KA-like part.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(16, 4.3), layout="constrained")
-for ax, name, title in zip(axes, ("zero", "dep", "zero_nc"), (
-        "(a) zero rows", "(b) dependent zero rows", "(c) zero rows outside consistently-zero rows")):
-    d = evo_plot[evo_plot.metric == name]
-    sns.lineplot(d, x="x", y="value", hue="k", palette=PALETTE, marker="o", errorbar="se",
-                 err_style="bars", ax=ax)
-    for k in METRICS[name][1]:
-        color = PALETTE[f"k={k}"]
-        ax.axhline(evo_feat[name, k]["baseline"], ls=":", color=color, lw=1)
-        on = evo_feat[name, k]["onset"]
-        if on:
-            ax.plot(on["x"], 0, marker="^", color=color, ms=9, clip_on=False,
-                    transform=ax.get_xaxis_transform())
-    ax.axvline(paper.EVOLUTION_TRANSITION_R2, ls="--", color="0.4", lw=1)
-    x_axis(ax)
-    ax.set_ylabel(f"{METRICS[name][3]}, $q^{{(1)}}$ = {q1:g}")
-    ax.set_title(title)
-fig.suptitle(f"Fig. 8: evolution of zero rows over training, xor({width}) "
-             f"(mean ± SE over {len(seeds)} seeds)")
-session.savefig(fig, "fig8_zero_rows_evolution")
-plt.show()
-pd.DataFrame([evo_row(n, k) for n in ("zero", "dep", "zero_nc") for k in METRICS[n][1]])
+evo_figure(evo_r, ("zero", "dep", "zero_nc"),
+           ("(a) zero rows", "(b) dependent zero rows",
+            "(c) zero rows outside consistently-zero rows"),
+           (paper.EVOLUTION_TRANSITION_R2,), "fig8_zero_rows_evolution",
+           f"Fig. 8: evolution of zero rows over training, xor({width}) "
+           f"(mean ± SE over {len(seeds)} seeds)")
+dyn.evolution_table(evo_feat, ("zero", "dep", "zero_nc"), q1)
 
 # %% [markdown]
 # ### Fig. 9: minor concentration over training
@@ -322,184 +248,32 @@ pd.DataFrame([evo_row(n, k) for n in ("zero", "dep", "zero_nc") for k in METRICS
 # a minimum of PR and maxima of RR and divergence. Dashed lines: $R^2$ = 0.5 and 0.85.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(16, 4.3), layout="constrained")
-for ax, name, title in zip(axes, ("pr", "rr", "div"), (
-        "(a) participation ratio", "(b) random rotation ratio", "(c) column divergence")):
-    d = evo_plot[evo_plot.metric == name]
-    sns.lineplot(d, x="x", y="value", hue="k", palette=PALETTE, marker="o", errorbar="se",
-                 err_style="bars", ax=ax)
-    ax.axhline(0.0 if name == "div" else 1.0, ls=":", color="0.3", lw=1)
-    for g in (paper.EVOLUTION_TRANSITION_R2, paper.EVOLUTION_EXTREMUM_R2):
-        ax.axvline(g, ls="--", color="0.4", lw=1)
-    for k in (1, 2, 3):
-        on = evo_feat[name, k]["onset"]
-        if on:
-            ax.plot(on["x"], 0, marker="^", color=PALETTE[f"k={k}"], ms=9, clip_on=False,
-                    transform=ax.get_xaxis_transform())
-    x_axis(ax)
-    ax.set_ylabel(METRICS[name][3])
-    ax.set_title(title)
-fig.suptitle(f"Fig. 9: evolution of minor concentration over training, xor({width}) "
-             f"(mean ± SE over {len(seeds)} seeds; RR: {n_rot} rotations x {n_x_rot} inputs)")
-session.savefig(fig, "fig9_concentration_evolution")
-plt.show()
-pd.DataFrame([evo_row(n, k) for n in ("pr", "rr", "div") for k in (1, 2, 3)])
-
-# %%
-record.add("evolution", {
-    "final_r2_mean": final_r2,
-    "checkpoint_epoch_mean": {s.replace("r2>=", "g"): float(v) for s, v in
-                              evo.groupby("state", sort=False).state_epoch.mean().items()},
-    **{f"{name}_k{k}": {
-        "x": f["x"], "mean": f["mean"], "se": f["se"], "baseline": f["baseline"],
-        "extremum_value": f["extremum"]["value"],
-        "features": {
-            "onset": f["onset"] and f["onset"]["x"],
-            "first_significant": f["onset"] and f["onset"]["first_significant"],
-            "half_rise": f["half_rise"] and f["half_rise"]["x"],
-            "extremum_x": f["extremum"]["x"], "extremum_interior": f["extremum"]["interior"],
-            "extremum_significant": f["extremum"]["beyond_ends"]}}
-       for (name, k), f in evo_feat.items()}})
+evo_figure(evo_r, ("pr", "rr", "div"),
+           ("(a) participation ratio", "(b) random rotation ratio", "(c) column divergence"),
+           (paper.EVOLUTION_TRANSITION_R2, paper.EVOLUTION_EXTREMUM_R2),
+           "fig9_concentration_evolution",
+           f"Fig. 9: evolution of minor concentration over training, xor({width}) "
+           f"(mean ± SE over {len(seeds)} seeds; RR: {n_rot} rotations x {n_x_rot} inputs)")
+dyn.evolution_table(evo_feat, ("pr", "rr", "div"), q1)
 
 # %% [markdown]
 # ### Evolution versus the paper
 #
-# One comparison row per statement of §IV.C and per minor size $k$, each judged with the
-# wording table of `kag_utils.readings.verdicts` ("around", "near": within 10 % of the paper's value)
-# plus half of our $R^2$ grid step `evo_step` (an onset or extremum is located only to the
-# grid). Zero-row onsets "around $R^2 \approx 0.5$": within that tolerance of 0.5. The
-# concentration onsets "around or even slightly before" 0.5: at most 0.5 plus that tolerance
-# (`claims.at_or_before`). The extremum "near $R^2 \approx 0.85$" (`claims.extremum_near`):
-# reproduced when our extremum lies within the tolerance of 0.85 and is a significant interior
-# extremum; inconclusive when it lies there but its plateau of points within 2 SE reaches an
-# end of the curve (the data cannot tell it from a monotone approach); not reproduced when it
-# lies elsewhere.
+# One comparison row per statement of §IV.C and per minor size $k$ (`dyn.evolution_rows`),
+# judged with the wording "around" / "near" (10 % of the paper's value) plus half of our
+# $R^2$ grid step `evo_step` (an onset or extremum is located only to the grid). Zero-row
+# onsets "around $R^2 \approx 0.5$": within that tolerance of 0.5; below 0.5 the zero rows
+# "approximately equal to $q^{(k)}$", after the onset a "steady increase"
+# (`readings.monotone`); the Fig. 8 endpoint against Table II. Concentration onsets "around or
+# even slightly before" 0.5: at most 0.5 plus the tolerance (`claims.at_or_before`). The
+# extremum "near $R^2 \approx 0.85$" (`claims.extremum_near`): reproduced when it lies within
+# the tolerance and is a significant interior extremum; inconclusive when it lies there but
+# its plateau reaches an end of the curve (it cannot be told from a monotone approach).
 
 # %%
-T0 = paper.EVOLUTION_TRANSITION_R2
-
-
-def onset_note(f, what):
-    on, hr = f["onset"], f["half_rise"]
-    if on is None:
-        return (f"{what}: no sustained significant excess over the initial model up to the "
-                f"trained model (half-rise at R^2 = {fmt(hr and hr['x'])})")
-    text = (f"{what}: our 2-SE onset is R^2 = {on['x']:.2f} (first significant point "
-            f"{on['first_significant']:.2f}); half of the total change is reached at R^2 = "
-            f"{fmt(hr and hr['x'])}. ")
-    if on["x"] < T0:
-        return text + ("A 2-SE test flags a change as soon as it exceeds the seed scatter, "
-                       "before it is visible by eye; the paper's 'around 0.5' is a reading by eye")
-    return text + ("The curve stays within 2 SE of the initial value (or dips back into it) "
-                   "until then: a later development than the paper's")
-
-
-def onset_row(claim, f, what):
-    """P1's "around R^2 ~ 0.5": the onset within the wording "near" (verdicts.WORDING_TOLERANCE)
-    plus half of our R^2 grid step (the onset is located to the grid)."""
-    ours = f["onset"] and f["onset"]["x"]
-    kw = dict(wording="near", resolution=evo_step) if ours is not None else \
-        dict(verdict="not reproduced")
-    record.compare(claim, "P1 Sec IV.C text", T0, ours, **kw, cause=onset_note(f, what) + set_note)
-
-
-for k in (1, 2, 3):
-    f = evo_feat["zero", k]
-    onset_row(f"Fig 8a onset of size-{k} zero rows (training R2)", f, f"size-{k} zero rows")
-    # "false positives ~ q(k) for R^2 < 0.5": the largest seed-mean below 0.5 vs q(k)
-    qk = 100 * kag.false_positive_rate(q1, width, k)
-    below = evo[(evo.x >= 0) & (evo.x < T0)]
-    if len(below):
-        per = below.groupby("x")[METRICS["zero"][0].format(k=k)].agg(["mean", "std"]) * 100
-        worst = per["mean"].idxmax()
-        mean_w, sd_w = float(per.loc[worst, "mean"]), float(per.loc[worst, "std"])
-        ok = kag.agrees(qk, mean_w, ours_sd=sd_w, ours_n=len(seeds), wording="~")
-        record.compare(f"Fig 8a size-{k} zero rows ~ q(k) (false positives) for R2 < 0.5, "
-                       f"largest value below 0.5 (%)", "P1 Sec IV.C text", qk, mean_w,
-                       ours_sd=sd_w, agree=ok, note="" if ok else
-                       f"the largest value below R^2 = 0.5 (at R^2 = {worst:.2f}) is "
-                       f"{mean_w / qk:.2f} x q(k), outside 2 seed SD of q(k); the sustained onset "
-                       f"is at R^2 = {fmt(f['onset'] and f['onset']['x'])}. The paper's "
-                       "'approximately equal' tolerates such a small excess by eye, our 2-SD "
-                       "rule does not" + set_note)
-    # "steady increase after the onset": readings.monotone from the onset to the trained model
-    if f["onset"] is not None:
-        i = f["onset"]["index"]
-        steps = np.diff(f["mean"][i:])
-        frac = float((steps > 0).mean()) if len(steps) else float("nan")
-        mono = (an.monotone(f["x"][i:], f["mean"][i:], f["se"][i:], direction=+1)
-                if len(steps) else {"verdict": "inconclusive", "z_total": float("nan"),
-                                    "reversals": []})
-        record.compare(f"Fig 8a size-{k} zero rows increase steadily with R2 after the onset",
-                       "P1 Sec IV.C text", "steady increase",
-                       f"{f['mean'][i]:.2f}% at onset -> {f['mean'][-1]:.2f}% trained; "
-                       f"{frac:.0%} of grid steps increase", verdict=mono["verdict"],
-                       note=f"readings.monotone: end-to-end rise {mono['z_total']:.1f} SE, "
-                       f"significant steps down at grid indices {mono['reversals']}"
-                       + ("" if len(steps) else "; the onset is the trained model itself"),
-                       cause="the rise from the onset to the trained model is not significant, "
-                       "or the curve falls significantly on some grid step: a hump rather than "
-                       "a steady increase" + set_note)
-
-onset_row("Fig 8b onset of size-2 dependent zero rows (training R2)", evo_feat["dep", 2],
-          "size-2 dependent zero rows")
-f = evo_feat["dep", 3]
-sig_at = f["x"][f["significant"]]
-ok = len(sig_at) == 0
-record.compare("Fig 8b no significant signal in size-3 dependent zero rows",
-               "P1 Sec IV.C text", "no significant signal",
-               "none" if ok else f"significant at R2 = {', '.join(f'{v:.2f}' for v in sig_at)}; "
-               f"largest excess {np.max(f['mean'] - f['baseline']):.2f} points over "
-               f"{f['baseline']:.2f}%", agree=ok, note="" if ok else
-               "our 2-SE test flags part of the curve; compare the size of the excess with the "
-               "size-2 dependent rows in Fig. 8b: a small signal the paper could not discern by "
-               "eye" + set_note)
-
-# Fig. 8 endpoint = Table II xor(32) at q(1) = 0.01 (REPRODUCTION: consistency check)
-fin = evo[evo.state == "final"]
-for row, col in (("zero", f"zero_frac_k3_q{q1:g}"), ("dep2", f"dep_frac_k2_q{q1:g}"),
-                 ("dep3", f"dep_frac_k3_q{q1:g}")):
-    p_mean, p_sd = paper.TABLE_II["xor"][row][q1]
-    v = fin[col] * 100
-    record.compare(f"Fig 8 endpoint = Table II xor(32) {row} at q1={q1:g} (%)",
-                   "P1 Table II (Fig 8 endpoint)", p_mean, float(v.mean()), paper_sd=p_sd,
-                   ours_sd=float(v.std(ddof=1)), ours_n=len(v), resolution=1e-3, cause=
-                   "the trained xor(32) models of notebook 02; see its Table II discussion "
-                   "(seeds and early-stopping rule differ from the paper's, A-05, A-06)" + set_note)
-
-# concentration onsets and extrema (Fig. 9)
-for name, label, kind in (("pr", "PR decrease", "minimum"), ("rr", "RR increase", "maximum"),
-                          ("div", "column divergence increase", "maximum")):
-    for k in (1, 2, 3):
-        f = evo_feat[name, k]
-        ours = f["onset"] and f["onset"]["x"]
-        v = claims.at_or_before(ours, T0, "near", resolution=evo_step)
-        record.compare(f"Fig 9 onset of size-{k} {label} around or before R2 0.5",
-                       "P1 Sec IV.C text", T0, ours, verdict=v["verdict"],
-                       cause=onset_note(f, f"size-{k} {label}") + set_note)
-        ext = f["extremum"]
-        ours = ext["x"]
-        v = claims.extremum_near(ext, paper.EVOLUTION_EXTREMUM_R2, "near", resolution=evo_step)
-        where = "the trained model (monotone curve)" if ext["index"] == len(f["x"]) - 1 else \
-            "the first grid point" if ext["index"] == 0 else f"R^2 = {ext['x']:.2f}"
-        short = {"pr": "PR", "rr": "RR", "div": "column divergence"}[name]
-        record.compare(f"Fig 9 size-{k} {short} {kind} near R2 0.85 (training R2)",
-                       "P1 Sec IV.C text (A-27)", paper.EVOLUTION_EXTREMUM_R2, ours,
-                       verdict=v["verdict"], cause=
-                       ("location within 'near' but " if v["location"] == "reproduced" else "")
-                       + f"our {kind} is at {where}, plateau R^2 {ext['plateau_low']:.2f}-"
-                       f"{ext['plateau_high']:.2f}; significant interior extremum (paired by seed, "
-                       f"2 SE from both ends): {ext['beyond_ends']}" + set_note)
-
-for name, label in (("pr", "PR"), ("div", "column divergence")):
-    pairs = [(evo_feat[name, k]["onset"], evo_feat["zero", k]["onset"]) for k in (1, 2, 3)]
-    earlier = [a is not None and (b is None or a["x"] < b["x"]) for a, b in pairs]
-    text = "; ".join(f"k={k}: {fmt(a and a['x'])} vs {fmt(b and b['x'])}"
-                     for k, (a, b) in zip((1, 2, 3), pairs))
-    record.compare(f"Fig 9 {label} onsets precede the zero-row onsets (Fig 8)",
-                   "P1 Sec IV.C text", "earlier onset", text, agree=all(earlier),
-                   note="" if all(earlier) else
-                   f"{label} onset not earlier than the zero-row onset for every k" + set_note)
+record.add("evolution", dyn.evolution_numbers(evo, final_r2, evo_feat))
+for row in dyn.evolution_rows(evo, evo_feat, study):
+    record.compare(**row)
 
 # %% [markdown]
 # ## 2. $\lambda$-xor: learnability across target complexity (Fig. 10)
@@ -509,48 +283,34 @@ for name, label in (("pr", "PR"), ("div", "column divergence")):
 # $\lambda$-xor(32) on P1's range $\lambda = 0.5, \dots, 1.5$ in steps of `lam_step` and
 # beyond it, up to `lam_max` = 2.5 in steps of `lam_step_high`, so that a window of KA
 # geometry can close inside the grid instead of running into its end. Same protocol as
-# above; each model seed $s$ draws its own training, validation and test inputs (data seed
-# $s$, `data_seeds = "model"`: section 6), so the standard errors include the data's
-# variance. The $\lambda = 1$ models are `xor(32)` runs; with data seed = model seed only
-# seed 0 is notebook 01's run (which uses data seed 0 for every model seed), seeds 1-3 are
-# `xor(32)` trained on other draws of the inputs. "Best" training and test $R^2$ are those
-# of the restored best-epoch weights (A-06). P1: "$\lambda$-xor is easily learned for
-# $\lambda \lessapprox 1.2$ and becomes increasingly difficult to learn for $\lambda > 1.2$"
-# (the text cites Fig. 16; it means Fig. 10, A-33), with a training $R^2$ of roughly 0.85 at
-# $\lambda \approx 1.2$.
+# above; each model seed $s$ draws its own inputs (data seed $s$, `data_seeds = "model"`:
+# section 6), so the standard errors include the data's variance; the $\lambda = 1$ models
+# are `xor(32)` runs. "Best" training and test $R^2$ are those of the restored best-epoch
+# weights (A-06). P1: "$\lambda$-xor is easily learned for $\lambda \lessapprox 1.2$ and becomes
+# increasingly difficult to learn for $\lambda > 1.2$" (the text cites Fig. 16; it means
+# Fig. 10, A-33), with a training $R^2$ of roughly 0.85 at $\lambda \approx 1.2$, and
+# (Sec. III) a test performance "indistinguishable" from training.
 
 # %%
-lams = family_grid(paper.LAMBDA_XOR_RANGE[0], paper.LAMBDA_XOR_RANGE[1], lam_max, lam_step,
-                   lam_step_high)
-all_lams = sorted(set(lams) | {round(float(v), 2) for v in small_lams})
-lam_cfgs = [lam_config(lam, s) for lam in all_lams for s in seeds]
+lams, all_lams = lx.lambda_grid(lam_step, lam_step_high, lam_max, small_lams)
+lam_cfgs = [dyn.run_config(lam, s, width, lam_data_seed[s], **protocol)
+            for lam in all_lams for s in seeds]
 lam_runs = kag.ensure_runs(lam_cfgs, scheduler=scheduler)
-READINGS = {"in": "all rows (P1)", "out": "dead rows left out"}
 lam_dfs, lam_base_dfs = {}, {}
-for reading in READINGS:
-    if reading == "out" and not dead_rows_out:
-        continue
-    df = kag.evaluate(lam_cfgs, ["final"], ecfg, scheduler=scheduler, dead_rows=reading)
-    df["lam"] = [lam for lam in all_lams for _ in seeds]
-    df["train_r2"] = [r.r2_train for r in lam_runs]
-    df["test_r2"] = [r.r2_test for r in lam_runs]
-    df["epochs"] = [r.stop_epoch for r in lam_runs]
-    lam_dfs[reading] = df
+for reading in ("in", "out") if dead_rows_out else ("in",):
+    lam_dfs[reading] = lx.lambda_frame(
+        kag.evaluate(lam_cfgs, ["final"], ecfg, scheduler=scheduler, dead_rows=reading),
+        all_lams, seeds, lam_runs)
     # the no-KA baseline: the initial models of these seeds, on these seeds' inputs
-    lam_base_dfs[reading] = kag.evaluate([lam_config(1.0, s) for s in seeds], ["init"], ecfg,
-                                         scheduler=scheduler, dead_rows=reading)
-lam_df = lam_dfs["in"]
-r2_sum = summarize(lam_df, "lam", ["train_r2", "test_r2", "epochs"])
-pd.DataFrame({"lambda": r2_sum.lam,
-              "train R2": [pm(a, b) for a, b in zip(r2_sum.train_r2_mean, r2_sum.train_r2_std)],
-              "test R2": [pm(a, b) for a, b in zip(r2_sum.test_r2_mean, r2_sum.test_r2_std)],
-              "epochs": r2_sum.epochs_mean.round(0)})
+    lam_base_dfs[reading] = kag.evaluate(
+        [dyn.run_config(1.0, s, width, lam_data_seed[s], **protocol) for s in seeds], ["init"],
+        ecfg, scheduler=scheduler, dead_rows=reading)
+r2_sum = lx.r2_summary(lam_dfs["in"])
+lx.r2_table(r2_sum)
 
 # %%
-main = r2_sum[r2_sum.lam.isin(lams)]
-r2_long = lam_df[lam_df.lam.isin(lams)].melt(id_vars=["lam", "seed"],
-                                                value_vars=["train_r2", "test_r2"],
-                                                var_name="split", value_name="R2")
+r2_long = lam_dfs["in"].query("lam in @lams").melt(
+    id_vars=["lam", "seed"], value_vars=["train_r2", "test_r2"], var_name="split", value_name="R2")
 r2_long["split"] = r2_long.split.map({"train_r2": "training", "test_r2": "test"})
 lo_w, hi_w = paper.GOLDILOCKS["lambda_xor"]
 fig, ax = plt.subplots(figsize=(7.5, 4.3), layout="constrained")
@@ -560,92 +320,25 @@ sns.lineplot(r2_long, x="lam", y="R2", hue="split", marker="o", errorbar="se",
              err_style="bars", ax=ax)
 ax.axhline(paper.LAMBDA_XOR_R2_AT_EXTREMUM, ls=":", color="0.4", lw=1)
 ax.axvline(paper.LAMBDA_XOR_EASY_MAX, ls="--", color="0.4", lw=1)
-ax.set_xlabel(r"$\lambda$")
-ax.set_ylabel("best $R^2$ (mean ± SE)")
-ax.set_title(f"Fig. 10: λ-xor({width}), {len(seeds)} seeds per λ "
+ax.set(xlabel=r"$\lambda$", ylabel="best $R^2$ (mean ± SE)",
+       title=f"Fig. 10: λ-xor({width}), {len(seeds)} seeds per λ "
              f"(dotted: R² 0.85 and P1's λ range end 1.5; dashed: λ = 1.2)")
 ax.legend(loc="lower left")
 session.savefig(fig, "fig10_lambda_r2")
 plt.show()
 
-# %%
-r2_at = {round(r.lam, 2): r for r in r2_sum.itertuples()}
-record.add("lambda_xor", {"lams": lams, "train_r2_mean": main.train_r2_mean.to_numpy(),
-                          "train_r2_se": main.train_r2_se.to_numpy(),
-                          "test_r2_mean": main.test_r2_mean.to_numpy(),
-                          "test_r2_se": main.test_r2_se.to_numpy(),
-                          "data_seeds": data_seeds})
-lam_easy = paper.LAMBDA_XOR_EASY_MAX
-easy = main[main.lam <= lam_easy + 1e-9]
-min_easy = float(easy.train_r2_mean.min())
-ok = min_easy >= paper.LAMBDA_XOR_R2_AT_EXTREMUM - 1e-12
-record.compare("Fig 10 lambda-xor easily learned for lambda <~ 1.2: lowest mean training R2 "
-               "for lambda <= 1.2", "P1 Sec IV.C text (Fig 10; text cites Fig 16, A-33)",
-               f">= {paper.LAMBDA_XOR_R2_AT_EXTREMUM} (R2 at 1.2)", min_easy, agree=ok,
-               note="" if ok else
-               f"the mean training R^2 drops below {paper.LAMBDA_XOR_R2_AT_EXTREMUM} at "
-               f"lambda = {float(easy.lam[easy.train_r2_mean.idxmin()]):.2f}" + set_note)
-hard = main[main.lam >= lam_easy - 1e-9].sort_values("lam")
-# "increasingly difficult to learn for lambda > 1.2": readings.monotone (a significant decrease
-# from lambda = 1.2 to the end of the grid, no significant step up), on training and test R^2
-for split, what in (("train", "training"), ("test", "test")):
-    claim = (f"Fig 10 increasingly difficult to learn for lambda > 1.2 (slope of mean {what} "
-             "R2 over lambda >= 1.2, per unit lambda)")
-    if len(hard) < 2:
-        record.compare(claim, "P1 Sec IV.C text", "decreasing", None, verdict="inconclusive",
-                       note="fewer than two lambda >= 1.2 on this parameter set's grid" + set_note)
-        continue
-    slope = float(np.polyfit(hard.lam, hard[f"{split}_r2_mean"], 1)[0])
-    mono = an.monotone(hard.lam, hard[f"{split}_r2_mean"], hard[f"{split}_r2_se"], direction=-1)
-    record.compare(claim, "P1 Sec IV.C text", "decreasing", slope, verdict=mono["verdict"],
-                   note=f"end-to-end decrease {mono['z_total']:.1f} SE; significant steps up at "
-                   f"lambda = {[float(hard.lam.iloc[i]) for i in mono['reversals']]}",
-                   cause=f"no significant monotone decrease of the {what} R^2 beyond lambda = 1.2"
-                   + set_note)
-    record.add(f"lambda_xor.{split}_r2_slope_above_1p2" if split == "test" else
-               "lambda_xor.r2_slope_above_1p2", slope)
+# %% [markdown]
+# The rows (`lx.learnability`): "easily learned" as the lowest mean training $R^2$ for
+# $\lambda \leq 1.2$ at least 0.85; "increasingly difficult" as a significant decrease from
+# 1.2 to the end of the grid without a significant step up (`readings.monotone`); test $R^2$
+# "indistinguishable" as within 10 % of the training $R^2$ plus 2 SE of the per-seed gap at
+# every $\lambda$ (`claims.near_each`); the $R^2$ at 1.2; $\lambda = 1$ against Table I.
 
-# Fig. 10 shows the test R^2 beside the training R^2; P1 (Sec. III): test performance is
-# "indistinguishable (i.e., no 'overfitting' ...)". Read as: at every lambda the test R^2 is
-# near the training R^2 (readings.near, wording "close to": 10 % of the training R^2, plus 2 SE
-# of the per-seed train - test gap, paired because both come from the same models)
-gap = summarize(lam_df[lam_df.lam.isin(lams)].assign(gap=lam_df.train_r2 - lam_df.test_r2),
-                "lam", "gap").merge(main[["lam", "train_r2_mean", "test_r2_mean"]], on="lam")
-tracks = claims.near_each(gap.test_r2_mean, gap.train_r2_mean, gap.gap_se.fillna(0.0), "close to")
-worst = gap.iloc[tracks["worst_index"]]
-record.add("lambda_xor.train_test_gap_mean", gap.gap_mean.to_numpy())
-record.add("lambda_xor.train_test_gap_se", gap.gap_se.fillna(0.0).to_numpy())
-record.compare("Fig 10 test R2 indistinguishable from training R2 at every lambda (largest "
-               "mean train - test gap)", "P1 Sec III text / Fig 10", 0.0,
-               float(worst.gap_mean), verdict=tracks["verdict"],
-               note=f"largest gap at lambda = {worst.lam:.2f}: training {worst.train_r2_mean:.3f}, "
-               f"test {worst.test_r2_mean:.3f} ({tracks['n_off']} of {len(gap)} lambda outside 10 % "
-               "+ 2 SE of the paired gap)",
-               cause="our hardest lambda-xor models fit their 1000 training inputs better than "
-               "new inputs: the restored best-epoch weights (A-06) after long training at low R^2"
-               + set_note)
-r12 = r2_at.get(round(lam_easy, 2))
-claim = "Fig 10 training R2 at lambda ~ 1.2 roughly 0.85"
-source = "P1 Sec IV.C text (Fig 10; text cites Fig 16, A-33)"
-if r12 is None:
-    record.compare(claim, source, paper.LAMBDA_XOR_R2_AT_EXTREMUM, None, agree=False,
-                   note="lambda = 1.2 is not on this parameter set's grid" + set_note)
-else:
-    ok = kag.agrees(paper.LAMBDA_XOR_R2_AT_EXTREMUM, r12.train_r2_mean, ours_sd=r12.train_r2_std,
-                    ours_n=len(seeds), wording="about")
-    record.compare(claim, source, paper.LAMBDA_XOR_R2_AT_EXTREMUM, r12.train_r2_mean,
-                   ours_sd=r12.train_r2_std, agree=ok, note="" if ok else
-                   "our lambda = 1.2 models reach a different training R^2 than the paper's "
-                   "'roughly 0.85' (seeds and early-stopping rule differ, A-05, A-06)" + set_note)
-r1 = r2_at[1.0]
-p_mean, p_sd = paper.TABLE_I["xor"][width]
-_ = record.compare(f"Fig 10 at lambda = 1 equals Table I xor({width}) training R2",
-                   "P1 Table I / Fig 10", p_mean, r1.train_r2_mean, paper_sd=p_sd,
-                   ours_sd=r1.train_r2_std, resolution=1e-4,
-                   note=("" if data_seeds != "model" else
-                         "our lambda = 1 models draw their inputs with data seed = model seed "
-                         "(notebook 01: data seed 0 for every seed)"),
-                   cause="the xor(32) runs: see notebook 01's Table I discussion" + set_note)
+# %%
+numbers, rows = lx.learnability(lam_dfs["in"], r2_sum, lams, study, data_seeds)
+record.add(**numbers)
+for row in rows:
+    record.compare(**row)
 
 # %% [markdown]
 # ## 3. $\lambda$-xor: zero rows (Fig. 11) and minor concentration (Fig. 12)
@@ -661,11 +354,10 @@ _ = record.compare(f"Fig 10 at lambda = 1 equals Table I xor({width}) training R
 # extremum near $\lambda \approx 1.2$ (minimum of PR, maxima of RR and divergence) "seen in
 # all three plots", away from peak performance.
 #
-# **The window rule** (`kag_utils.readings.goldilocks`, the same for G($\lambda$) in notebook 05): a
-# $\lambda$ is *inside* when its seed mean is significant against the initial models (excess
-# beyond `n_sigma` combined SE) **and** at least `window_fraction` = ½ of `xor(32)`'s effect
-# (the $\lambda = 1$ point): P1's "noticeable". Significant but below half is P1's "modest".
-# The baseline is the initial models of the same seeds on the same inputs.
+# **The window rule** (section 0): a $\lambda$ is *inside* when it is significant against the
+# initial models of the same seeds on the same inputs **and** at least `window_fraction` = ½
+# of `xor(32)`'s effect (the $\lambda = 1$ point): P1's "noticeable"; significant but below
+# half is P1's "modest".
 #
 # **Two readings of every metric.** Dead neurons (consistently zero size-1 rows: zero in
 # ≥ 99 % of the inputs at $q^{(1)} = 0.01$) zero every minor they enter: they raise the zero
@@ -677,158 +369,33 @@ _ = record.compare(f"Fig 10 at lambda = 1 equals Table I xor({width}) training R
 # all rows, so the all-rows reading gives the verdicts and the other is reported beside it.
 
 # %%
-lam_base = {}
-lam_feat_by = {}
-lam_long_by = {}
-for reading, df in lam_dfs.items():
-    base_long = long_format(lam_base_dfs[reading], np.zeros(len(seeds)))
-    base_sum = summarize(base_long, ["metric", "k"], "value")
-    lam_base[reading] = {(r.metric, r.k): (r.value_mean, r.value_se)
-                         for r in base_sum.itertuples()}
-    long = long_format(df, df.lam)
-    summ = summarize(long, ["metric", "k", "x"], "value")
-    lam_long_by[reading] = (long, summ)
-    feats = {}
-    for name, (_, ks, direction, _) in METRICS.items():
-        for k in ks:
-            x, mean, se = curve(summ, name, k, lo=min(lams) - 1e-9, hi=max(lams) + 1e-9)
-            b, b_se = lam_base[reading][name, f"k={k}"]
-            i1 = int(np.argmin(np.abs(x - 1.0)))
-            w = goldilocks_window(x, mean, se, b, b_se, mean[i1], se[i1], direction,
-                                  window_fraction, n_sigma)
-            feats[name, k] = {
-                "baseline": b, "baseline_se": b_se, "x": x, "mean": mean, "se": se,
-                "window": w if w["n_inside"] else None, "rule": w,
-                "half_max": an.half_max_window(x, mean, b, direction),
-                "extremum": an.extremum(x, mean, se, kind="min" if direction < 0 else "max"),
-                "significant": np.asarray(w["significant"])}
-    lam_feat_by[reading] = feats
-lam_feat = lam_feat_by["in"]
-lam_long, lam_sum = lam_long_by["in"]
-lam_plot = lam_long[lam_long.x.isin(lams)]
-
-
-def lam_panels(names, titles, fig_name, title):
-    """P1's figure (all rows): seed means ± SE, baselines dotted, our windows as bars."""
-    fig, axes = plt.subplots(1, len(names), figsize=(5.3 * len(names), 4.3), layout="constrained")
-    for ax, name, t in zip(np.atleast_1d(axes), names, titles):
-        ax.axvspan(lo_w, hi_w, color="0.92", zorder=0)
-        d = lam_plot[lam_plot.metric == name]
-        sns.lineplot(d, x="x", y="value", hue="k", palette=PALETTE, marker="o", errorbar="se",
-                     err_style="bars", ax=ax)
-        for j, k in enumerate(METRICS[name][1]):
-            color = PALETTE[f"k={k}"]
-            ax.axhline(lam_feat[name, k]["baseline"], ls=":", color=color, lw=1)
-            w = lam_feat[name, k]["window"]
-            if w:
-                ax.plot([w["low"], w["high"]], [0.02 + 0.03 * j] * 2, color=color, lw=4,
-                        transform=ax.get_xaxis_transform(), solid_capstyle="butt")
-        ax.set_xlabel(r"$\lambda$")
-        ax.set_ylabel(METRICS[name][3] + (f", $q^{{(1)}}$ = {q1:g}" if name in PERCENT else ""))
-        ax.set_title(t)
-    fig.suptitle(title)
-    session.savefig(fig, fig_name)
-    plt.show()
-
-
-def window_text(f):
-    w = f["window"]
-    return f"{w['low']:.2f}-{w['high']:.2f}" if w else "none"
-
-
-def lam_row(name, k):
-    row = {"metric": NAMES[name].format(k=k)}
-    for reading, label in READINGS.items():
-        if reading not in lam_feat_by:
-            continue
-        f = lam_feat_by[reading][name, k]
-        ext = f["extremum"]
-        row[f"window ({label})"] = window_text(f)
-        row[f"extremum λ ({label})"] = ext["x"]
-    f = lam_feat[name, k]
-    h = f["half_max"]
-    row["half-max window (all rows)"] = f"{h['low']:.2f}-{h['high']:.2f}" if h else "none"
-    row["plateau (all rows)"] = (f"{f['extremum']['plateau_low']:.2f}-"
-                                 f"{f['extremum']['plateau_high']:.2f}")
-    return row
-
-
-lam_panels(("zero", "dep", "zero_nc"), ("(a) zero rows", "(b) dependent zero rows",
-                                        "(c) zero rows outside consistently-zero rows"),
-           "fig11_lambda_zero_rows",
+lam_r = lx.lambda_readings(lam_dfs, lam_base_dfs, lams, study)
+lam_figure(lam_r, ("zero", "dep", "zero_nc"), ("in",), "fig11_lambda_zero_rows",
            f"Fig. 11: zero rows of λ-xor({width}) (mean ± SE over {len(seeds)} seeds; bars: "
-           "our windows)")
-pd.DataFrame([lam_row(n, k) for n in ("zero", "dep", "zero_nc") for k in METRICS[n][1]])
-
-# %% [markdown]
-# Dead neurons: the number of consistently-zero size-1 rows per model, and the share of all
-# size-1 zero rows they account for.
+           "our windows)", ("(a) zero rows", "(b) dependent zero rows",
+                            "(c) zero rows outside consistently-zero rows"))
+lx.lambda_table(lam_r["features"], ("zero", "dep", "zero_nc"), q1)
 
 # %%
-dead_col, share_col = f"n_consistent_k1_q{q1:g}", f"consistent_share_k1_q{q1:g}"
-dead = summarize(lam_df.assign(share=lam_df[share_col].fillna(0.0)), "lam", [dead_col, "share"])
-dead_by_lam = dict(zip(dead.lam.round(2), dead[f"{dead_col}_mean"]))
-record.add("lambda_xor.dead_neurons_mean", dead[dead.lam.isin(lams)][f"{dead_col}_mean"].to_numpy())
-pd.DataFrame({"lambda": dead.lam, "dead neurons per model": dead[f"{dead_col}_mean"].round(2),
-              "share of size-1 zero rows in dead neurons": dead["share_mean"].round(3)})
+# dead neurons (consistently-zero size-1 rows) per model, their share of all size-1 zero rows,
+# and the rows the dead-rows-out reading leaves out
+dead_table, dead_by_lam, dead_means = lx.dead_neurons(lam_dfs, lams, q1)
+record.add("lambda_xor.dead_neurons_mean", dead_means)
+dead_table
 
 # %%
-lam_panels(("pr", "rr", "div"), ("(a) participation ratio", "(b) random rotation ratio",
-                                  "(c) column divergence"), "fig12_lambda_concentration",
+lam_figure(lam_r, ("pr", "rr", "div"), ("in",), "fig12_lambda_concentration",
            f"Fig. 12: minor concentration of λ-xor({width}) (mean ± SE over {len(seeds)} seeds; "
-           f"RR: {n_rot} rotations x {n_x_rot} inputs; bars: our windows)")
-pd.DataFrame([lam_row(n, k) for n in ("pr", "rr", "div") for k in (1, 2, 3)])
-
-# %% [markdown]
-# Both readings side by side: top row P1's (all rows), bottom row with the dead rows left
-# out; dotted lines: the initial models; bars: the windows of the unified rule.
+           f"RR: {n_rot} rotations x {n_x_rot} inputs; bars: our windows)",
+           ("(a) participation ratio", "(b) random rotation ratio", "(c) column divergence"))
+lx.lambda_table(lam_r["features"], ("pr", "rr", "div"), q1)
 
 # %%
-if len(lam_feat_by) > 1:
-    names = ("zero", "dep", "pr", "rr", "div")
-    fig, axes = plt.subplots(2, len(names), figsize=(4.2 * len(names), 7.4), sharex=True,
-                             sharey="col", layout="constrained")
-    for row_axes, (reading, label) in zip(axes, READINGS.items()):
-        long, _ = lam_long_by[reading]
-        for ax, name in zip(row_axes, names):
-            ax.axvspan(lo_w, hi_w, color="0.92", zorder=0)
-            d = long[(long.metric == name) & long.x.isin(lams)]
-            sns.lineplot(d, x="x", y="value", hue="k", palette=PALETTE, marker="o",
-                         errorbar="se", err_style="bars", ax=ax, legend=name == "zero")
-            for j, k in enumerate(METRICS[name][1]):
-                f = lam_feat_by[reading][name, k]
-                ax.axhline(f["baseline"], ls=":", color=PALETTE[f"k={k}"], lw=1)
-                if f["window"]:
-                    ax.plot([f["window"]["low"], f["window"]["high"]], [0.02 + 0.03 * j] * 2,
-                            color=PALETTE[f"k={k}"], lw=4, solid_capstyle="butt",
-                            transform=ax.get_xaxis_transform())
-            ax.set_title(f"{METRICS[name][3]}\n{label}", fontsize=9)
-            ax.set_xlabel(r"$\lambda$")
-            ax.set_ylabel("")
-    fig.suptitle(f"Figs. 11-12, two readings: λ-xor({width}), {len(seeds)} seeds")
-    session.savefig(fig, "fig11_12_lambda_dead_rows_out")
-    plt.show()
-    dead_out = lam_dfs["out"]
-    print("dead rows left out per model, mean over seeds: " + ", ".join(
-        f"{lam:g}: {dead_out[dead_out.lam == lam].n_dead.mean():.1f}" for lam in lams))
-
-# %%
-record.add("lambda_xor", {f"{name}_k{k}": {
-    "mean": f["mean"], "se": f["se"],
-    "features": {
-        "window_low": f["window"] and f["window"]["low"],
-        "window_high": f["window"] and f["window"]["high"],
-        "half_max_low": f["half_max"] and f["half_max"]["low"],
-        "half_max_high": f["half_max"] and f["half_max"]["high"],
-        "extremum_x": f["extremum"]["x"], "extremum_significant": f["extremum"]["beyond_ends"],
-        "plateau_low": f["extremum"]["plateau_low"],
-        "plateau_high": f["extremum"]["plateau_high"]}}
-    for (name, k), f in lam_feat.items()})
-if "out" in lam_feat_by:
-    record.add("lambda_xor_dead_rows_out", {f"{name}_k{k}": {
-        "mean": f["mean"], "se": f["se"], "window_low": f["window"] and f["window"]["low"],
-        "window_high": f["window"] and f["window"]["high"], "extremum_x": f["extremum"]["x"]}
-        for (name, k), f in lam_feat_by["out"].items()})
+# Both readings side by side: top row P1's (all rows), bottom row with the dead rows left out
+if dead_rows_out:
+    lam_figure(lam_r, ("zero", "dep", "pr", "rr", "div"), ("in", "out"),
+               "fig11_12_lambda_dead_rows_out",
+               f"Figs. 11-12, two readings: λ-xor({width}), {len(seeds)} seeds")
 
 # %% [markdown]
 # ### $\lambda$-xor versus the paper
@@ -837,127 +404,16 @@ if "out" in lam_feat_by:
 # that runs into the end of the grid has no bound there) and the bound is within the wording
 # "near" of the paper's (10 %, `kag_utils.readings.verdicts`) plus half a grid step
 # (`goldilocks.window_bound`). An extremum "near" a $\lambda$: `claims.extremum_near` (the
-# same tolerance; inconclusive when its plateau reaches an end of the grid). Each row's note
-# gives the dead-rows-out reading.
+# same tolerance; inconclusive when its plateau reaches an end of the grid), with the
+# training $R^2$ there against the evolution extrema's 0.85. "Modest indications below 0.7,
+# which decrease as $\lambda \to 0.5$": every $\lambda$ below 0.7 outside the window and the
+# effect at 0.5 smaller than at 0.7 (`goldilocks.modest_below`). Each row's note gives the
+# dead-rows-out reading (`lx.lambda_rows`).
 
 # %%
-def other_reading(name, k, what):
-    """The dead-rows-out reading of one feature, for the row's note."""
-    if "out" not in lam_feat_by:
-        return ""
-    f = lam_feat_by["out"][name, k]
-    if what == "window":
-        return f"; dead rows left out: window {window_text(f)}"
-    return f"; dead rows left out: extremum at lambda = {f['extremum']['x']:.2f}"
-
-
-def window_rows(name, k, label, source):
-    """P1's bounds "0.7 <~ lambda <~ 1.2" against our window (goldilocks.window_bound: the
-    bound closes inside the grid and lies within the wording "near" plus half a grid step)."""
-    f = lam_feat[name, k]
-    h = f["half_max"]
-    hm = f"half-maximum window {h['low']:.2f}-{h['high']:.2f}" if h else "no excess at all"
-    for side, p in (("low", lo_w), ("high", hi_w)):
-        v = window_bound(f["rule"], side, p, "near", resolution=lam_step)
-        record.compare(f"{source} {label} Goldilocks window {side} bound (lambda)",
-                       "P1 Sec IV.C text", p, v["ours"], verdict=v["verdict"],
-                       note=f"{v['why']}; {hm}" + other_reading(name, k, "window"),
-                       cause=v["why"] + set_note)
-
-
-for k in (1, 2, 3):
-    window_rows("zero", k, f"size-{k} zero rows", "Fig 11a")
-window_rows("dep", 2, "size-2 dependent zero rows", "Fig 11b")
-for name, label in (("pr", "PR"), ("rr", "RR"), ("div", "column divergence")):
-    for k in (1, 2, 3):
-        window_rows(name, k, f"size-{k} {label}", {"pr": "Fig 12a", "rr": "Fig 12b",
-                                                   "div": "Fig 12c"}[name])
-
-f = lam_feat["dep", 3]
-sig_at = f["x"][f["significant"]]
-ok = len(sig_at) == 0
-record.compare("Fig 11b no discernible size-3 dependent zero rows", "P1 Sec IV.C text",
-               "none", "none" if ok else
-               f"significant at lambda = {', '.join(f'{v:.2f}' for v in sig_at)}; largest "
-               f"excess {np.max(f['mean'] - f['baseline']):.2f} points over {f['baseline']:.2f}%",
-               agree=ok, note="" if ok else
-               "our 2-SE test flags some lambda; compare the excess with the size-2 dependent "
-               "rows (Fig. 11b): a small signal the paper could not discern by eye" + set_note)
-
-
-def extremum_row(name, k, claim, source, p):
-    """"An extremum near p": claims.extremum_near (wording "near" plus half a grid step;
-    inconclusive when the extremum is not a significant interior one)."""
-    ext = lam_feat[name, k]["extremum"]
-    v = claims.extremum_near(ext, p, "near", resolution=lam_step)
-    record.compare(claim, source, p, ext["x"], verdict=v["verdict"],
-                   note=f"plateau of points within 2 SE {ext['plateau_low']:.2f}-"
-                   f"{ext['plateau_high']:.2f}, significant interior extremum: "
-                   f"{ext['beyond_ends']}" + other_reading(name, k, "extremum"),
-                   cause=f"our extremum is at lambda = {ext['x']:.2f}"
-                   + ("" if v["location"] == "reproduced" else ", away from the paper's")
-                   + ("" if ext["beyond_ends"] else "; its plateau reaches an end of the grid")
-                   + set_note)
-    return ext
-
-
-humps = []
-for k in (1, 2, 3):
-    humps.append(extremum_row("zero", k, f"Fig 11a maximum of size-{k} zero rows near lambda 1.2",
-                              "P1 Sec IV.C text", paper.LAMBDA_XOR_ZERO_MAX))
-humps.append(extremum_row("dep", 2, "Fig 11b maximum of size-2 dependent zero rows near lambda 1.0",
-                          "P1 Sec IV.C text", paper.LAMBDA_XOR_DEP2_MAX))
-broad = [e["plateau_high"] > e["plateau_low"] for e in humps]
-record.compare("Fig 11 maxima: large error bars, definitive maxima or broad humps unclear",
-               "P1 Sec IV.C text", "broad humps possible",
-               "; ".join(f"{lab}: plateau {e['plateau_low']:.2f}-{e['plateau_high']:.2f}"
-                         for lab, e in zip(("zero k=1", "zero k=2", "zero k=3", "dep k=2"), humps)),
-               agree=any(broad), note="" if any(broad) else
-               "every maximum stands above its neighbours by more than 2 SE: definite maxima "
-               "in our data" + set_note)
-
-r2_by_lam = dict(zip(main.lam.round(2), main.train_r2_mean))
-for name, label, kind in (("pr", "PR", "minimum"), ("rr", "RR", "maximum"),
-                          ("div", "column divergence", "maximum")):
-    for k in (1, 2, 3):
-        f = lam_feat[name, k]
-        ext = extremum_row(name, k, f"Fig 12 size-{k} {label} {kind} near lambda 1.2",
-                           "P1 Sec IV.C text", paper.LAMBDA_XOR_EXTREMUM)
-        # "the same training R^2 achieved at lambda ~ 1.2" as the evolution extrema (~0.85)
-        r2x = r2_at[round(ext["x"], 2)]
-        v = an.near(float(r2x.train_r2_mean), paper.LAMBDA_XOR_R2_AT_EXTREMUM,
-                    float(r2x.train_r2_se), "~")
-        record.compare(f"Fig 12 training R2 at the size-{k} {label} {kind} ~ R2 of the Fig 9 "
-                       "extrema (0.85)", "P1 Sec IV.C text", paper.LAMBDA_XOR_R2_AT_EXTREMUM,
-                       float(r2x.train_r2_mean), ours_sd=float(r2x.train_r2_std),
-                       verdict=v["verdict"], cause=f"our {kind} is at lambda = {ext['x']:.2f} "
-                       f"where the mean training R^2 is {r2x.train_r2_mean:.3f}" + set_note)
-    # "modest indications below 0.7, which decrease as lambda -> 0.5": below 0.7 every lambda
-    # is outside the window (significant-but-below-half is "modest"; no signal also fits) and
-    # the effect at 0.5 is smaller than at 0.7 (modest_below)
-    reads = {reading: [modest_below(lam_feat_by[reading][name, k]["rule"], lo_w)
-                       for k in (1, 2, 3)] for reading in lam_feat_by}
-    mods = reads["in"]
-    holds = [md["holds"] for md in mods]
-    verdict = ("inconclusive" if any(h is None for h in holds) else
-               "reproduced" if all(holds) else "not reproduced")
-
-    def describe(ms):
-        return " / ".join("n/a" if md["holds"] is None else
-                          f"{md['effect_start']:.2f}->{md['effect_bound']:.2f}"
-                          f"{'' if md['not_noticeable'] else ' (noticeable below 0.7)'}"
-                          for md in ms)
-    record.compare(f"Fig 12 {label}: modest KA geometry below lambda 0.7, decreasing towards 0.5 "
-                   "(share of xor(32)'s effect at 0.5 -> at 0.7, k = 1/2/3; modest = below half)",
-                   "P1 Sec IV.C text", "below half, decreasing", describe(mods),
-                   verdict=verdict,
-                   note=(f"dead rows left out: {describe(reads['out'])}; " if "out" in reads
-                         else "") + "significant-but-modest lambda below 0.7 (k = 1/2/3): "
-                   + "/".join(str(md["n_modest"]) for md in mods),
-                   cause=("lambda = 0.7 or 0.5 is not on this parameter set's grid"
-                          if verdict == "inconclusive" else
-                          "below lambda = 0.7 some lambda reaches half of xor(32)'s effect, or "
-                          "the effect does not decrease towards 0.5, for some k") + set_note)
+record.add(**lx.lambda_numbers(lam_r["features"]))
+for row in lx.lambda_rows(lam_r["features"], r2_sum, study):
+    record.compare(**row)
 
 # %% [markdown]
 # ### $\lambda \to 0$ (remark of P1, not shown in its figures)
@@ -971,31 +427,10 @@ for name, label, kind in (("pr", "PR", "minimum"), ("rr", "RR", "maximum"),
 
 # %%
 if small_lams:
-    rows = []
-    for lam in sorted(round(float(v), 2) for v in small_lams):
-        s = lam_sum[np.isclose(lam_sum.x, lam)]
-        for r in s.itertuples():
-            name, k = r.metric, int(r.k[2:])
-            b, b_se = lam_base["in"][name, r.k]
-            sig = bool(an.significant([r.value_mean], [r.value_se], b, b_se,
-                                      METRICS[name][2], n_sigma)[0])
-            rows.append({"lambda": lam, "key": name, "metric": NAMES[name].format(k=k),
-                         "mean": r.value_mean, "se": r.value_se, "baseline": b,
-                         "significant": sig})
-    small = pd.DataFrame(rows)
-    lam0 = min(small["lambda"])
-    tested = small[(small["lambda"] == lam0) & small.key.isin(["zero", "pr", "rr"])]
-    flagged = tested[tested.significant].metric.tolist()
-    record.add("lambda_xor.small", {f"lam{lam0:g}": {
-        "train_r2_mean": float(r2_at[lam0].train_r2_mean),
-        "n_significant": len(flagged)}})
-    record.compare(f"KA geometry disappears as lambda -> 0 (lambda = {lam0:g}: metrics with a "
-                   "significant excess)", "P1 Sec IV.C text (not shown)", "none",
-                   ", ".join(flagged) or "none", agree=not flagged, note="" if not flagged else
-                   "some metrics still differ significantly from the initial model at the "
-                   "smallest lambda" + set_note)
-    display(small.pivot_table(index="metric", columns="lambda", values=["mean", "significant"],
-                              aggfunc="first"))
+    small, numbers, row = lx.small_lambda(lam_r, small_lams, r2_sum, study)
+    record.add(**numbers)
+    record.compare(**row)
+    display(small)
 
 # %% [markdown]
 # ## 4. Summary of our readings
@@ -1003,44 +438,7 @@ if small_lams:
 # Generated from this run's numbers (so it holds for whichever parameter set ran).
 
 # %%
-def loc(d, key="x"):
-    return fmt(d and d[key])
-
-
-zero_on = [evo_feat["zero", k]["onset"] for k in (1, 2, 3)]
-lines = [
-    f"Evolution of xor({width}), {len(seeds)} seeds, R^2 grid step {evo_step}:",
-    "  zero-row onsets (k = 1/2/3): " + " / ".join(loc(o) for o in zero_on)
-    + f"   [P1: around R^2 = {T0}]",
-    "  zero-row half-rise points:   " + " / ".join(loc(evo_feat["zero", k]["half_rise"])
-                                              for k in (1, 2, 3)),
-    f"  size-2 dependent zero rows: onset {loc(evo_feat['dep', 2]['onset'])}; size-3: "
-    f"onset {loc(evo_feat['dep', 3]['onset'])}",
-]
-for name, kind in (("pr", "minimum"), ("rr", "maximum"), ("div", "maximum")):
-    lines.append(f"  {name.upper():>3} onsets " + " / ".join(loc(evo_feat[name, k]["onset"])
-                                                         for k in (1, 2, 3))
-                 + f"; {kind} at R^2 " + " / ".join(
-                     fmt(evo_feat[name, k]["extremum"]["x"]) + ("*" if evo_feat[name, k][
-                         "extremum"]["beyond_ends"] else "") for k in (1, 2, 3))
-                 + f"   [P1: near {paper.EVOLUTION_EXTREMUM_R2}]")
-lines += ["  (* = significant interior extremum, paired by seed)", "",
-          f"lambda-xor({width}), lambda step {lam_step}: training R^2 "
-          + ", ".join(f"{v:.1f}: {r2_by_lam[round(v, 2)]:.2f}" for v in lams[::max(1, len(lams) // 6)])]
-for name, ks in (("zero", (1, 2, 3)), ("zero_nc", (1, 2, 3)), ("dep", (2,)),
-                 ("pr", (1, 2, 3)), ("rr", (1, 2, 3)), ("div", (1, 2, 3))):
-    for k in ks:
-        f = lam_feat[name, k]
-        w, h = f["window"], f["half_max"]
-        lines.append(f"  {NAMES[name].format(k=k):<50} 2-SE window "
-                     f"{(loc(w, 'low') + '-' + loc(w, 'high')) if w else 'none':<10} half-max "
-                     f"{(loc(h, 'low') + '-' + loc(h, 'high')) if h else 'none':<10} extremum "
-                     f"{f['extremum']['x']:.2f}")
-lines.append(f"  [P1: Goldilocks {lo_w}-{hi_w}; extrema near {paper.LAMBDA_XOR_EXTREMUM} "
-             f"(dependent zero rows: {paper.LAMBDA_XOR_DEP2_MAX})]")
-lines.append("  dead neurons per model: " + ", ".join(
-    f"{v:.1f}: {dead_by_lam[round(v, 2)]:.1f}" for v in lams))
-print("\n".join(lines))
+print(lx.summary_text(evo_feat, lam_r["features"], r2_sum, lams, dead_by_lam, study))
 
 # %% [markdown]
 # ## 5. Comparison to paper
@@ -1059,8 +457,8 @@ with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
 #   own $R^2$. Seeds reaching a grid point at different epochs are averaged at the same $g$.
 # * **Normalisation (A-25).** PR and RR are divided by the same seed's initial model (per-seed
 #   ratios, A-16), the column divergence is raw; zero rows use $q^{(1)} = 0.01$ in Figs. 8 and
-#   11 (stated for Fig. 8, assumed for Fig. 11).
-# * **Error bars.** Standard errors over seeds (A-15); the paper does not state its error bars.
+#   11 (stated for Fig. 8, assumed for Fig. 11). Error bars: standard errors over seeds (A-15);
+#   the paper does not state its error bars.
 # * **Operational readings** of "transition", "Goldilocks window", "extremum" and "no
 #   discernible signal" are ours (section 0). A 2-SE test on 4 seeds is sensitive: it flags
 #   small, consistent changes that are invisible by eye, so our onsets tend to be earlier and
@@ -1074,7 +472,8 @@ with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
 #   paper fidelity, 0.1 in `default`, 0.5 in `quick`), extended to `lam_max` = 2.5 in steps of
 #   `lam_step_high` (0.1 / 0.2 / 1.0): 31 / 16 / 4 values. Beyond 1.5 is ours: P1's windows and
 #   extrema are read off $[0.5, 1.5]$, and a window that is still open at 1.5 has no upper
-#   bound we could compare. The $\lambda = 1$ models are `xor(32)` runs.
+#   bound we could compare. The $\lambda = 1$ models are `xor(32)` runs. $\lambda \to 0$ is
+#   checked at `small_lams`, a remark the paper does not show.
 # * **Data seed (ours; P1: "4 model seeds per $\lambda$").** Two readings: (a) only the model
 #   seed (initialisation, batch order) varies and every model sees the same 1000 inputs;
 #   (b) each model seed also draws its own inputs. We take (b), `data_seeds = "model"`: P1's
@@ -1085,30 +484,22 @@ with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
 #   data seed 0). Under (b) the $\lambda = 1$ models of seeds 1-3 are `xor(32)` trained on
 #   other inputs than notebook 01's, so the row "at $\lambda = 1$ equals Table I" compares
 #   independent draws; evolution (section 1) keeps notebook 01's runs.
-# * **Windows: one rule** (`kag_utils.readings.goldilocks`, also G($\lambda$) in notebook 05): inside =
-#   significant against the initial models AND at least `window_fraction` = ½ of `xor(32)`'s
-#   effect. Significant but smaller is P1's "modest" (the rows on "modest indications below
-#   0.7" read that wording: they need the points below 0.7 outside the window and the effect
-#   decreasing towards 0.5, not zero signal).
-# * **Dead rows left out (ours).** Every metric has a second reading without the dead
-#   neurons (consistently zero size-1 rows at $q^{(1)} = 0.01$, ≥ 99 % of the inputs): the
-#   model restricted to its live neurons, with thresholds, normalisation and rotations of
-#   that width (`kag.evaluate(..., dead_rows="out")`, tested against dropping the rows from
-#   $J$ and calling the single-metric functions). P1 defines its metrics on all rows, so the
-#   verdicts use all rows and the notes give the other reading.
+# * **Windows: one rule** (`kag_utils.readings.goldilocks`, also G($\lambda$) in notebook 05):
+#   significant against the initial models AND at least ½ of `xor(32)`'s effect. Significant
+#   but smaller is P1's "modest": the rows on "modest indications below 0.7" need the points
+#   below 0.7 outside the window and the effect decreasing towards 0.5, not zero signal.
+# * **Dead neurons and the dead-rows-out reading (ours, not in P1's figures).** Dead neurons
+#   are consistently zero size-1 rows at $q^{(1)} = 0.01$ (≥ 99 % of the inputs, §2.6, A-14):
+#   panel (c) of Figs. 8 and 11 and the dead-neuron table count the zero rows outside them.
+#   Every $\lambda$-xor metric has a second reading without them (section 3;
+#   `kag.evaluate(..., dead_rows="out")` is tested against dropping the rows from $J$ and
+#   calling the single-metric functions). The verdicts use all rows, the notes the other.
 # * **Errata (A-33).** §IV.C cites "Fig. 16" for the $\lambda$-xor learnability and the $R^2$
 #   at $\lambda \approx 1.2$; it means Fig. 10.
-# * **$\lambda \to 0$** is checked at `small_lams`, a remark the paper does not show.
-# * **Dead neurons (ours, not in P1's figures).** Panel (c) of Figs. 8 and 11 and the
-#   dead-neuron table count zero rows outside consistently-zero rows (§2.6, A-14). Where the
-#   $\lambda$-xor models lose neurons (the table), the notes of the affected comparison rows
-#   give the readings without them; the headline rows keep P1's definition (all zero rows).
 # * **Time.** With the $\lambda$ grid to 2.5 and the dead-rows-out reading, `paper` trains
-#   and evaluates 132 $\lambda$-xor models (31 + 2 $\lambda$ values x 4 seeds; before: 92) and
-#   evaluates every model with dead rows a second time (two more RRs each). To keep notebooks
-#   01-05 under 45 minutes on 2 cores, `paper` computes the RR with 400 rotations on the first
-#   250 of the 1000 inputs (as notebook 05; P1: all 1000), the first cut REPRODUCTION §5.3
-#   allows; `default` uses 100 x 250.
+#   and evaluates 132 $\lambda$-xor models (31 + 2 $\lambda$ values x 4 seeds) and evaluates
+#   every model with dead rows a second time (two more RRs each), with P1's RR sampling
+#   (400 rotations x 1000 inputs, `params/paper.yaml`); `default` uses 100 x 250.
 
 # %%
 session.save()
