@@ -61,9 +61,7 @@ import pandas as pd
 
 import kag_utils as kag
 from kag_utils.p1 import summaries
-from kag_utils.readings import claim_names as names
 from kag_utils.readings import zero_rows as zr
-from kag_utils import paper_values as paper
 from kag_utils import readings as rule
 from kag_utils.readings.aggregate import summarize
 
@@ -113,8 +111,8 @@ def zipf_panel(ax, run, k, title):
                         .round().astype(int))
         ax.plot(idx / max(n - 1, 1), np.maximum(rm[idx], FLOOR), color=color, label=label, lw=1.5)
     for q1, ls in zip(q1s, (":", "--", "-.")):
-        ax.axhline(kag.zero_threshold(J_in, k, kag.false_positive_rate(q1, m, k)), color="0.2", ls=ls, lw=0.9,
-                   label=f"$Q^{{({k})}}$, $q^{{(1)}}$ = {100 * q1:g}%")
+        ax.axhline(kag.zero_threshold(J_in, k, kag.false_positive_rate(q1, m, k)), color="0.2",
+                   ls=ls, lw=0.9, label=f"$Q^{{({k})}}$, $q^{{(1)}}$ = {100 * q1:g}%")
     ax.set_yscale("log")
     ax.set_ylim(FLOOR / 3, None)
     ax.set_xlabel("normalised rank")
@@ -245,17 +243,13 @@ causes = {
 es_table = kag.early_stopping.table_study(
     "Table II", seeds, dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience),
     es_monitors, es_min_deltas, es_restore, es_n_x, scheduler=scheduler)
-for c in zr.table2_comparisons(table2, q1s, len(seeds), df_test):
-    record.add(f"table2.{c['target']}.{c['paper_key']}.q{c['q1']:g}", {"mean": c["mean"], "std": c["sd"]})
-    if c["paper"] is not None:
-        claim = names.table2(c["model"], c["row"], c["q1"])
-        record.compare(claim, "P1 Table II", c["paper"][0], c["mean"], paper_sd=c["paper"][1],
-                       ours_sd=c["sd"], ours_n=len(seeds), resolution=1e-3,
-                       readings=c["readings"] + kag.early_stopping.compare_readings(es_table, claim),
-                       note="default: the 1000 training inputs (A-11); reading 'test inputs': "
-                            "the 1000 held-out inputs (P1 computed both); other readings: "
-                            "early-stopping rules (notebook 01, section 4)",
-                       cause="" if c["verdict"] == "reproduced" else causes[c["target"]])
+# each cell: its numbers; where P1 prints a value, its row with the held-out test inputs and
+# the early-stopping readings as alternative readings
+for c in zr.table2_comparisons(table2, q1s, len(seeds), causes, df_test,
+                               lambda claim: kag.early_stopping.compare_readings(es_table, claim)):
+    record.add(**c["numbers"])
+    if c["comparison"] is not None:
+        record.compare(**c["comparison"])
 
 # %% [markdown]
 # ### What the paper says about Table II, checked

@@ -66,10 +66,8 @@ import seaborn as sns
 
 import kag_utils as kag
 from kag_utils.p1 import pooling, toy_jacobians as toy
-from kag_utils.readings import claim_names as names
 from kag_utils.readings import concentration as conc
 from kag_utils.readings.concentration import READINGS
-from kag_utils import paper_values as paper
 from kag_utils import readings as rule
 from kag_utils.readings.aggregate import summarize
 
@@ -105,13 +103,7 @@ for ax, target in zip(np.atleast_1d(axes), targets):
     tail_rows.append(pooled.tail_shares.assign(target=target, k=3))
     # tens of millions of minors per panel: bin them with numpy (100 bins), let seaborn draw
     # the weighted bin centres, instead of handing it the raw values
-    frames = []
-    for which in ("initial", "trained"):
-        v = getattr(pooled, which)
-        counts, edges = np.histogram(np.log10(v[v > 0]), bins=100)
-        frames.append(pd.DataFrame({"log10 |minor|": (edges[:-1] + edges[1:]) / 2,
-                                    "count": counts, "model": which}))
-    sns.histplot(pd.concat(frames), x="log10 |minor|", weights="count", hue="model", bins=100,
+    sns.histplot(pooled.log10_counts(100), x="log10 |minor|", weights="count", hue="model", bins=100,
                  stat="density", element="step", common_norm=False, ax=ax,
                  palette={"initial": "0.5", "trained": "C3"})
     ax.set_title(f"{target}({big})")
@@ -128,9 +120,7 @@ plt.show()
 
 # %%
 tail = summarize(pd.concat(tail_rows, ignore_index=True), "target", ["below", "above"])
-for r_ in tail.to_dict("records"):
-    record.add(f"fig4.{r_['target']}.tail_shares_pct", {
-        "below_initial_q01": r_["below_mean"], "above_initial_q99": r_["above_mean"]})
+record.add(**conc.fig4_numbers(tail))
 tail[["target", "below_mean", "below_se", "above_mean", "above_se"]].round(3)
 
 # %% [markdown]
@@ -141,7 +131,6 @@ tail[["target", "below_mean", "below_se", "above_mean", "above_se"]].round(3)
 
 # %%
 table3 = conc.table3(df, targets, big)      # cells: (mean, std) over seeds, per k
-paper_rows = conc.table3_paper_rows()
 conc.table3_display(table3, big)
 
 # %%
@@ -157,25 +146,11 @@ pr_cause = {
 es_table = kag.early_stopping.table_study(
     "Table III PR", seeds, dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience),
     es_monitors, es_min_deltas, es_restore, es_n_x, scheduler=scheduler)
-for name, row in table3.iterrows():
-    key = name.split("(")[0]
-    for k in (1, 2, 3):
-        mean, sd = row[k]
-        record.add(f"table3.{key.lower()}.k{k}", {"mean": mean, "std": sd})
-        if big == 32 and name in paper_rows:
-            p_mean, p_sd = paper_rows[name][k]
-            record.compare(names.table3_pr(name, k), "P1 Table III", p_mean, mean,
-                           paper_sd=p_sd, ours_sd=sd, resolution=0.01, cause=pr_cause[key],
-                           readings=kag.early_stopping.compare_readings(
-                               es_table, names.table3_pr(name, k)))
-for k in (1, 2, 3):
-    ours = kag.participation_ratio_max(big, 3, k)
-    record.add(f"table3.pr_max.k{k}", ours)
-    if big == 32:
-        record.compare(names.table3_pr_max(k), "P1 Table III", paper.TABLE_III_PR_MAX[k],
-                       ours, resolution=0.01, agree=abs(ours - paper.TABLE_III_PR_MAX[k]) < 0.006,
-                       note="" if abs(ours - paper.TABLE_III_PR_MAX[k]) < 0.006 else
-                       "PR_max is a closed form; a mismatch would be a definition error")
+record.add(**conc.table3_numbers(table3, big))
+# the PR rows P1 prints (at m = 32), then PR_max (a closed form: within 0.006 of P1's value)
+for row in conc.table3_rows(table3, big, pr_cause,
+                            lambda claim: kag.early_stopping.compare_readings(es_table, claim)):
+    record.compare(**row)
 
 # %% [markdown]
 # ## Fig. 5: normalised participation ratio over $m$
@@ -214,29 +189,14 @@ pr_sum.round(3)
 
 # %%
 record.add(**conc.curve_numbers("fig5", pr_sum, "pr_norm"))
-if "xor" in targets:
-    drop = conc.pr_drop(pr_sum, widths, "xor", k=3, min_m=8)
-    drop_m = drop["drop_m"]
-    record.add(fig5_xor_k3_significant_drop_at_m=drop_m)
-    record.compare("xor(m) normalised PR (k=3) drops below 1 where R2 > 0.5 (m >= 8)",
-                   "P1 Fig 5 / Sec IV.B text", "m >= 8", f"significant at m = {drop_m}",
-                   agree=drop["agree"], note="" if drop["agree"] else
-                   "a drop missing at some m >= 8 (2 SE rule); fewer seeds or a weak model")
-    k1_gap, k3_gap = drop["k1"], drop["k3"]
-    record.compare("xor concentration appears in higher-k PR, not k=1 (m = 32)",
-                   "P1 Sec IV.B text", "PR_norm(k=3) < PR_norm(k=1)",
-                   f"{k3_gap:.3f} < {k1_gap:.3f}", agree=k3_gap < k1_gap,
-                   note="" if k3_gap < k1_gap else "k=1 drops as much as k=3")
-if "linear" in targets:
-    dev = conc.linear_pr_deviation(pr_sum, "linear")
-    worst = dev["worst"]
-    record.compare("linear(m) normalised PR stays ~1", "P1 Fig 5", "~1",
-                   f"max |PR_norm - 1| = {worst:.3f} (m = {dev['m']}, k = {dev['k']})",
-                   agree=worst < 0.05, note="" if worst < 0.05 else
-                   "linear(m) moves away from its initial PR only at small widths ("
-                   + ", ".join(f"m = {m_}: {v:.2f}" for m_, v in dev["by_m"].items() if v >= 0.05)
-                   + "), where fitting a linear target with a few GeLU neurons reshapes the "
-                   "few rows there are; 'stays ~1' read as within 5%")
+# xor: a significant drop (2 SE below 1) at every m >= 8, larger at k = 3 than at k = 1;
+# linear: |PR_norm - 1| within 5 % at every (m, k)
+drop = conc.pr_drop(pr_sum, widths, "xor", k=3, min_m=8) if "xor" in targets else None
+dev = conc.linear_pr_deviation(pr_sum, "linear") if "linear" in targets else None
+if drop is not None:
+    record.add(fig5_xor_k3_significant_drop_at_m=drop["drop_m"])
+for row in conc.fig5_rows(drop, dev, tol=0.05):
+    record.compare(**row)
 
 # %% [markdown]
 # ## Table IV: random rotation ratios of toy Jacobians ($m = 7$, $n = 3$)
@@ -275,32 +235,9 @@ conc.table4_display(j1, per_draw)
 
 # %%
 cells = conc.table4_cells(j1, per_draw, toy_se_repeats, toy_draws)   # k, then J1, J2, J3
-for c in cells:
-    name, k, st, alt = c["name"], c["k"], c["stats"], c["alt"]
+for c in cells:             # each cell's numbers and row (literal default, signed alternative)
     record.add(**c["numbers"])
-    if name == "J1":
-        record.compare(
-            names.table4("J1", k), "P1 Table IV", c["paper"], st["abs"][0],
-            paper_sd=st["abs"][1], paper_n=1, ours_sd=st["abs"][1], ours_n=toy_se_repeats,
-            readings=[alt], note=(
-                f"signed maximum: {st['signed'][0]:.3f} ± {st['signed'][1]:.3f}. paper_sd = our "
-                "Monte-Carlo sd of one 400-rotation estimate"),
-            cause="" if c["verdicts"]["abs"] == "reproduced" else
-            ("the paper's number fits the signed-maximum reading of IV.6-IV.7, not the literal "
-             "|minor|" if alt["verdict"] == "reproduced" else
-             "neither reading of IV.6-IV.7 (|minor|, signed maximum) with Haar rotations gives the "
-             "paper's J1 row; no sampler or averaging variant we tried does (A-17)"))
-    else:
-        pct = c["percentile"]
-        record.compare(names.table4(name, k), "P1 Table IV", c["paper"],
-                       st["abs"][0], paper_sd=st["abs"][1], paper_n=1, ours_sd=st["abs"][1],
-                       ours_n=toy_draws, readings=[alt],
-                       note=f"the paper's draw at the {100 * pct['abs']:.0f}th percentile of "
-                            f"ours (signed maximum: {100 * pct['signed']:.0f}th); paper_sd = "
-                            "our spread over random draws",
-                       cause="" if c["verdicts"]["abs"] == "reproduced" else
-                       f"the paper's single draw lies at the {100 * pct['abs']:.0f}th "
-                       "percentile of ours (an unlucky or differently distributed draw)")
+    record.compare(**c["comparison"])
 fit, n_fit = conc.table4_fit(cells)                      # reading -> claim -> verdict
 table4_fit = pd.DataFrame(fit).rename(columns=READINGS)
 record.add(table4_readings_fit=fit, table4_cells_reproduced=n_fit)
@@ -315,13 +252,8 @@ sc = toy.scaling_checks(R, factor=5.0, diagonal=(1.0, 2.0, 4.0))
 print("J1:", np.round(sc["base"], 4), " 5*J1:", np.round(sc["global"], 4),
       " diag(1,2,4) J1:", np.round(sc["nonuniform"], 4))
 record.add(table4_scaling={"global": sc["global"], "base": sc["base"], "nonuniform": sc["nonuniform"]})
-record.compare("overall rescaling leaves RR unchanged", "P1 Sec IV.B text", "unchanged",
-               f"max change {sc['global_change']:.1e}", agree=sc["global_change"] < 1e-9)
-changes = sc["nonuniform_changes"]
-record.compare("non-uniform scaling of J1 changes k=1,2 RR (not k=3)", "P1 Sec IV.B text",
-               "k=1,2 change", f"changes {changes[0]:.3f} / {changes[1]:.3f} / {changes[2]:.1e}",
-               agree=changes[0] > 1e-3 and changes[1] > 1e-3 and changes[2] < 1e-9,
-               note="" if changes[2] < 1e-9 else "k=3 changed: a single 3x3 minor scales exactly")
+for row in conc.scaling_rows(sc, tol=1e-9, change=1e-3):
+    record.compare(**row)
 
 # %% [markdown]
 # ## Fig. 6: normalised random rotation ratio over $m$
@@ -408,18 +340,8 @@ conc.initial_rr_display(init_rr)
 # %%
 record.add(**conc.initial_rr_numbers(init_rr))
 c_fit = conc.initial_rr_c(df, big)       # per reading: c per seed, mean, sd, n; "verdict"
-c_abs, c_sig = c_fit["abs"], c_fit["signed"]
-record.add(initial_rr_c_fit=c_abs["mean"], initial_rr_c_fit_signed=c_sig["mean"])
-alt = {"reading": "signed maximum", "ours_value": c_sig["mean"], "ours_sd": c_sig["sd"],
-       "ours_n": c_sig["n"]}
-record.compare(f"initial RR scales as c^k with c ~ 1.0 (m = {big})", "P1 Sec IV.B text", 1.0,
-               c_abs["mean"], ours_sd=c_abs["sd"], ours_n=c_abs["n"],
-               wording="approximate", readings=[alt],
-               note=f"signed maximum: c = {c_sig['mean']:.3f}",
-               cause="" if c_fit["verdict"] == "reproduced" else
-               "both readings (|minor|, signed maximum) with Haar rotations: heterogeneous "
-               "sigma'(z) rows of a random model give initial ratios well above 1 that grow with "
-               "k (A-17 c); with constant sigma' they are ~1")
+record.add(initial_rr_c_fit=c_fit["abs"]["mean"], initial_rr_c_fit_signed=c_fit["signed"]["mean"])
+record.compare(**conc.initial_rr_c_row(c_fit, big))   # literal c; the signed c as alternative
 
 # %% [markdown]
 # ## Fig. 7: column divergence over $m$
@@ -439,17 +361,9 @@ dv_sum.round(4)
 
 # %%
 if "xor" in targets:
-    order = conc.divergence_order(dv_sum, widths, "xor", ks=(2, 3))
-    larger, mono, drops = order["larger"], order["monotonic"], order["drops"]
-    record.compare("xor column divergence exceeds linear/random (k=2,3)", "P1 Fig 7",
-                   "xor larger", "larger at every m" if larger else "not at every m",
-                   agree=larger, note="" if larger else
-                   "random(m) memorises under our early-stopping rule (A-06) and diverges too")
-    record.compare("xor divergence increases monotonically with m (k=2,3)", "P1 Sec IV.B text",
-                   "monotonic", "monotonic" if mono else "not monotonic", agree=mono,
-                   note="" if mono else "decreases " + ", ".join(
-                       f"at k={k} from m={a} to m={b} by {d:.3f}" for k, a, b, d in drops)
-                   + " (compare with the standard errors of Fig. 7; 4 seeds)")
+    # xor above linear and random at every (m, k = 2, 3), and rising with m at every step
+    for row in conc.divergence_rows(conc.divergence_order(dv_sum, widths, "xor", ks=(2, 3))):
+        record.compare(**row)
 
 # %% [markdown]
 # Two more readings of Fig. 7. "`linear` and `random` stay close to their initial
@@ -495,8 +409,7 @@ if "xor" in targets:
 
 # %%
 ent = summarize(df.drop_duplicates(["m", "seed"]), "m", [f"entropy_init_k{k}" for k in (1, 2, 3)])
-for r in ent.to_dict("records"):
-    record.add(f"initial_entropy.m{r['m']}", {f"k{k}": r[f"entropy_init_k{k}_mean"] for k in (1, 2, 3)})
+record.add(**conc.entropy_numbers(ent))
 lowest = conc.lowest_entropy(ent)
 record.compare("initial column entropies very close to 1.0", "P1 Sec IV.B text", 1.0, lowest,
                agree=lowest > 0.95, note="" if lowest > 0.95 else "an initial entropy below 0.95")

@@ -142,19 +142,28 @@ def test_table2_cells_display_and_comparisons():
     assert show.model.tolist()[-2:] == ["baseline", "baseline"]
     assert show.iloc[-2]["1%"] == f"{100 * false_positive_rate(0.01, 32, 3):.4g}"
 
-    cells = zr.table2_comparisons(t2, Q1S, 4, df_test)
+    causes = {t: f"cause of {t}" for t in TARGETS}
+    extra = [{"reading": "other", "verdict": "reproduced"}]
+    cells = zr.table2_comparisons(t2, Q1S, 4, causes, df_test, lambda claim: extra)
     assert len(cells) == 9 * 3 and [c["q1"] for c in cells[:3]] == Q1S
     c = cells[4]                                  # xor(32), Dependent(2), q1 = 0.1 %
     assert (c["model"], c["row"], c["paper_key"], c["q1"]) == ("xor(32)", "Dependent(2)", "dep2", 0.001)
+    assert c["numbers"] == {"table2.xor.dep2.q0.001": {"mean": c["mean"], "std": c["sd"]}}
     p_mean, p_sd = paper.TABLE_II["xor"]["dep2"][0.001]
     assert c["paper"] == (p_mean, p_sd)
     assert c["verdict"] == numeric_verdict(p_mean, c["mean"], p_sd, c["sd"], None, 4, 1e-3)["verdict"]
     tv = 100 * df_test[df_test.target == "xor"]["dep_frac_k2_q0.001"]
     assert c["readings"] == [{"reading": "test inputs", "ours_value": pytest.approx(tv.mean()),
                               "ours_sd": pytest.approx(tv.std(ddof=1)), "ours_n": 4}]
-    assert zr.table2_comparisons(t2, Q1S, 4)[4]["readings"] == []
+    row = c["comparison"]
+    assert row["claim"] == "Table II xor(32) Dependent(2) q1=0.1%"
+    assert (row["paper_value"], row["paper_sd"], row["ours_value"], row["ours_sd"]) == \
+        (p_mean, p_sd, c["mean"], c["sd"])
+    assert row["readings"] == c["readings"] + extra and row["note"] == zr.TABLE2_NOTE
+    assert row["cause"] == ("" if c["verdict"] == "reproduced" else "cause of xor")
+    assert zr.table2_comparisons(t2, Q1S, 4)[4]["comparison"]["readings"] == []
     other = zr.table2(df.assign(target=df.target.replace({"xor": "lambda"})), ["lambda"], Q1S, 32)
-    assert all(c["paper"] is None and c["verdict"] is None
+    assert all(c["paper"] is None and c["comparison"] is None and c["numbers"]
                for c in zr.table2_comparisons(other, Q1S, 4))
 
 
@@ -268,6 +277,21 @@ def test_table3_and_its_display():
     assert show.loc["Initial(32)", "paper"].startswith("{:.2f} ± {:.2f}".format(*paper.TABLE_III["initial"][1]))
     assert set(conc.table3_paper_rows()) == {"xor(32)", "linear(32)", "random(32)", "Initial(32)"}
 
+    numbers = conc.table3_numbers(t3, 32)
+    assert list(numbers)[:4] == ["table3.xor.k1", "table3.xor.k2", "table3.xor.k3", "table3.linear.k1"]
+    assert numbers["table3.initial.k3"] == dict(zip(("mean", "std"), t3.loc["Initial(32)", 3]))
+    assert numbers["table3.pr_max.k2"] == participation_ratio_max(32, 3, 2)
+    causes = {"xor": "a", "linear": "b", "random": "c", "Initial": "d"}
+    rows = conc.table3_rows(t3, 32, causes, lambda claim: [{"reading": claim}])
+    assert [r["claim"] for r in rows[:2]] == ["Table III PR xor(32) k=1", "Table III PR xor(32) k=2"]
+    assert len(rows) == 4 * 3 + 3 and rows[-1]["claim"] == "Table III PR_max k=3"
+    init = rows[9]
+    assert (init["paper_value"], init["paper_sd"]) == paper.TABLE_III["initial"][1]
+    assert (init["ours_value"], init["ours_sd"]) == t3.loc["Initial(32)", 1]
+    assert init["cause"] == "d" and init["readings"] == [{"reading": "Table III PR Initial(32) k=1"}]
+    assert all(r["agree"] for r in rows[-3:])                    # the closed form, to 0.006
+    assert conc.table3_rows(conc.table3(df, TARGETS, 8), 8, causes) == []
+
 
 def test_curves_long_summary_and_numbers():
     df = conc_table()
@@ -284,6 +308,17 @@ def test_curves_long_summary_and_numbers():
     assert len(numbers) == len(TARGETS) * len(WIDTHS)
 
 
+def test_fig4_and_entropy_numbers():
+    tail = pd.DataFrame({"target": ["xor", "linear"], "below_mean": [3.0, 1.0],
+                         "above_mean": [2.0, 1.1]})
+    assert conc.fig4_numbers(tail) == {
+        "fig4.xor.tail_shares_pct": {"below_initial_q01": 3.0, "above_initial_q99": 2.0},
+        "fig4.linear.tail_shares_pct": {"below_initial_q01": 1.0, "above_initial_q99": 1.1}}
+    ent = pd.DataFrame({"m": [4, 32], **{f"entropy_init_k{k}_mean": [0.9 + k / 100, 0.99]
+                                         for k in (1, 2, 3)}})
+    assert conc.entropy_numbers(ent)["initial_entropy.m4"] == {"k1": 0.91, "k2": 0.92, "k3": 0.93}
+
+
 def test_pr_drop_and_linear_deviation():
     pr_sum = conc.curve_summary(conc_table(), "pr_norm")
     drop = conc.pr_drop(pr_sum, WIDTHS)
@@ -296,6 +331,13 @@ def test_pr_drop_and_linear_deviation():
     dev = conc.linear_pr_deviation(lin)
     assert (dev["m"], dev["k"]) == (8, 2) and dev["worst"] == pytest.approx(0.1)
     assert dev["by_m"][8] == pytest.approx(0.1) and set(dev["by_m"]) == set(WIDTHS)
+
+    rows = conc.fig5_rows(conc.pr_drop(pr_sum, WIDTHS), dev, tol=0.05)
+    assert [r["agree"] for r in rows] == [False, True, False]
+    assert rows[0]["ours_value"] == "significant at m = [32]"
+    assert "m = 8: 0.10" in rows[2]["note"] and "within 5%" in rows[2]["note"]
+    assert conc.fig5_rows(None, conc.linear_pr_deviation(pr_sum))[0]["agree"]
+    assert conc.fig5_rows() == []
 
 
 def toy_results():
@@ -322,6 +364,12 @@ def test_table4_cells_fit_and_display():
     assert c["stats"]["abs"] == pytest.approx(mean_sd(v.tolist()))
     assert c["percentile"]["abs"] == pytest.approx(sum(float(x) < paper.TABLE_IV["J3"][2] for x in v) / 50)
     assert c["numbers"]["table4.J3.k2.signed"]["paper_percentile"] == c["percentile"]["signed"]
+    row = cells[0]["comparison"]
+    assert row["claim"] == "Table IV J1 (aligned) RR k=1" and row["readings"] == [cells[0]["alt"]]
+    assert (row["ours_value"], row["paper_sd"], row["ours_sd"], row["paper_n"], row["ours_n"]) == \
+        (cells[0]["stats"]["abs"][0], cells[0]["stats"]["abs"][1], cells[0]["stats"]["abs"][1], 1, 3)
+    assert "fits the signed-maximum reading" in row["cause"]        # abs off, signed on
+    assert cells[5]["comparison"]["ours_n"] == 50 and "percentile" in cells[5]["comparison"]["note"]
     fit, n_fit = conc.table4_fit(cells)
     assert list(fit["abs"])[:3] == ["J1 k=1", "J2 k=1", "J3 k=1"]
     assert n_fit == {r: sum(v == "reproduced" for v in fit[r].values()) for r in fit}
@@ -331,6 +379,14 @@ def test_table4_cells_fit_and_display():
     show = conc.table4_display(j1, per_draw)
     assert show.Jacobian.tolist() == ["J1 (aligned)"] * 2 + ["J2 (Gaussian)"] * 2 + ["J3 (uniform)"] * 2
     assert show.iloc[0]["k = 1"] == "{:.3f} ± {:.3f}".format(*mean_sd(j1["abs"][:, 0]))
+
+
+def test_scaling_rows():
+    sc = {"global_change": 1e-12, "nonuniform_changes": [0.1, 0.2, 1e-13]}
+    rows = conc.scaling_rows(sc)
+    assert [r["agree"] for r in rows] == [True, True] and rows[1]["note"] == ""
+    rows = conc.scaling_rows({"global_change": 1e-3, "nonuniform_changes": [0.1, 0.0, 0.01]})
+    assert [r["agree"] for r in rows] == [False, False] and "k=3 changed" in rows[1]["note"]
 
 
 def test_fig6_readings():
@@ -388,6 +444,12 @@ def test_initial_rotation_ratios_and_c_fit():
     assert c["verdict"] == numeric_verdict(1.0, c["abs"]["mean"], ours_sd=c["abs"]["sd"], ours_n=4,
                                            wording="approximate")["verdict"]
     assert conc.initial_rr_c(df[df.seed == 0], 32)["abs"]["sd"] is None
+    row = conc.initial_rr_c_row(c, 32)
+    assert row["claim"] == "initial RR scales as c^k with c ~ 1.0 (m = 32)"
+    assert (row["paper_value"], row["ours_value"], row["ours_sd"], row["wording"]) == \
+        (1.0, c["abs"]["mean"], c["abs"]["sd"], "approximate")
+    assert row["readings"] == [{"reading": "signed maximum", "ours_value": c["signed"]["mean"],
+                                "ours_sd": c["signed"]["sd"], "ours_n": 4}]
 
 
 def test_fig7_readings_and_entropy():
@@ -402,6 +464,10 @@ def test_fig7_readings_and_entropy():
     big = dv[(dv.target == "xor") & (dv.m == 8)].divergence_k3_mean.iloc[0]
     assert order["drops"] == [(3, 8, 32, pytest.approx(big))]
     assert conc.divergence_order(dv[dv.target == "xor"], WIDTHS)["larger"] is True
+    rows = conc.divergence_rows(order)
+    assert [r["agree"] for r in rows] == [False, False]
+    assert "at k=3 from m=8 to m=32" in rows[1]["note"]
+    assert [r["agree"] for r in conc.divergence_rows(conc.divergence_order(dv, WIDTHS))] == [True, True]
 
     near = conc.stays_near_initial(dv, "linear", WIDTHS)
     ratios = [dv[(dv.target == "linear") & (dv.m == m)][f"divergence_k{k}_mean"].iloc[0]

@@ -69,6 +69,19 @@ def test_pooled_minors_match_determinants_and_per_seed_tail_shares():
         assert row.above == pytest.approx(100 * np.mean(trained[i] > hi))
 
 
+def test_pooled_minors_log10_counts():
+    res = pooling.pooled_minors([fake_run(0)], inputs(4), 2)
+    frame = res.log10_counts(bins=7)
+    assert frame.model.tolist() == ["initial"] * 7 + ["trained"] * 7
+    for which in ("initial", "trained"):
+        v = getattr(res, which)
+        sub = frame[frame.model == which]
+        assert sub["count"].sum() == int((v > 0).sum())
+        lg = np.log10(v[v > 0])
+        width = (lg.max() - lg.min()) / 7
+        np.testing.assert_allclose(sub["log10 |minor|"], lg.min() + width * (np.arange(7) + 0.5))
+
+
 def test_pooled_minors_checks_its_input():
     with pytest.raises(ValueError, match="at least one run"):
         pooling.pooled_minors([], inputs(2), 1)

@@ -34,6 +34,18 @@ class PooledMinors:
     trained: np.ndarray
     tail_shares: pd.DataFrame
 
+    def log10_counts(self, bins: int = 100) -> pd.DataFrame:
+        """Each model's histogram of log10 |minor| over its own range (A-21: ``bins`` bins;
+        exact zeros have no log10 and are left out), long form for plotting: columns
+        "log10 |minor|" (bin centres), "count", "model" ("initial", then "trained")."""
+        frames = []
+        for which in ("initial", "trained"):
+            v = getattr(self, which)
+            counts, edges = np.histogram(np.log10(v[v > 0]), bins=bins)
+            frames.append(pd.DataFrame({"log10 |minor|": (edges[:-1] + edges[1:]) / 2,
+                                        "count": counts, "model": which}))
+        return pd.concat(frames)
+
 
 def pooled_minors(runs: Sequence[Run], x: torch.Tensor, k: int) -> PooledMinors:
     """The size-k minors of each run's trained and initial first layer at the inputs

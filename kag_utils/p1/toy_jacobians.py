@@ -47,7 +47,8 @@ def j1_ratio_sets(n_rot: int, repeats: int, ks: Sequence[int] = (1, 2, 3),
     J1 = toy_j1()
     out: dict[str, list] = {"abs": [], "signed": []}                  # reading -> [repeat, k]
     for rep in range(repeats):
-        res = random_rotation_ratios_readings(J1, ks, fixed_rotations(TOY_M, n_rot, first_seed + rep))
+        R = fixed_rotations(TOY_M, n_rot, first_seed + rep)            # [n_rot, 7, 7]
+        res = random_rotation_ratios_readings(J1, ks, R)
         for r in out:
             out[r].append([res[r][k] for k in ks])
     return {r: np.array(v) for r, v in out.items()}
@@ -72,7 +73,8 @@ def draw_ratios(draws: dict[str, torch.Tensor], rotations: torch.Tensor,
 
 
 def scaling_checks(rotations: torch.Tensor, factor: float = 5.0,
-                   diagonal: Sequence[float] = (1.0, 2.0, 4.0), ks: Sequence[int] = (1, 2, 3)) -> dict:
+                   diagonal: Sequence[float] = (1.0, 2.0, 4.0),
+                   ks: Sequence[int] = (1, 2, 3)) -> dict:
     """P1 §IV.B's scaling statements on J1 with one rotation set: {"base", "global" (J1 x
     ``factor``), "nonuniform" (J1's non-zero block replaced by diag(``diagonal``)): [ratio per
     k], "global_change": the largest |global - base|, "nonuniform_changes": [|nonuniform -

@@ -35,7 +35,8 @@ def train_test_gap(table: pd.DataFrame, learnable=("xor", "linear")) -> dict:
     mean and max of train_r2 - test_r2 per target, "learnable_max": the largest gap of the
     ``learnable`` targets present (NaN if none), "random_test_max": the largest test R^2 of
     random(m) (None without random runs)}."""
-    gap = table.assign(gap=table.train_r2 - table.test_r2).groupby("target").gap.agg(["mean", "max"])
+    gap = (table.assign(gap=table.train_r2 - table.test_r2)
+           .groupby("target").gap.agg(["mean", "max"]))
     learnable_gap = float(gap.loc[[t for t in learnable if t in gap.index], "max"].max())
     has_random = bool((table.target == "random").any())
     random_test = float(table[table.target == "random"].test_r2.max()) if has_random else None

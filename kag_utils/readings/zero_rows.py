@@ -10,28 +10,29 @@ rows of one target (model seeds, ddof = 1, A-15). The false-positive rate q^(k) 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
 from ..core.metrics import false_positive_rate
+from . import claim_names
 from . import paper_values as paper
 from . import rules
 from .aggregate import pm
 from .verdicts import numeric_verdict
 
-__all__ = ["TABLE2_ROWS", "PAPER_KEY", "METRIC_KEY", "q1_label", "false_positive_table",
+__all__ = ["PAPER_KEY", "METRIC_KEY", "q1_label", "false_positive_table",
            "low_rank_regime", "machine_precision", "low_rank_order", "table2",
-           "table2_display", "table2_comparisons", "xor_excess", "tracks_fpr", "ka_ideal_pct",
+           "table2_display", "TABLE2_NOTE", "table2_comparisons", "xor_excess", "tracks_fpr",
+           "ka_ideal_pct",
            "dependent_share", "zero_rows_by_k", "zero_rows_by_k_numbers",
            "consistent_counts", "consistent_totals", "dead_neuron_counts", "bias_reading",
            "train_test_table", "test_numbers"]
 
-# Table II's rows: label -> (key in paper_values.TABLE_II, column prefix in the evaluation table)
-TABLE2_ROWS = {"Zero": ("zero", "zero_frac_k3"), "Dependent(2)": ("dep2", "dep_frac_k2"),
-               "Dependent(3)": ("dep3", "dep_frac_k3")}
-PAPER_KEY = {label: key for label, (key, _) in TABLE2_ROWS.items()}
-METRIC_KEY = {label: col for label, (_, col) in TABLE2_ROWS.items()}
+# Table II's rows, label -> key in paper_values.TABLE_II and in the results (claim_names), and
+# label -> the evaluation table's column prefix
+PAPER_KEY = {label: key for key, label in claim_names.TABLE2_ROWS}
+METRIC_KEY = dict(zip(PAPER_KEY, ("zero_frac_k3", "dep_frac_k2", "dep_frac_k3")))
 
 
 def q1_label(q1: float) -> str:
@@ -50,7 +51,8 @@ def _target(df: pd.DataFrame, target: str) -> pd.DataFrame:
     return sub
 
 
-def false_positive_table(q1s: Sequence[float], m: int, ks: Sequence[int] = (1, 2, 3)) -> pd.DataFrame:
+def false_positive_table(q1s: Sequence[float], m: int,
+                         ks: Sequence[int] = (1, 2, 3)) -> pd.DataFrame:
     """q^(k) (IV.4) in percent: one column per q(1) ("q(1) = 0.01"), one row per k ("q(3)")."""
     return pd.DataFrame({f"q(1) = {q1:g}": [100 * false_positive_rate(q1, m, k) for k in ks]
                          for q1 in q1s}, index=[f"q({k})" for k in ks])
@@ -128,30 +130,51 @@ def table2_display(table: pd.DataFrame, q1s: Sequence[float], m: int) -> pd.Data
     return pd.concat([show, baseline], ignore_index=True)
 
 
+TABLE2_NOTE = ("default: the 1000 training inputs (A-11); reading 'test inputs': the 1000 "
+               "held-out inputs (P1 computed both); other readings: early-stopping rules "
+               "(notebook 01, section 4)")
+
+
 def table2_comparisons(table: pd.DataFrame, q1s: Sequence[float], n_seeds: int,
-                       df_test: pd.DataFrame | None = None, resolution: float = 1e-3) -> list[dict]:
+                       causes: Mapping[str, str] | None = None,
+                       df_test: pd.DataFrame | None = None,
+                       alt_readings: Callable[[str], Sequence[dict]] | None = None,
+                       resolution: float = 1e-3) -> list[dict]:
     """Table II's cells in comparison order (rows of ``table``, then q(1)): {"model",
-    "target", "row", "paper_key", "q1", "mean", "sd" (ours, percent), "paper" ((mean, std),
-    None where P1 gives no value), "readings" (the held-out test inputs as the alternative
-    reading when ``df_test`` is given: {"reading", "ours_value", "ours_sd", "ours_n"}),
-    "verdict" (the default reading's :func:`numeric_verdict`; None without a paper value)}."""
+    "target", "row", "paper_key", "q1", "mean", "sd" (ours, percent), "numbers" (what to
+    record: {"table2.<target>.<row key>.q<q1>": {"mean", "std"}}), "paper" ((mean, std), None
+    where P1 gives no value), "readings" (the held-out test inputs as the alternative reading
+    when ``df_test`` is given: {"reading", "ours_value", "ours_sd", "ours_n"}), "verdict" (the
+    default reading's :func:`numeric_verdict`), "comparison" (its row, keyword arguments
+    of ``Recorder.compare``: ``readings`` adds ``alt_readings(claim)``, e.g. the
+    early-stopping study's, and ``causes[target]`` is the likely cause of a disagreement)};
+    the last four are None without a paper value."""
     cells = []
     for r in table.itertuples():
         target = r.model.split("(")[0]
         for q1 in q1s:
             mean, sd = table.loc[r.Index, q1_label(q1)]
             cell = {"model": r.model, "target": target, "row": r.row,
-                    "paper_key": PAPER_KEY[r.row], "q1": q1,
-                    "mean": mean, "sd": sd, "paper": None, "readings": [], "verdict": None}
+                    "paper_key": PAPER_KEY[r.row], "q1": q1, "mean": mean, "sd": sd,
+                    "numbers": {f"table2.{target}.{PAPER_KEY[r.row]}.q{q1:g}":
+                                {"mean": mean, "std": sd}},
+                    "paper": None, "readings": None, "verdict": None, "comparison": None}
             if target in paper.TABLE_II:
                 p_mean, p_sd = paper.TABLE_II[target][PAPER_KEY[r.row]][q1]
+                alts = []
                 if df_test is not None:
                     tv = _pct(df_test[df_test.target == target][f"{METRIC_KEY[r.row]}_q{q1:g}"])
-                    cell["readings"] = [{"reading": "test inputs", "ours_value": float(tv.mean()),
-                                         "ours_sd": float(tv.std(ddof=1)), "ours_n": len(tv)}]
-                cell["paper"] = (p_mean, p_sd)
-                cell["verdict"] = numeric_verdict(p_mean, mean, p_sd, sd, None, n_seeds,
-                                                  resolution)["verdict"]
+                    alts = [{"reading": "test inputs", "ours_value": float(tv.mean()),
+                             "ours_sd": float(tv.std(ddof=1)), "ours_n": len(tv)}]
+                verdict = numeric_verdict(p_mean, mean, p_sd, sd, None, n_seeds,
+                                          resolution)["verdict"]
+                claim = claim_names.table2(r.model, r.row, q1)
+                cell.update(paper=(p_mean, p_sd), readings=alts, verdict=verdict, comparison=dict(
+                    claim=claim, source="P1 Table II", paper_value=p_mean, ours_value=mean,
+                    paper_sd=p_sd, ours_sd=sd, ours_n=n_seeds, resolution=resolution,
+                    readings=alts + (list(alt_readings(claim)) if alt_readings else []),
+                    note=TABLE2_NOTE, cause="" if verdict == "reproduced" else
+                    (causes or {}).get(target, "")))
             cells.append(cell)
     return cells
 
@@ -163,7 +186,8 @@ def xor_excess(table: pd.DataFrame, q1s: Sequence[float], m: int, target: str = 
     out = {}
     for q1 in q1s:
         fpr = 100 * false_positive_rate(q1, m, 3)
-        zero = table[(table.model == f"{target}({m})") & (table.row == "Zero")][q1_label(q1)].iloc[0]
+        cell = table[(table.model == f"{target}({m})") & (table.row == "Zero")]
+        zero = cell[q1_label(q1)].iloc[0]
         out[q1] = {"fpr": fpr, "zero": zero, "excess": zero[0] / fpr}
     return out
 
