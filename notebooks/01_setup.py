@@ -66,11 +66,11 @@ import seaborn as sns
 import torch
 
 import kag_utils as kag
-from kag_utils.readings import figure_stats as fstats
+from kag_utils.p1 import summaries
 from kag_utils.readings import claim_names as names
+from kag_utils.readings import setup_tables
 from kag_utils import paper_values as paper
-from kag_utils import readings as rule
-from kag_utils.readings.aggregate import pm, summarize
+from kag_utils.readings.aggregate import summarize
 
 session = kag.start("01_setup", params_name, output_root)   # records the parameters cell
 record = session.record
@@ -145,17 +145,9 @@ es_claims = (kag.early_stopping.table_claims(es_seeds, protocol, es_random_width
                                                     data_seeds=es_lambda_data_seeds))
 runs = kag.ensure_runs(grid + kag.early_stopping.claim_configs(es_claims, es_readings),
                        scheduler=scheduler)[:len(grid)]
-table = pd.DataFrame([{"target": r.config.target, "m": r.config.hidden[0],
-                       "seed": r.config.seed, "train_r2": r.r2_train, "test_r2": r.r2_test,
-                       "epochs": r.stop_epoch, "best_epoch": r.best_epoch} for r in runs])
+table = summaries.run_table(runs)                    # one row per run
 t1 = summarize(table, ["target", "m"], ["train_r2", "test_r2", "epochs"])
-show = t1.assign(
-    train=[pm(a, b) for a, b in zip(t1.train_r2_mean, t1.train_r2_std)],
-    test=[pm(a, b) for a, b in zip(t1.test_r2_mean, t1.test_r2_std)],
-    paper=[pm(*paper.TABLE_I[t][m]) if m in paper.TABLE_I.get(t, {}) else "–"
-           for t, m in zip(t1.target, t1.m)],
-    epochs=[f"{a:.0f}" for a in t1.epochs_mean])
-show[["target", "m", "train", "paper", "test", "epochs"]]
+setup_tables.table1_display(t1)
 
 # %%
 for row in t1.itertuples():
@@ -204,10 +196,9 @@ plt.show()
 # "test $R^2 \lessapprox 0$").
 
 # %%
-gap = table.assign(gap=table.train_r2 - table.test_r2).groupby("target").gap.agg(["mean", "max"])
-print(gap)
-learnable_gap = float(gap.loc[[t for t in ("xor", "linear") if t in gap.index], "max"].max())
-random_test = float(table[table.target == "random"].test_r2.max()) if "random" in targets else None
+gap = setup_tables.train_test_gap(table)
+print(gap["by_target"])
+learnable_gap, random_test = gap["learnable_max"], gap["random_test_max"]
 record.add(test_gap_max_learnable=learnable_gap, random_test_r2_max=random_test)
 record.compare("test R2 indistinguishable from train R2 (xor, linear)", "P1 Sec III text",
                "indistinguishable", f"max train-test gap {learnable_gap:.4f}",
@@ -230,25 +221,17 @@ if random_test is not None:
 # largest over $m$ and uses $B = 250$ everywhere; so do we, whatever we measure here.
 
 # %%
-xor_mean = t1[t1.target == "xor"].set_index("m").train_r2_mean
+xor_mean = t1[t1.target == "xor"].set_index("m").train_r2_mean   # the criterion's reference
 cb_cfgs = [kag.RunConfig(target="xor", hidden=(m,), seed=s, batch_size=b,
                          max_epochs=max_epochs, patience=patience)
            for m in cb_widths for s in cb_seeds for b in (cb_batch_small, cb_batch_full)]
-cb_runs = {(r.config.hidden[0], r.config.seed, r.config.batch_size): r
-           for r in kag.ensure_runs(cb_cfgs, scheduler=scheduler)}
-cb_rows = []
-for m in cb_widths:
-    threshold = cb_criterion * float(xor_mean.get(m, paper.TABLE_I["xor"][m][0]))
-    small = [cb_runs[m, s, cb_batch_small].steps_to(threshold) for s in cb_seeds]
-    full = [cb_runs[m, s, cb_batch_full].steps_to(threshold) for s in cb_seeds]
-    res = kag.critical_batch_size(small, full, batch_small=cb_batch_small)
-    cb_rows.append({"m": m, "criterion_r2": threshold, **res})
-cb = pd.DataFrame(cb_rows)
+cb = summaries.critical_batch_table(kag.ensure_runs(cb_cfgs, scheduler=scheduler), cb_widths,
+                                    cb_seeds, xor_mean, criterion=cb_criterion,
+                                    batch_small=cb_batch_small, batch_full=cb_batch_full)
 cb
 
 # %%
-valid = cb.dropna(subset=["B_c"])
-bc_max = float(valid.B_c.max()) if len(valid) else None
+bc_max = setup_tables.critical_batch_max(cb)
 for row in cb.itertuples():
     # B_c is undefined (None) at a width whose runs never reach the criterion
     record.add(f"critical_batch.m{row.m}", kag.defined({"E_min": row.E_min, "S_min": row.S_min,
@@ -367,18 +350,13 @@ pd.DataFrame([{c: r[c] for c in cols} for r in record.comparison if r["claim"] i
 cfg1 = kag.RunConfig(target="xor", hidden=(fig1_width,), seed=fig1_seed, **protocol)
 run1 = kag.ensure_runs([cfg1], scheduler=scheduler)[0]
 x_ex = kag.make_inputs(1000, "train")[fig1_example:fig1_example + 1]
-panels = {}
-for tag, params in (("initial", run1.init_params), ("trained", run1.params)):
-    A, a = kag.first_layer(params)
-    panels[f"$A^T$ {tag}"] = A.T.numpy()
-    panels[f"$B$ {tag}"] = params[-1]["W"].numpy()
-    panels[f"$J(x)$ {tag}"] = kag.first_layer_jacobian(params, x_ex)[0].numpy()
+panels = summaries.fig1_panels(run1, x_ex)     # {"initial" | "trained": {"A^T", "B", "J"}}
 fig, axes = plt.subplots(2, 3, figsize=(7.5, 8.5), gridspec_kw={"width_ratios": [3, 1, 3]})
-for col, kind in enumerate(("$A^T$", "$B$", "$J(x)$")):
-    lim = max(float(np.abs(panels[f"{kind} {t}"]).max()) for t in ("initial", "trained"))
+for col, (key, kind) in enumerate((("A^T", "$A^T$"), ("B", "$B$"), ("J", "$J(x)$"))):
+    lim = max(float(np.abs(panels[t][key]).max()) for t in ("initial", "trained"))
     for row, tag in enumerate(("initial", "trained")):
         ax = axes[row, col]
-        M = panels[f"{kind} {tag}"]
+        M = panels[tag][key]
         im = ax.imshow(M, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
         ax.set_xticks(range(M.shape[1]), [str(i + 1) for i in range(M.shape[1])])
         ax.set_yticks(range(M.shape[0]), [str(j + 1) for j in range(M.shape[0])] if col == 0 else [])
@@ -391,12 +369,9 @@ fig.suptitle(f"Fig. 1: xor({fig1_width}), seed {fig1_seed}, training input #{fig
              f"(train $R^2$ = {run1.r2_train:.3f}; colour scale shared by initial and trained)")
 session.savefig(fig, "fig1_weights_jacobian")
 plt.show()
-J_tr = panels["$J(x)$ trained"]
-row_norm = np.abs(J_tr).mean(1)
 record.add(fig1={"train_r2": run1.r2_train,
-                 "jacobian_scale_ratio": float(np.abs(J_tr).mean()
-                                               / np.abs(panels["$J(x)$ initial"]).mean()),
-                 "smallest_jacobian_row": int(row_norm.argmin()) + 1})
+                 **setup_tables.fig1_jacobian_summary(panels["trained"]["J"],
+                                                      panels["initial"]["J"])})
 
 # %% [markdown]
 # Fig. 1's two claims, measured over all 1000 training inputs of the same model (mean ± SE
@@ -411,21 +386,13 @@ record.add(fig1={"train_r2": run1.r2_train,
 #   initial model, by more than 2 combined SE.
 
 # %%
-x_all = kag.make_inputs(1000, "train").to(torch.float64)
-J1_tr = kag.first_layer_jacobian(run1.params, x_all)
-J1_in = kag.first_layer_jacobian(run1.init_params, x_all)
-rank_small = fstats.smallest_weight_row_rank(kag.first_layer(run1.params)[0], J1_tr)
-res_rank = rule.exceeds(rank_small.mean(), rank_small.std(ddof=1) / np.sqrt(rank_small.size),
-                        0.5, direction=-1)
-bars = {tag: fstats.row_effect_share(J) for tag, J in (("trained", J1_tr), ("initial", J1_in))}
-bar_stat = {tag: (float(np.nanmean(v)), float(np.nanstd(v, ddof=1) / np.sqrt(np.isfinite(v).sum())))
-            for tag, v in bars.items()}
-res_bars = rule.exceeds(*bar_stat["trained"], *bar_stat["initial"])
-record.add(fig1_claims={"smallest_weight_row_rank": float(rank_small.mean()),
+fig1c = summaries.fig1_claims(run1, kag.make_inputs(1000, "train").to(torch.float64))
+res_rank, res_bars, bar_stat = fig1c["rank_reading"], fig1c["bars_reading"], fig1c["row_effect_share"]
+record.add(fig1_claims={"smallest_weight_row_rank": fig1c["rank"],
                         "row_effect_share": {t: v[0] for t, v in bar_stat.items()}})
 record.compare(f"Fig 1 a small row of A^T gives a small Jacobian row (xor({fig1_width}))",
                "P1 Fig 1 / Sec II text", "rank < 0.5",
-               f"normalised rank {rank_small.mean():.3f} (z = {res_rank['z']:.1f})",
+               f"normalised rank {fig1c['rank']:.3f} (z = {res_rank['z']:.1f})",
                verdict=res_rank["verdict"],
                note="rank among the Jacobian rows of the smallest weight row, mean over inputs; "
                     "rule: readings.exceeds(., SE, 0.5, direction=-1)",

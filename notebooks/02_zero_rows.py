@@ -55,20 +55,15 @@ es_restore = [True, False]   # restore the best epoch (True) or keep the last we
 es_n_x = 250                 # inputs for the readings' metrics (no rotation ratios)
 
 # %%
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 import kag_utils as kag
-from kag_utils.readings import figure_stats as fstats
-from kag_utils.readings import claim_names as names
-from kag_utils import paper_values as paper
+from kag_utils.p1 import summaries
+from kag_utils.readings import zero_rows as zr
 from kag_utils import readings as rule
-from kag_utils.p1.dead_neurons import bias_silenced, dead_neuron_analysis
-from kag_utils.readings.aggregate import pm, summarize
+from kag_utils.readings.aggregate import summarize
 
 session = kag.start("02_zero_rows", params_name, output_root)   # records the parameters cell
 record = session.record
@@ -86,15 +81,7 @@ df_test = (kag.evaluate(configs, ("final",), kag.EvalConfig(split="test", n_x=n_
            if test_check else None)
 x_eval = kag.make_inputs(1000, "train")[:n_x]
 m = width
-
-
-def qk(q1, k):
-    """False-positive rate q^(k) of (IV.4) for this width."""
-    return kag.false_positive_rate(q1, m, k)
-
-
-print(pd.DataFrame({f"q(1) = {q1:g}": [f"{100 * qk(q1, k):.4g} %" for k in (1, 2, 3)]
-                    for q1 in q1s}, index=[f"q({k})" for k in (1, 2, 3)]))
+print(zr.false_positive_table(q1s, m).map(lambda v: f"{v:.4g} %"))   # q^(k) (IV.4), percent
 
 # %% [markdown]
 # ## Fig. 2: Zipf plots of the row means of xor(32)
@@ -124,8 +111,8 @@ def zipf_panel(ax, run, k, title):
                         .round().astype(int))
         ax.plot(idx / max(n - 1, 1), np.maximum(rm[idx], FLOOR), color=color, label=label, lw=1.5)
     for q1, ls in zip(q1s, (":", "--", "-.")):
-        ax.axhline(kag.zero_threshold(J_in, k, qk(q1, k)), color="0.2", ls=ls, lw=0.9,
-                   label=f"$Q^{{({k})}}$, $q^{{(1)}}$ = {100 * q1:g}%")
+        ax.axhline(kag.zero_threshold(J_in, k, kag.false_positive_rate(q1, m, k)), color="0.2",
+                   ls=ls, lw=0.9, label=f"$Q^{{({k})}}$, $q^{{(1)}}$ = {100 * q1:g}%")
     ax.set_yscale("log")
     ax.set_ylim(FLOOR / 3, None)
     ax.set_xlabel("normalised rank")
@@ -174,17 +161,8 @@ plt.show()
 
 # %%
 q_lo = min(q1s)
-infl = []
-tiny = []
-for s_ in seeds:
-    J_in = kag.first_layer_jacobian(runs[targets[0], s_].init_params, x_eval)
-    for k in (1, 2, 3):
-        infl.append({"seed": s_, "k": k, "inflection": fstats.zipf_inflection(kag.row_means(J_in, k))})
-    if "xor" in targets:
-        J_tr = kag.first_layer_jacobian(runs["xor", s_].params, x_eval)
-        lg, n0 = fstats.smallest_positive_log10(kag.row_means(J_tr, 3))
-        tiny.append({"seed": s_, "log10_min": lg, "exact_zeros": n0})
-infl = summarize(pd.DataFrame(infl), "k", "inflection")
+infl = summarize(summaries.initial_inflections([runs[targets[0], s_] for s_ in seeds], x_eval),
+                 "k", "inflection")
 display(infl.round(3))
 for r_ in infl.to_dict("records"):
     k = int(r_["k"])
@@ -199,24 +177,22 @@ for r_ in infl.to_dict("records"):
                    "the initial Zipf curve turns over at another rank: it depends only on the "
                    "init (A-04) and the input distribution (A-01)")
 if "xor" in targets:
-    xdf = df[df.target == "xor"]
-    for k in (1, 2, 3):
-        col = xdf[f"zero_frac_k{k}_q{q_lo:g}"]
-        res = rule.exceeds(col.mean(), col.std(ddof=1) / math.sqrt(len(col)), qk(q_lo, k))
+    for k, low in zr.low_rank_regime(df, "xor", q_lo, m).items():
+        res = low["reading"]
         record.compare(f"Fig 2 xor({m}) training opens a low-rank regime (size-{k} row means)",
-                       "P1 Fig 2 / Sec IV.A text", f"> q({k}) = {100 * qk(q_lo, k):.4g}%",
-                       f"{100 * col.mean():.4g}% below Q({k}) at q1 = {100 * q_lo:g}% (z = {res['z']:.1f})",
+                       "P1 Fig 2 / Sec IV.A text", f"> q({k}) = {100 * low['fpr']:.4g}%",
+                       f"{100 * low['mean']:.4g}% below Q({k}) at q1 = {100 * q_lo:g}% (z = {res['z']:.1f})",
                        verdict=res["verdict"],
                        note="rule: readings.exceeds(share below the initial threshold, SE, q(k))",
                        cause="" if res["verdict"] == "reproduced" else
                        "no significant excess of near-zero row means over the false-positive rate")
-    tiny = pd.DataFrame(tiny)
-    lg_se = tiny.log10_min.std(ddof=1) / math.sqrt(len(tiny)) if len(tiny) > 1 else 0.0
-    res = rule.exceeds(tiny.log10_min.mean(), lg_se, -16.0, direction=-1)
+    tiny = summaries.smallest_row_means([runs["xor", s_] for s_ in seeds], x_eval, 3)
+    prec = zr.machine_precision(tiny)
+    res = prec["reading"]
     record.add(fig2_xor_min_size3_row_mean_log10={f"seed{int(r_.seed)}": {"log10_min": r_.log10_min, "exact_zeros": int(r_.exact_zeros)} for r_ in tiny.itertuples()})
     record.compare(f"Fig 2 xor({m}) size-3 row means approach machine precision (below 1e-16)",
-                   "P1 Fig 2 caption", "< 1e-16", f"10^{tiny.log10_min.mean():.1f} "
-                   f"(smallest positive, mean of log10 over seeds; {int(tiny.exact_zeros.sum())} exact zeros)",
+                   "P1 Fig 2 caption", "< 1e-16", f"10^{prec['mean']:.1f} "
+                   f"(smallest positive, mean of log10 over seeds; {prec['exact_zeros']} exact zeros)",
                    verdict=res["verdict"], note="rule: readings.exceeds(log10 min, SE, -16, direction=-1)",
                    cause={"reproduced": "", "inconclusive": "the smallest row mean varies too "
                           "much between seeds to tell with this many seeds"}.get(
@@ -224,12 +200,11 @@ if "xor" in targets:
                        "saturated sigma'(z)"))
 if {"xor", "linear", "random"} <= set(targets):
     order = ["linear", "random", "xor"]
-    shares = [df[df.target == t][f"zero_frac_k3_q{q_lo:g}"] for t in order]
-    res = rule.monotone([0, 1, 2], [v.mean() for v in shares],
-                        [v.std(ddof=1) / math.sqrt(len(v)) for v in shares], +1)
+    grow = zr.low_rank_order(df, order, q_lo, k=3)
+    res = grow["reading"]
     record.compare(f"Fig 3 low-rank regime grows linear -> random -> xor ({m})", "P1 Fig 3 / Sec IV.A text",
                    "linear < random < xor",
-                   " < ".join(f"{t} {100 * v.mean():.3g}%" for t, v in zip(order, shares)),
+                   " < ".join(f"{t} {100 * v:.3g}%" for t, v in zip(order, grow["means"])),
                    verdict=res["verdict"],
                    note=f"share of size-3 row means below the initial threshold at q1 = {100 * q_lo:g}%; "
                         "rule: readings.monotone",
@@ -248,35 +223,8 @@ if {"xor", "linear", "random"} <= set(targets):
 # mean ± std over seeds.
 
 # %%
-def pct(series):
-    return 100 * series
-
-
-rows = []
-for target in targets:
-    sub = df[df.target == target]
-    for label, key in (("Zero", "zero_frac_k3"), ("Dependent(2)", "dep_frac_k2"),
-                       ("Dependent(3)", "dep_frac_k3")):
-        entry = {"model": f"{target}({m})", "row": label}
-        for q1 in q1s:
-            v = pct(sub[f"{key}_q{q1:g}"])
-            entry[f"{100 * q1:g}%"] = (v.mean(), v.std(ddof=1))
-        rows.append(entry)
-table2 = pd.DataFrame(rows)
-paper_key = {"Zero": "zero", "Dependent(2)": "dep2", "Dependent(3)": "dep3"}
-table2_key = {"Zero": "zero_frac_k3", "Dependent(2)": "dep_frac_k2", "Dependent(3)": "dep_frac_k3"}
-show = table2.copy()
-for q1 in q1s:
-    col = f"{100 * q1:g}%"
-    show[col] = [pm(*v, 3) for v in table2[col]]
-    show[f"paper {col}"] = [
-        pm(*paper.TABLE_II[r.model.split("(")[0]][paper_key[r.row]][q1], 3)
-        if r.model.split("(")[0] in paper.TABLE_II and q1 in paper.TABLE_II["xor"]["zero"] else "–"
-        for r in table2.itertuples()]
-baseline = pd.DataFrame([{"model": "baseline", "row": f"q({k}) (IV.4)",
-                          **{f"{100 * q1:g}%": f"{100 * qk(q1, k):.4g}" for q1 in q1s}}
-                         for k in (3, 2)])
-pd.concat([show, baseline], ignore_index=True)
+table2 = zr.table2(df, targets, q1s, m)     # cells: (mean, std) over seeds, percent
+zr.table2_display(table2, q1s, m)
 
 # %%
 causes = {
@@ -295,27 +243,13 @@ causes = {
 es_table = kag.early_stopping.table_study(
     "Table II", seeds, dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience),
     es_monitors, es_min_deltas, es_restore, es_n_x, scheduler=scheduler)
-for r in table2.itertuples():
-    target = r.model.split("(")[0]
-    for q1 in q1s:
-        mean, sd = table2.loc[r.Index, f"{100 * q1:g}%"]
-        record.add(f"table2.{target}.{paper_key[r.row]}.q{q1:g}", {"mean": mean, "std": sd})
-        if target in paper.TABLE_II:
-            p_mean, p_sd = paper.TABLE_II[target][paper_key[r.row]][q1]
-            alts = []
-            if df_test is not None:
-                tv = pct(df_test[df_test.target == target][f"{table2_key[r.row]}_q{q1:g}"])
-                alts = [{"reading": "test inputs", "ours_value": float(tv.mean()),
-                         "ours_sd": float(tv.std(ddof=1)), "ours_n": len(tv)}]
-            v = kag.numeric_verdict(p_mean, mean, p_sd, sd, None, len(seeds), 1e-3)["verdict"]
-            record.compare(names.table2(r.model, r.row, q1), "P1 Table II",
-                           p_mean, mean, paper_sd=p_sd, ours_sd=sd, ours_n=len(seeds),
-                           resolution=1e-3, readings=alts + kag.early_stopping.compare_readings(
-                               es_table, names.table2(r.model, r.row, q1)),
-                           note="default: the 1000 training inputs (A-11); reading 'test inputs': "
-                                "the 1000 held-out inputs (P1 computed both); other readings: "
-                                "early-stopping rules (notebook 01, section 4)",
-                           cause="" if v == "reproduced" else causes[target])
+# each cell: its numbers; where P1 prints a value, its row with the held-out test inputs and
+# the early-stopping readings as alternative readings
+for c in zr.table2_comparisons(table2, q1s, len(seeds), causes, df_test,
+                               lambda claim: kag.early_stopping.compare_readings(es_table, claim)):
+    record.add(**c["numbers"])
+    if c["comparison"] is not None:
+        record.compare(**c["comparison"])
 
 # %% [markdown]
 # ### What the paper says about Table II, checked
@@ -328,10 +262,10 @@ for r in table2.itertuples():
 #   rows of $J$ itself — but not all.
 
 # %%
-q3 = {q1: 100 * qk(q1, 3) for q1 in q1s}
-xor3 = {q1: table2[(table2.model == f"xor({m})") & (table2.row == "Zero")][f"{100 * q1:g}%"].iloc[0]
-        for q1 in q1s}
-excess = {q1: xor3[q1][0] / q3[q1] for q1 in q1s}
+ex = zr.xor_excess(table2, q1s, m)    # per q(1): q(3) and the xor zero rows, percent
+q3 = {q1: v["fpr"] for q1, v in ex.items()}
+xor3 = {q1: v["zero"] for q1, v in ex.items()}
+excess = {q1: v["excess"] for q1, v in ex.items()}
 record.add(xor_zero_excess_over_fpr={f"q{q1:g}": v for q1, v in excess.items()})
 if "xor" in targets:
     record.compare("xor(32) size-3 zero rows exceed false-positive rate q(3) (q1=1%)",
@@ -345,21 +279,20 @@ if "xor" in targets:
 # Under it the paper's own linear(32) value (3.671 ± 0.256 % against q(3) = 3.067 %, 1.20 x)
 # would sit just outside: the words allow less than the paper's numbers show.
 for target in [t for t in ("linear", "random") if t in targets]:
-    zs = pct(df[df.target == target]["zero_frac_k3_q0.01"])
-    ratio = float(zs.mean()) / q3[0.01]
-    res = rule.near(float(zs.mean()), q3[0.01], float(zs.std(ddof=1)) / math.sqrt(len(zs)), "close to")
+    tr = zr.tracks_fpr(df, target, m, q1=0.01, k=3, wording="close to")
+    ratio, res = tr["ratio"], tr["reading"]
     record.add(f"{target}_zero_over_fpr_q0.01", ratio)
     record.compare(f"{target}(32) size-3 zero rows track q(3) (q1=1%)", "P1 Sec IV.A text",
-                   q3[0.01], float(zs.mean()), verdict=res["verdict"],
+                   tr["fpr"], tr["mean"], verdict=res["verdict"],
                    note=f"{ratio:.2f} x q(3) (%); rule: readings.near(., q(3), SE, 'close to'), "
                         "the rule of every 'tracks q(k)' row",
                    cause="" if res["verdict"] == "reproduced" else causes[target])
-ka_ideal = 100 * (1 - 1 / math.comb(m, 3))
+ka_ideal = zr.ka_ideal_pct(m, 3)
 record.compare("zero rows well below the KA ideal", "P1 Sec IV.A text",
                f"< {ka_ideal:.2f}%", f"max {max(v[0] for v in xor3.values()):.2f}%",
                agree=max(v[0] for v in xor3.values()) < ka_ideal / 2,
                note="" if max(v[0] for v in xor3.values()) < ka_ideal / 2 else "unexpected")
-dep_share = df[df.target == "xor"][[f"dep_of_zero_k3_q{q1:g}" for q1 in q1s]].mean()
+dep_share = zr.dependent_share(df, "xor", q1s, k=3)
 print("share of xor(32) size-3 zero rows that are dependent:", dep_share.round(3).to_dict())
 record.add(xor_dependent_share_of_zero_k3={f"q{q1:g}": float(v) for q1, v in
                                            zip(q1s, dep_share.values)})
@@ -373,17 +306,8 @@ record.compare("most, but not all, xor(32) zero rows come from zero Jacobian row
 # ### Zero rows at $k = 1, 2$ (not tabulated in the paper)
 
 # %%
-sup = []
-for target in targets:
-    sub = df[df.target == target]
-    for k in (1, 2, 3):
-        sup.append({"model": f"{target}({m})", "k": k, **{
-            f"{100 * q1:g}%": pm(100 * sub[f"zero_frac_k{k}_q{q1:g}"].mean(),
-                                 100 * sub[f"zero_frac_k{k}_q{q1:g}"].std(ddof=1), 3)
-            for q1 in q1s}, "q(k) at 1%": f"{100 * qk(0.01, k):.3f}"})
-        record.add(f"zero_rows.{target}.k{k}", {f"q{q1:g}": 100 * float(sub[f"zero_frac_k{k}_q{q1:g}"].mean())
-                                               for q1 in q1s})
-pd.DataFrame(sup)
+record.add(**zr.zero_rows_by_k_numbers(df, targets, q1s))
+zr.zero_rows_by_k(df, targets, q1s, m)
 
 # %% [markdown]
 # ## Consistently zero rows
@@ -394,19 +318,14 @@ pd.DataFrame(sup)
 # to KA-like patterning of the Jacobian (i.e. vanishing σ′ in (II.3))". Counts per seed:
 
 # %%
-cz = []
-for r in df.to_dict("records"):
-    for k in (1, 2, 3):
-        cz.append({"model": f"{r['target']}({m})", "seed": r["seed"], "k": k,
-                   **{f"{100 * q1:g}%": r[f"n_consistent_k{k}_q{q1:g}"] for q1 in q1s}})
-cz = pd.DataFrame(cz)
-cz_total = cz.groupby(["model", "k"])[[f"{100 * q1:g}%" for q1 in q1s]].sum()
+cz = zr.consistent_counts(df, q1s, m)       # per model and k; columns per q(1)
+cz_total = zr.consistent_totals(cz, q1s)
 cz_total
 
 # %%
 # Dead neurons are counted at k = 1: one dead neuron makes m - 1 size-2 and C(m-1, 2) size-3
 # rows consistently zero, so the k = 2, 3 counts above only echo it.
-dead_xor = cz[(cz.model == f"xor({m})") & (cz.k == 1)]["1%"]
+dead_xor = zr.dead_neuron_counts(cz, f"xor({m})", q1=0.01)
 record.add(consistently_zero_rows_total={f"{mod}.k{k}": {c: int(v) for c, v in row.items()}
                                          for (mod, k), row in cz_total.iterrows()})
 record.add(xor_dead_neurons_per_model=float(dead_xor.mean()))
@@ -425,17 +344,11 @@ record.compare("no appreciable consistently zero rows at B = 250 (xor(32))", "P1
 # bias-silenced; inconclusive when there are no consistently zero rows to attribute.
 
 # %%
-dead = []
-for (target, s_), run in runs.items():
-    res = dead_neuron_analysis(run.params, run.init_params, x_eval, q1=0.01)
-    dead.append({"model": f"{target}({m})", "seed": s_, "consistently_zero": res["n_consistent"],
-                 "bias_silenced": bias_silenced(res),
-                 "coincide_smallest_weight_rows": res["coincide_smallest"]})
-dead = pd.DataFrame(dead)
+dead = summaries.dead_row_table(runs.values(), x_eval, q1=0.01)
 display(dead)
-n_dead, n_bias = int(dead.consistently_zero.sum()), int(dead.bias_silenced.sum())
+bias = zr.bias_reading(dead)
+n_dead, n_bias, v_bias = bias["consistently_zero"], bias["bias_silenced"], bias["verdict"]
 record.add(dead_rows_bias_silenced={"consistently_zero": n_dead, "bias_silenced": n_bias})
-v_bias = "inconclusive" if n_dead == 0 else ("reproduced" if n_bias == 0 else "not reproduced")
 record.compare("negative biases are not the cause of consistently zero rows (m = 32, B = 250)",
                "P1 Sec IV.A text", "not the cause",
                f"{n_bias} of {n_dead} consistently zero rows bias-silenced", verdict=v_bias,
@@ -453,18 +366,8 @@ record.compare("negative biases are not the cause of consistently zero rows (m =
 
 # %%
 if test_check:
-    check = []
-    for target in targets:
-        a, b = df[df.target == target], df_test[df_test.target == target]
-        for key, label in (("zero_frac_k3", "Zero"), ("dep_frac_k2", "Dependent(2)"),
-                           ("dep_frac_k3", "Dependent(3)")):
-            check.append({"model": f"{target}({m})", "row": label, **{
-                f"{100 * q1:g}% train / test": f"{100 * a[f'{key}_q{q1:g}'].mean():.3f} / "
-                                              f"{100 * b[f'{key}_q{q1:g}'].mean():.3f}"
-                for q1 in q1s}})
-            record.add(f"table2_test.{target}.{paper_key[label]}",
-                       {f"q{q1:g}": 100 * float(b[f"{key}_q{q1:g}"].mean()) for q1 in q1s})
-    display(pd.DataFrame(check))
+    record.add(**zr.test_numbers(df_test, targets, q1s))
+    display(zr.train_test_table(df, df_test, targets, q1s, m))
 
 # %% [markdown]
 # ## Comparison to paper
