@@ -1,4 +1,6 @@
-"""Small table helpers shared by the notebooks: seed aggregation and "mean ± std" strings.
+"""Small table helpers shared by the notebooks: seed aggregation (of a table's groups,
+:func:`summarize`, or of one sequence, :func:`mean_sd` / :func:`mean_sd_se`) and "mean ± std"
+strings.
 
 Error statistics (REPRODUCTION A-15): std uses ddof = 1; the standard error is std / sqrt(n).
 """
@@ -27,6 +29,23 @@ def summarize(df: pd.DataFrame, by: Sequence[str] | str, values: Sequence[str] |
     for v in values:
         out[f"{v}_se"] = out[f"{v}_std"] / np.sqrt(out[f"{v}_n"])
     return out.reset_index()
+
+
+def mean_sd(values: Sequence[float]) -> tuple[float, float | None]:
+    """(mean, sample std with ddof=1) of one sequence, e.g. a metric over seeds; the std is
+    None for fewer than two values. numpy's mean and std (not pandas'), so the numbers are
+    those of ``np.asarray(values).mean()``."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        raise ValueError("mean_sd() needs at least one value")
+    return float(v.mean()), (float(v.std(ddof=1)) if v.size > 1 else None)
+
+
+def mean_sd_se(values: Sequence[float]) -> tuple[float, float | None, float]:
+    """(mean, std or None, standard error) of one sequence (:func:`mean_sd`); the standard
+    error is std / sqrt(n), 0 for a single value."""
+    m, sd = mean_sd(values)
+    return m, sd, (sd or 0.0) / math.sqrt(len(values))
 
 
 def pm(mean: float, sd: float | None = None, digits: int = 4) -> str:
