@@ -249,46 +249,10 @@ r2tab.pivot(index="target", columns="batch_size", values="train_r2_mean").round(
 
 
 # %%
-def five_panels(df, x, title, xlabel, categorical, extra=None, hue="k"):
-    """P1's Fig. 15 layout (app.panels), mean ± SE over seeds; ``extra``: (long table with a
-    "series" column, title) of a sixth panel; ``hue``: "k", or a column of df (k = 3 only)."""
-    specs = app.panels(q1)
-    data = app.long_metrics(df, x, q1) if hue == "k" else None
-    fig, axes = plt.subplots(1, len(specs) + (extra is not None),
-                             figsize=(3.4 * (len(specs) + (extra is not None)), 3.5))
-
-    def draw(ax, d, h, label):
-        if categorical:
-            sns.pointplot(d, x=x, y="value", hue=h, order=sorted(df[x].unique()), errorbar="se",
-                          dodge=0.3, markersize=4, linewidth=1.2, ax=ax)
-        else:
-            sns.lineplot(d, x=x, y="value", hue=h, errorbar="se", marker="o", ax=ax)
-        ax.set(title=label, xlabel=xlabel, ylabel="")
-        ax.legend(fontsize=7, title=None)
-
-    for ax, (name, label, cols, scale, ref) in zip(axes, specs):
-        d = (data[data.panel == name] if hue == "k" else
-             df.assign(value=df[cols[-1]] * scale, k=df[hue]) if cols[-1] in df else [])
-        if len(d) == 0:
-            ax.set_visible(False)
-            continue
-        draw(ax, d, "k", label + ("" if hue == "k" else " (k=3)"))
-        if ref is not None:
-            ax.axhline(ref, ls="--", color="0.4", lw=1)
-        for j, k in enumerate(KS if name == "zero" and hue == "k" else ()):  # q(k), dotted
-            ax.axhline(100 * kag.false_positive_rate(q1, 32, k), ls=":",
-                       color=sns.color_palette()[j], lw=1)
-    if extra is not None:
-        draw(axes[-1], extra[0], "series", extra[1])
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
 rand = bdf[bdf.target == "random"]
-fig = five_panels(rand, "batch_size",
-                  f"Fig. 15: random(32) vs batch size (q(1) = {q1:g}; dotted: false-positive "
-                  f"rates q(k); mean ± SE over {len(seeds)} seeds)", "batch size B", True)
+fig = app.five_panels(rand, "batch_size", f"Fig. 15: random(32) vs batch size (q(1) = {q1:g}; "
+                      f"dotted: false-positive rates q(k); mean ± SE over {len(seeds)} seeds)",
+                      "batch size B", True, q1)
 session.savefig(fig, "fig15_random32_batch_size")
 plt.show()
 
@@ -306,8 +270,8 @@ plt.show()
 # and `linear(32)`, only text claims; A-29).
 
 # %%
-fig = five_panels(bdf, "batch_size", "App. B: random(32), xor(32), linear(32) vs batch size "
-                  "(k = 3; mean ± SE)", "batch size B", True, hue="target")
+fig = app.five_panels(bdf, "batch_size", "App. B: random(32), xor(32), linear(32) vs batch "
+                      "size (k = 3; mean ± SE)", "batch size B", True, q1, hue="target")
 session.savefig(fig, "fig15_supp_targets_k3")
 plt.show()
 b_metric_cols = app.metric_columns(q1, bdf)
@@ -485,7 +449,6 @@ if es_batch_sizes:
 # it. P1 finds it does not: zero rows, PR and divergence match `xor(32)` (Table II, Figs.
 # 5, 7), and only the rotation ratio drops, "by about an order of magnitude" from Fig. 6 but
 # still above 1.
-
 #
 # **Seeds and readings (both App. C families).** Each model seed $s$ draws its own inputs
 # (data seed $s$, `c_data_seeds = "model"`), so the standard errors include the data's
@@ -514,13 +477,13 @@ so = {rd: app.c_evaluate(so_cfgs, rd, run_of, ecfg, scheduler).assign(
 sodf, so_out = so["in"], so.get("out")
 xor_so = c_xor["in"][c_xor["in"].seed.isin(so_seeds)]     # the xor(32) of these seeds and inputs
 if so_out is not None:
-    fig = five_panels(so_out, "alpha", f"Fig. 17, dead rows left out: SO(α)-xor(32) "
-                      f"(mean ± SE over {len(so_seeds)} seeds)", "α", True)
+    fig = app.five_panels(so_out, "alpha", f"Fig. 17, dead rows left out: SO(α)-xor(32) "
+                          f"(mean ± SE over {len(so_seeds)} seeds)", "α", True, q1)
     session.savefig(fig, "fig17_so_xor_dead_rows_out")
     plt.show()
 r2_long = pd.concat([sodf.assign(series=s, value=sodf[f"{s}_r2"]) for s in ("train", "test")])
-fig = five_panels(sodf, "alpha", f"Fig. 17: SO(α)-xor(32) (q(1) = {q1:g}; mean ± SE over "
-                  f"{len(so_seeds)} seeds)", "α", True, extra=(r2_long, "$R^2$"))
+fig = app.five_panels(sodf, "alpha", f"Fig. 17: SO(α)-xor(32) (q(1) = {q1:g}; mean ± SE over "
+                      f"{len(so_seeds)} seeds)", "α", True, q1, extra=(r2_long, "$R^2$"))
 session.savefig(fig, "fig17_so_xor")
 plt.show()
 record.add(so_matrices={str(a): kag.target_info("so_xor", a)["O"].numpy().round(6).tolist()
@@ -563,16 +526,14 @@ g_dfs = {rd: app.c_evaluate(g_cfgs, rd, run_of, ecfg, scheduler).assign(
 g_r2 = pd.concat([g_dfs["in"].assign(series=s, value=g_dfs["in"][f"{s}_r2"])
                   for s in ("train", "test")])
 for rd, df in g_dfs.items():
-    fig = five_panels(df, "lam", (f"Fig. 18: G(λ)(32) (q(1) = {q1:g}; " if rd == "in" else
-                                  "Fig. 18, dead rows left out: G(λ)(32) (")
-                      + f"mean ± SE over {len(g_seeds)} seeds)", "λ", False,
-                      extra=(g_r2, "$R^2$") if rd == "in" else None)
+    fig = app.five_panels(df, "lam", (f"Fig. 18: G(λ)(32) (q(1) = {q1:g}; " if rd == "in" else
+                                      "Fig. 18, dead rows left out: G(λ)(32) (")
+                          + f"mean ± SE over {len(g_seeds)} seeds)", "λ", False, q1,
+                          extra=(g_r2, "$R^2$") if rd == "in" else None)
     for ax in fig.axes[:5]:
         ax.axvspan(*kag.paper_values.GOLDILOCKS["gaussian"], color="0.85", zorder=0)
     session.savefig(fig, "fig18_gaussian" + ("" if rd == "in" else "_dead_rows_out"))
     plt.show()
-
-# %%
 g_sum = app.record_gaussian(record, g_dfs, c_init, c_xor, g_seeds, g_lambdas, b_metric_cols, q1,
                             window_fraction, n_sigma)
 g_sum[["lam", "train_r2_mean", "test_r2_mean", f"zero_frac_k3_q{q1:g}_mean", "pr_norm_k3_mean",
@@ -618,14 +579,10 @@ with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
 #   `random_state=α`. $q^{(1)} = 0.01$. PR and RR are normalised per seed, divergence raw.
 #   Window and learnability rules as stated above. P1's "Fig. 18d" for the rotation-ratio
 #   panel is Fig. 17d (A-33).
-# * **App. C seeds, windows and readings (ours).** Each model seed draws its own inputs
-#   (data seed = model seed; `c_data_seeds = "fixed"` gives data seed 0, notebook 01's
-#   choice), so the standard errors include the data's variance; the `xor(32)` compared with
-#   is trained the same way (the λ = 1 models of notebook 04). The G(λ) window uses the one
-#   rule of notebook 04's λ-xor windows (`kag_utils.readings.goldilocks`): significant against the
-#   initial models and at least half of `xor(32)`'s effect; it used `linear(32)` as the
-#   control before. Every App. C metric is also read with the dead rows left out
-#   (`dead_rows="out"`); the verdicts keep P1's all-rows definition.
+# * **App. C seeds, windows and readings (ours)**, stated with App. C above: data seed = model
+#   seed (`c_data_seeds = "fixed"`: notebook 01's data seed 0), and `xor(32)` trained the same
+#   way (the λ = 1 models of notebook 04); the G(λ) window is notebook 04's λ-xor rule (it used
+#   `linear(32)` as the control before); the dead-rows-out reading is in the notes only.
 # * **Sampling and budgets** follow the parameter set. P1 uses all 1000 inputs for the
 #   metrics and 400 rotations × 1000 inputs for the rotation ratio. Time budgets force cuts,
 #   and the rotation-ratio sampling shrinks first (REPRODUCTION 5.3). `paper` keeps 400
@@ -633,12 +590,9 @@ with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
 #   RR and 250 inputs for the other metrics; it also sweeps `xor(32)` and `linear(32)` over
 #   $B$ with 2 seeds (text claims only) and trains Fig. 16 at $B \in \{32, 256, 1000\}$.
 #   Figures from a non-`paper` set carry its name.
-# * **Agreement rules**: numbers use the verdict rule (2 combined SE + wording tolerance). "No signal" claims need
-#   the excess over the no-change value within 10 % of `xor(32)`'s effect plus 2 standard
-#   errors. Orders of magnitude agree within half a decade (`claims.order_of_magnitude`, with
-#   the decade reading beside it). "Relatively uniform" uses `readings.stable`, "weak signal"
-#   the window rule on one point (`claims.weak_signal`). Qualitative claims follow the rules
-#   stated next to them.
+# * **Agreement rules**: numbers use the verdict rule (2 combined SE + wording tolerance);
+#   orders of magnitude agree within half a decade (`claims.order_of_magnitude`, the decade
+#   reading beside it); every other claim follows the rule stated next to it.
 
 # %%
 session.save()
