@@ -683,13 +683,14 @@ def no_signal_rule(es_claims: Sequence, lin_ref: pd.DataFrame, xor_ref: pd.DataF
 
 def record_es_study(record, table: pd.DataFrame, rows: pd.DataFrame,
                     es_readings: Sequence[dict]) -> list[str]:
-    """Numbers app_b.es.<claim>.<reading> (mean, sd, n, verdict), app_b.es_row.<claim> and
+    """Numbers app_b.es.<claim>.<reading> (mean, sd, n, verdict; undefined as None, as notebook
+    01 records its study), app_b.es_row.<claim> and
     app_b_es_summary of the App. B early-stopping study (``table``: sensitivity_table,
     ``rows``: row_verdicts); then its other readings are attached to the comparison rows of
     the same claims (early_stopping.attach_readings). Returns those claims."""
     for row in table.itertuples():
         record.add(f"app_b.es.{slug(row.claim)}.{slug(row.reading)}",
-                   {"mean": defined(row.mean), "sd": row.sd, "n": row.n, "verdict": row.verdict})
+                   defined({"mean": row.mean, "sd": row.sd, "n": row.n, "verdict": row.verdict}))
     for row in rows.itertuples():
         record.add(f"app_b.es_row.{slug(row.claim)}",
                    {"default_verdict": row.default_verdict, "verdict": row.verdict,
