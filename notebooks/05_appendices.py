@@ -380,7 +380,7 @@ f16 = app.fig16_configs(f16_batch_sizes, f16_seeds, f16_expanded_width, main)  #
 f16df = app.fig16_table(f16, kag.ensure_runs([c for _, c in f16], scheduler=scheduler))
 series_order = list(dict.fromkeys(n for n, _ in f16))
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
-for ax, col, label in ((axes[0], "train_r2", "best training $R^2$"), (axes[1], "test_r2", "test $R^2$")):
+for ax, col, label in zip(axes, ("train_r2", "test_r2"), ("best training $R^2$", "test $R^2$")):
     sns.pointplot(f16df, x="batch_size", y=col, hue="series", hue_order=series_order,
                   errorbar="se", dodge=0.4, markersize=4, linewidth=1.2, ax=ax)
     ax.set(xlabel="batch size B", ylabel=label)
@@ -392,7 +392,8 @@ session.savefig(fig, "fig16_bootstrapped_r2")
 plt.show()
 f16sum = summarize(f16df, ["series", "batch_size"], ["train_r2", "test_r2", "epochs"])
 app.record_fig16(record, f16sum, f16_batch_sizes, f16_expanded_width)
-f16sum.pivot(index="series", columns="batch_size", values="train_r2_mean").loc[series_order].round(4)
+f16sum.pivot(index="series", columns="batch_size",
+             values="train_r2_mean").loc[series_order].round(4)
 
 # %% [markdown]
 # **Reading.** P1's ordering holds at full batch. The trained feature extractor beats
@@ -460,18 +461,11 @@ if es_batch_sizes:
 
 # %%
 C_READINGS = app.c_readings(c_dead_rows_out)     # "in" (all rows) and "out" (dead rows left out)
-
-
-def trained(cfgs):
-    """cfgs, with their runs trained (what the cache lacks) and added to run_of."""
-    run_of.update({r.config: r for r in kag.ensure_runs(cfgs, scheduler=scheduler)})
-    return cfgs
-
-
-c_xor_cfgs = trained(app.c_configs("xor", sorted(set(so_seeds) | set(g_seeds)), main, c_data_seeds))
+c_xor_cfgs = app.c_configs("xor", sorted(set(so_seeds) | set(g_seeds)), main, c_data_seeds)
+so_cfgs = app.c_configs("so_xor", so_seeds, main, c_data_seeds, so_alphas)
+run_of.update({r.config: r for r in kag.ensure_runs(c_xor_cfgs + so_cfgs, scheduler=scheduler)})
 c_xor = {rd: app.c_evaluate(c_xor_cfgs, rd, run_of, ecfg, scheduler) for rd in C_READINGS}
 c_init = {rd: app.c_evaluate(c_xor_cfgs, rd, run_of, ecfg, scheduler, "init") for rd in C_READINGS}
-so_cfgs = trained(app.c_configs("so_xor", so_seeds, main, c_data_seeds, so_alphas))
 so = {rd: app.c_evaluate(so_cfgs, rd, run_of, ecfg, scheduler).assign(
     alpha=lambda d: d["param"].astype(int)) for rd in C_READINGS}
 sodf, so_out = so["in"], so.get("out")
@@ -520,7 +514,8 @@ app.record_so_xor(record, sodf, so_out, xor_so, b_metric_cols, q1, ecfg.q1s, wit
 # $R^2 \ge 0.9$ (A-31).
 
 # %%
-g_cfgs = trained(app.c_configs("gaussian", g_seeds, main, c_data_seeds, g_lambdas))
+g_cfgs = app.c_configs("gaussian", g_seeds, main, c_data_seeds, g_lambdas)
+run_of.update({r.config: r for r in kag.ensure_runs(g_cfgs, scheduler=scheduler)})
 g_dfs = {rd: app.c_evaluate(g_cfgs, rd, run_of, ecfg, scheduler).assign(
     lam=lambda d: d["param"].astype(float)) for rd in C_READINGS}
 g_r2 = pd.concat([g_dfs["in"].assign(series=s, value=g_dfs["in"][f"{s}_r2"])

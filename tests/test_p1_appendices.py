@@ -172,7 +172,8 @@ def test_quantile_ratios_reproduced_and_decade_reading():
     assert tr["verdict"] == "reproduced" and tr["readings"].startswith("default: reproduced")
     # the initial ratio 10^4.3 rounds to 10^4 and lies in the decade [10^4, 10^5)
     assert row(rec, "at initialisation")["verdict"] == "reproduced"
-    assert rec.numbers["app_a.k3.initial.log10_quantile_ratio_per_seed"] == pytest.approx([4.3, 4.3])
+    per_seed = rec.numbers["app_a.k3.initial.log10_quantile_ratio_per_seed"]
+    assert per_seed == pytest.approx([4.3, 4.3])
     assert rec.numbers["app_a.k3.log10_max_ratio_per_seed"] == pytest.approx([0.0, 0.0])
     assert row(rec, "maximum trained / initial")["verdict"] == "not reproduced"
     with pytest.raises(ValueError, match="no quantile row"):
@@ -318,7 +319,8 @@ def test_dead_neurons_rows():
     assert rec.numbers["app_b_dead.gelu_silenced_rows"] == 1
     assert rec.numbers["app_b_dead.negative_bias_share_std"] == 0.0
     smallest = row(rec, "exactly coincide")
-    assert smallest["verdict"] == "not reproduced" and "GeLU-silenced rows: 1 of 8" in smallest["note"]
+    assert smallest["verdict"] == "not reproduced"
+    assert "GeLU-silenced rows: 1 of 8" in smallest["note"]
     assert row(rec, "with a negative bias")["verdict"] == "reproduced"
     assert row(rec, "differ in count")["ours_value"] == "differ in 75% of models"
 
@@ -403,7 +405,8 @@ def test_flatness():
     rec = recorder(2)
     assert app.record_flatness(rec, bdf, cols, ranges, app.consistent_table(bdf, 0.01), 2, 0.01)
     assert row(rec, "flatter over B")["verdict"] == "reproduced"
-    assert row(rec, "consistently zero rows at B in [32, 64]")["ours_value"] == "[1.0, 1.0] per model"
+    small = row(rec, "consistently zero rows at B in [32, 64]")
+    assert small["ours_value"] == "[1.0, 1.0] per model"
     assert row(rec, "normalised PR k=3 relatively uniform")["verdict"] == "not reproduced"
     assert row(rec, "about the same across B")["verdict"] == "reproduced"
     assert rec.numbers["app_b.xor_uniform.pr_norm_k3.worst_B"] == 1000
@@ -436,7 +439,8 @@ def test_fig16_rows():
     rec = recorder()
     app.record_fig16(rec, f16_summary([32, 256], [0, 1], lambda B: 0.8), [32, 256], 264)
     assert rec.comparison[0]["verdict"] == "inconclusive"          # no full batch in the grid
-    assert rec.comparison[0]["ours_value"] == "bootstrapped > untrained bootstrapped at B in [32, 256]"
+    assert rec.comparison[0]["ours_value"] == (
+        "bootstrapped > untrained bootstrapped at B in [32, 256]")
 
 
 def test_record_es_study():
@@ -485,8 +489,10 @@ def c_frame(params, seeds, level, out=False, rr=True, target="so_xor"):
 def test_dead_out_note():
     assert app.dead_out_note(None, "pr_norm_k1") == ""
     df = pd.DataFrame({"pr_norm_k1": [0.5, 0.7], "n_dead": [1, 2]})
-    assert app.dead_out_note(df, "pr_norm_k1") == "; dead rows left out: 0.600 ± 0.141 (1.5 dead rows per model)"
-    assert app.dead_out_note(df, "pr_norm_k1", 100.0, 1).startswith("; dead rows left out: 60.0 ± 14.1")
+    assert app.dead_out_note(df, "pr_norm_k1") == (
+        "; dead rows left out: 0.600 ± 0.141 (1.5 dead rows per model)")
+    assert app.dead_out_note(df, "pr_norm_k1", 100.0, 1).startswith(
+        "; dead rows left out: 60.0 ± 14.1")
 
 
 def test_so_xor_rows():
@@ -532,9 +538,9 @@ def test_gaussian_windows_at_p1s_bounds():
     seeds = [0, 1, 2, 3]
     level = lambda lam: 1.0 if 0.15 - 1e-9 <= lam <= 0.8 + 1e-9 else 0.0   # noqa: E731
     g_dfs, init, xor = g_inputs(GRID, seeds, level)
+    cols = app.metric_columns(0.01, g_dfs["in"])
     wins = app.g_windows(g_dfs["in"], init["in"][init["in"].seed.isin(seeds)],
-                         xor["in"][xor["in"].seed.isin(seeds)], app.metric_columns(0.01, g_dfs["in"]),
-                         0.01)
+                         xor["in"][xor["in"].seed.isin(seeds)], cols, 0.01)
     assert [(w["low"], w["high"]) for w in wins.values()] == [(0.15, 0.8)] * 3
     rec = recorder()
     g_sum = app.record_gaussian(rec, g_dfs, init, xor, seeds, GRID,

@@ -175,7 +175,8 @@ def pool_minors(minors: Mapping) -> dict:
     return {key: np.concatenate(v) for key, v in minors.items()}
 
 
-def tail_share_summary(minors: Mapping, seeds: Sequence[int], ks: Sequence[int] = KS) -> pd.DataFrame:
+def tail_share_summary(minors: Mapping, seeds: Sequence[int],
+                       ks: Sequence[int] = KS) -> pd.DataFrame:
     """Per k, the seed mean/std/se of the shares (%) of trained minors below the initial
     Q(0.01) and above the initial Q(0.99) of the same seed (:func:`tail_shares`)."""
     rows = []
@@ -387,8 +388,8 @@ def record_tail_laws(record, mef: pd.DataFrame, mef_sum: pd.DataFrame,
                    f"k=2 {text(2, 'initial')}, k=3 {text(3, 'initial')}", agree=ok,
                    note="" if ok else "fitted normalised MEF slopes over q in [0.90, 0.99) "
                    "(A-21); the paper's window and statistic are not stated")
-    ok = all(cls.loc[(k, "trained"), "slope_top10_mean"] > cls.loc[(k, "initial"), "slope_top10_mean"]
-             for k in (2, 3))
+    ok = all(cls.loc[(k, "trained"), "slope_top10_mean"]
+             > cls.loc[(k, "initial"), "slope_top10_mean"] for k in (2, 3))
     record.compare("App A: trained k > 1 minors heavier-tailed than initial", "P1 App A text",
                    "trained MEF slope > initial",
                    "; ".join(f"k={k}: {cls.loc[(k, 'trained'), 'slope_top10_mean']:+.2f} vs "
