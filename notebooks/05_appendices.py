@@ -79,6 +79,7 @@ import seaborn as sns
 
 import kag_utils as kag
 from kag_utils.p1 import appendices as app
+from kag_utils.p1.pooling import pool_minors, seed_minors
 from kag_utils.readings.aggregate import summarize
 
 session = kag.start("05_appendices", params_name, output_root)   # records the parameters cell
@@ -102,8 +103,8 @@ x_train = kag.make_inputs(1000, "train")
 # %%
 a_runs = kag.ensure_runs([app.main_config("xor", s, main) for s in seeds], scheduler=scheduler)
 xa = x_train[:a_n_x]
-minors = app.seed_minors(a_runs, xa, KS)       # (state, k) -> [per-seed float64 arrays]
-pooled = app.pool_minors(minors)
+minors = seed_minors(a_runs, xa, KS)       # (state, k) -> [per-seed float64 arrays]
+pooled = pool_minors(minors)
 print({f"{s} k={k}": v.size for (s, k), v in pooled.items()}, "minors pooled")
 
 # %% [markdown]

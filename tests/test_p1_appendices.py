@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 from kag_utils.core.jacobians import gelu_prime
 from kag_utils.core.metrics import false_positive_rate
 from kag_utils.p1 import appendices as app
+from kag_utils.p1 import pooling
 from kag_utils.p1 import early_stopping
 from kag_utils.p1.models import init_params
 from kag_utils.p1.runs import RunConfig
@@ -111,7 +112,7 @@ def fake_runs(seeds, m=32):
 def test_seed_minors_k1_are_jacobian_entries():
     runs = fake_runs([0, 1], m=6)
     x = torch.rand(5, 3, dtype=torch.float64) * 2 - 1
-    minors = app.seed_minors(runs, x, (1, 3))
+    minors = pooling.seed_minors(runs, x, (1, 3))
     assert set(minors) == {("trained", 1), ("trained", 3), ("initial", 1), ("initial", 3)}
     # slow reference, entry by entry: J_ji(x) = sigma'(z_j(x)) A_ij (II.3)
     A, a = runs[1].params[0]["W"], runs[1].params[0]["b"]
@@ -119,7 +120,7 @@ def test_seed_minors_k1_are_jacobian_entries():
            for b in range(5) for j in range(6) for i in range(3)]
     np.testing.assert_allclose(minors[("trained", 1)][1], ref, rtol=1e-12)
     assert minors[("initial", 3)][0].shape == (5 * math.comb(6, 3),)
-    pooled = app.pool_minors(minors)
+    pooled = pooling.pool_minors(minors)
     np.testing.assert_array_equal(pooled[("trained", 1)], np.concatenate(minors[("trained", 1)]))
     f32 = app.float32_quantiles(runs, x, k=1)
     f64 = app.quantile_table(minors, pooled, [0, 1], (1,))
@@ -164,7 +165,7 @@ def test_tail_shares_no_change_and_spread():
 def test_quantile_ratios_reproduced_and_decade_reading():
     seeds = [0, 1]
     minors = synthetic_minors(seeds)
-    qtab = app.quantile_table(minors, app.pool_minors(minors), seeds)
+    qtab = app.quantile_table(minors, pooling.pool_minors(minors), seeds)
     assert app.qvalue(qtab, 3, "trained", "0", "log10_ratio") == pytest.approx(45.0)
     rec = recorder(2)
     app.record_quantile_ratios(rec, qtab, seeds)
@@ -186,7 +187,7 @@ def test_quantile_ratio_undefined_when_q01_is_zero():
     other ratios as a number and stopped with "refusing to record a non-finite number".)"""
     seeds = [0, 1]
     minors = synthetic_minors(seeds, zeros=0.02)
-    qtab = app.quantile_table(minors, app.pool_minors(minors), seeds)
+    qtab = app.quantile_table(minors, pooling.pool_minors(minors), seeds)
     rec = recorder(2)
     app.record_quantile_ratios(rec, qtab, seeds)
     assert rec.numbers["app_a.k3.trained.log10_quantile_ratio_pooled"] is None

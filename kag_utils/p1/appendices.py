@@ -5,7 +5,7 @@ functions below for every number it records. Each ``record_*`` function adds num
 comparison rows to a :class:`kag_utils.pipeline.results.Recorder` in a fixed order (the
 results file is the same whatever calls it); the table functions are pure.
 
-* App. A (tails of the ``xor(32)`` minors): :func:`seed_minors`, :func:`pool_minors`,
+* App. A (tails of the ``xor(32)`` minors, per seed from :func:`kag_utils.p1.pooling.seed_minors`):
   :func:`tail_share_summary` / :func:`record_tail_shares` (Figs. 4, 13),
   :func:`quantile_table` / :func:`float32_quantiles` / :func:`record_quantile_ratios` (the
   0.99/0.01 quantile ratio and the maximum), :func:`mef_slopes` / :func:`mef_classes` /
@@ -51,6 +51,7 @@ from .dead_neurons import dead_neuron_analysis
 from .early_stopping import attach_readings, slug, summary, with_rule
 from .evaluation import evaluate, first_layer_jacobian
 from .models import first_layer
+
 from .runs import InputMap, RunConfig
 
 KS = (1, 2, 3)
@@ -156,25 +157,6 @@ def pct(col: str) -> float:
 
 
 # ------------------------------------------------------------------- App. A: the tails
-def seed_minors(runs: Sequence, x, ks: Sequence[int] = KS) -> dict:
-    """{(state, k): [one float64 array of size-k minors per run]} of the first layer's
-    Jacobian at inputs ``x`` ([n_x, 3]); state "trained" (run.params) or "initial"
-    (run.init_params). Each array holds all entries of J^(k)(x) over inputs, rows and columns
-    (IV.1): [n_x * C(m, k) * C(3, k)]."""
-    minors: dict = {}
-    for run in runs:
-        for state, params in (("trained", run.params), ("initial", run.init_params)):
-            J = first_layer_jacobian(params, x)                     # [n_x, m, 3] float64
-            for k in ks:
-                minors.setdefault((state, k), []).append(minor_matrix(J, k).reshape(-1).numpy())
-    return minors
-
-
-def pool_minors(minors: Mapping) -> dict:
-    """The per-run arrays of :func:`seed_minors` concatenated: {(state, k): array}."""
-    return {key: np.concatenate(v) for key, v in minors.items()}
-
-
 def tail_share_summary(minors: Mapping, seeds: Sequence[int],
                        ks: Sequence[int] = KS) -> pd.DataFrame:
     """Per k, the seed mean/std/se of the shares (%) of trained minors below the initial

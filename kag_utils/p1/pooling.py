@@ -9,7 +9,7 @@ also returns each seed's tail shares of the trained minors against its own initi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ from ..readings.tails import tail_shares
 from .evaluation import first_layer_jacobian
 from .runs import Run
 
-__all__ = ["PooledMinors", "pooled_minors"]
+__all__ = ["PooledMinors", "pooled_minors", "seed_minors", "pool_minors"]
 
 
 @dataclass(frozen=True)
@@ -61,15 +61,31 @@ def pooled_minors(runs: Sequence[Run], x: torch.Tensor, k: int) -> PooledMinors:
     if not 1 <= k <= min(runs[0].config.hidden[0], x.shape[-1]):
         raise ValueError(f"k = {k} must lie in 1..min(m, n) = "
                          f"{min(runs[0].config.hidden[0], x.shape[-1])}")
-    vals: dict[str, list[torch.Tensor]] = {"initial": [], "trained": []}
+    per_seed = seed_minors(runs, x, (k,))
     shares = []
-    for run in runs:
-        for which, params in (("initial", run.init_params), ("trained", run.params)):
-            J = first_layer_jacobian(params, x)                         # [N, m, n]
-            vals[which].append(minor_matrix(J, k).reshape(-1))          # [N * C(m,k) * C(n,k)]
-        ts = tail_shares(vals["trained"][-1], vals["initial"][-1])
+    for run, trained, initial in zip(runs, per_seed[("trained", k)], per_seed[("initial", k)]):
+        ts = tail_shares(trained, initial)
         shares.append({"seed": run.config.seed, "below": 100 * ts["below"],
                        "above": 100 * ts["above"]})
-    pooled = {w: torch.cat(v).numpy() for w, v in vals.items()}
-    return PooledMinors(k=k, initial=pooled["initial"], trained=pooled["trained"],
+    pooled = pool_minors(per_seed)
+    return PooledMinors(k=k, initial=pooled[("initial", k)], trained=pooled[("trained", k)],
                         tail_shares=pd.DataFrame(shares, columns=["seed", "below", "above"]))
+
+
+def seed_minors(runs: Sequence[Run], x: torch.Tensor, ks: Sequence[int]) -> dict:
+    """{(state, k): [one float64 array of size-k minors per run]} of the first layer's
+    Jacobian at inputs x: [N, n]; state "trained" (run.params) or "initial"
+    (run.init_params). Each array holds all entries of J^(k)(x) over inputs, rows and columns
+    (IV.1): [N * C(m, k) * C(n, k)]."""
+    minors: dict = {}
+    for run in runs:
+        for state, params in (("trained", run.params), ("initial", run.init_params)):
+            J = first_layer_jacobian(params, x)                     # [N, m, n]
+            for k in ks:
+                minors.setdefault((state, k), []).append(minor_matrix(J, k).reshape(-1).numpy())
+    return minors
+
+
+def pool_minors(minors: Mapping) -> dict:
+    """The per-run arrays of :func:`seed_minors` concatenated: {(state, k): array}."""
+    return {key: np.concatenate(v) for key, v in minors.items()}
