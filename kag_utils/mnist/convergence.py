@@ -39,17 +39,20 @@ Every estimate reuses the library's kernels: ``core.minors.sampled_minor_stats``
 ``rotation_chunks`` and ``core.sampled_metrics.kl_from_histograms``; at the top counts the
 estimates equal ``pair_metrics``'s (tested).
 
-Cost per network, state and k: the grid ladders evaluate about 2 x (1 + 2 + 2) times the top
-grid (rows x cols x images minors; stats and histogram passes), the RR ladders about
-(1 + 2 + 2) x rr_rows x rr_cols x rr_images x n_rot rotated minors: the ``minors`` column of
+Cost per network, state and k (factor 2 ladders): about 7 passes over the top grid of
+rows x cols x images minors (a stats and a histogram pass at the top; the smaller points of the
+row and of the column ladder about as much again each; the image ladder's histograms once
+more), and about 3 times the top RR's rr_rows x rr_cols x rr_images x n_rot rotated minors
+(the top with every rotation prefix; the row and the column ladders). The ``minors`` column of
 the table gives each point's count. At P2's counts (1e8 minors per image) that is GPU work;
-on a CPU lower the tops.
+on a CPU lower the tops. ``chosen`` may name rr_images > n_images, which ``MNISTEvalConfig``
+refuses: raise n_images to rr_images then.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import torch
@@ -118,9 +121,9 @@ class Convergence:
     the top and the reference estimate and SE. ``chosen``: {MNISTEvalConfig field: count},
     the largest choice over models, k and quantities."""
 
-    table: "object"
-    choices: "object"
-    chosen: dict
+    table: Any                    # pandas DataFrame
+    choices: Any                  # pandas DataFrame
+    chosen: dict[str, int]
 
 
 # ==================================================================================== ladders
