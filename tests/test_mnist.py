@@ -1,7 +1,9 @@
-"""MNIST data: embedded split, torchvision IDX path and its errors, normalisation, augmentation."""
+"""MNIST data: embedded split, torchvision IDX path (full MNIST, Fashion-MNIST) and its errors,
+normalisation, augmentation."""
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 
 import numpy as np
@@ -70,12 +72,15 @@ def test_normalize_matches_totensor_normalize_bitwise(embedded):
         normalize(imgs.float())
 
 
-def test_bad_source_arguments():
+def test_bad_source_arguments(monkeypatch):
+    monkeypatch.delenv("KAG_MNIST_DIR", raising=False)
     with pytest.raises(ValueError, match="unknown MNIST source"):
         load_mnist("kmnist")
     with pytest.raises(ValueError, match="download"):
         load_mnist("embedded", download=True)
-    with pytest.raises(ValueError, match="data_dir"):
+    with pytest.raises(ValueError, match="download"):
+        load_mnist("fashion", download=True)
+    with pytest.raises(ValueError, match="data_dir.*KAG_MNIST_DIR"):
         load_mnist("full")
 
 
@@ -89,10 +94,11 @@ def _write_idx(path, array: np.ndarray, gz: bool = False):
     path.write_bytes(blob)
 
 
-def _write_mnist(root, n_train=20, n_test=10, seed=0, gz=False):
+def _write_mnist(root, n_train=20, n_test=10, seed=0, gz=False, raw=None):
+    """Four IDX files of random images and labels in ``raw`` (default root/MNIST/raw)."""
     rng = np.random.default_rng(seed)
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
+    raw = root / "MNIST" / "raw" if raw is None else raw
+    raw.mkdir(parents=True, exist_ok=True)
     arrays = {}
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
@@ -126,10 +132,24 @@ def test_full_source_missing_files(tmp_path):
         load_mnist("full", data_dir=tmp_path)
 
 
-def test_full_source_only_gz_archives(tmp_path):
-    _write_mnist(tmp_path, gz=True)
-    with pytest.raises(FileNotFoundError, match="gunzip"):
-        load_mnist("full", data_dir=tmp_path)
+@pytest.mark.parametrize("gz", [False, True])
+def test_full_source_from_env_plain_and_gz(tmp_path, monkeypatch, gz):
+    _, arrays = _write_mnist(tmp_path, gz=gz)
+    monkeypatch.setenv("KAG_MNIST_DIR", str(tmp_path))
+    data = load_mnist("full")                                    # data_dir from $KAG_MNIST_DIR
+    assert torch.equal(data.train_images, torch.from_numpy(arrays["train"][0]))
+    assert torch.equal(data.train_labels, torch.from_numpy(arrays["train"][1]).long())
+    assert torch.equal(data.test_images, torch.from_numpy(arrays["t10k"][0]))
+    assert torch.equal(data.test_labels, torch.from_numpy(arrays["t10k"][1]).long())
+    assert data.source == "full" and str(tmp_path) in data.description
+
+
+def test_gz_and_plain_give_the_same_data_and_fingerprint(tmp_path):
+    _write_mnist(tmp_path / "plain")
+    _write_mnist(tmp_path / "gz", gz=True)
+    a, b = load_mnist("full", tmp_path / "plain"), load_mnist("full", tmp_path / "gz")
+    assert a.fingerprint == b.fingerprint
+    assert torch.equal(a.train_images, b.train_images) and torch.equal(a.test_labels, b.test_labels)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
@@ -161,6 +181,91 @@ def test_full_source_download_failure_is_explained(tmp_path, monkeypatch):
     monkeypatch.setattr(torchvision.datasets.MNIST, "download", offline)
     with pytest.raises(RuntimeError, match="downloading MNIST .* failed.*embedded"):
         load_mnist("full", data_dir=tmp_path, download=True)
+
+
+# -- Fashion-MNIST: the same IDX reader, Debian's folder or an override -------------------------
+@pytest.mark.parametrize("gz", [False, True])
+def test_fashion_source_reads_idx_files_from_env(tmp_path, monkeypatch, gz):
+    _, arrays = _write_mnist(tmp_path, n_train=12, n_test=6, seed=3, gz=gz, raw=tmp_path)
+    monkeypatch.setenv("KAG_FASHION_MNIST_DIR", str(tmp_path))
+    monkeypatch.setenv("KAG_MNIST_DIR", str(tmp_path / "elsewhere"))   # not read by 'fashion'
+    data = load_mnist("fashion")
+    assert data.source == "fashion" and (data.n_train, data.n_test) == (12, 6)
+    assert torch.equal(data.train_images, torch.from_numpy(arrays["train"][0]))
+    assert torch.equal(data.test_labels, torch.from_numpy(arrays["t10k"][1]).long())
+    assert "Fashion-MNIST" in data.info["description"]
+    assert "non-standard" in data.info["description"]
+    # the same bytes under the 'full' layout give the same arrays (one reader)
+    _write_mnist(tmp_path / "m", n_train=12, n_test=6, seed=3, gz=not gz)
+    full = load_mnist("full", data_dir=tmp_path / "m")
+    assert full.fingerprint == data.fingerprint
+
+
+def test_fashion_source_torchvision_layout_and_data_dir(tmp_path):
+    _, arrays = _write_mnist(tmp_path, gz=True, raw=tmp_path / "FashionMNIST" / "raw")
+    data = load_mnist("fashion", data_dir=tmp_path)
+    assert torch.equal(data.train_images, torch.from_numpy(arrays["train"][0]))
+
+
+def test_fashion_source_missing_names_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("KAG_FASHION_MNIST_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError,
+                       match="apt-get install dataset-fashion-mnist.*KAG_FASHION_MNIST_DIR"):
+        load_mnist("fashion")
+    raw, _ = _write_mnist(tmp_path, raw=tmp_path / "f")
+    (raw / "t10k-images-idx3-ubyte").unlink()
+    with pytest.raises(FileNotFoundError, match="missing t10k-images-idx3-ubyte.*apt-get install"):
+        load_mnist("fashion", data_dir=raw)
+
+
+def test_fashion_source_corrupt_gz(tmp_path):
+    raw, _ = _write_mnist(tmp_path, gz=True, raw=tmp_path)
+    (raw / "train-labels-idx1-ubyte.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte.gz.*corrupt"):
+        load_mnist("fashion", data_dir=raw)
+
+
+def test_source_dir_resolution(tmp_path, monkeypatch):
+    monkeypatch.delenv("KAG_MNIST_DIR", raising=False)
+    monkeypatch.delenv("KAG_FASHION_MNIST_DIR", raising=False)
+    assert mnist.source_dir("embedded") is None and mnist.source_dir("full") is None
+    assert mnist.source_dir("fashion") == mnist.FASHION_DEFAULT_DIR
+    monkeypatch.setenv("KAG_FASHION_MNIST_DIR", str(tmp_path))
+    assert mnist.source_dir("fashion") == tmp_path
+    assert mnist.source_dir("fashion", tmp_path / "x") == tmp_path / "x"
+    with pytest.raises(ValueError, match="unknown"):
+        mnist.source_dir("kmnist")
+
+
+def test_real_fashion_mnist_package(monkeypatch):
+    """Debian's dataset-fashion-mnist (CI installs it, see .ci/run): the standard split."""
+    monkeypatch.delenv("KAG_FASHION_MNIST_DIR", raising=False)
+    folder = mnist.FASHION_DEFAULT_DIR
+    if not (folder / "train-images-idx3-ubyte.gz").is_file():
+        reason = (f"Fashion-MNIST is not installed in {folder} "
+                  f"(apt-get install {mnist.FASHION_PACKAGE})")
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; under CI it must be there (.ci/run installs it)")
+        pytest.skip(reason)
+    data = load_mnist("fashion")
+    info = data.info
+    assert (info["n_train"], info["n_test"]) == (60000, 10000)
+    assert info["train_class_counts"] == [6000] * 10
+    assert info["test_class_counts"] == [1000] * 10
+    assert data.train_images.shape == (60000, 28, 28) and data.train_images.dtype == torch.uint8
+    # canonical order: the published first labels (9 ankle boot, 0 T-shirt, ...)
+    assert data.train_labels[:5].tolist() == [9, 0, 0, 3, 0]
+    assert data.test_labels[:5].tolist() == [9, 2, 1, 1, 6]
+    assert info["pixel_mean"] == pytest.approx(0.2860, abs=1e-4)
+    assert info["pixel_std"] == pytest.approx(0.3530, abs=1e-4)
+    assert "60,000 training" in info["description"] and "Fashion-MNIST" in info["description"]
+    assert data.inputs("test").shape == (10000, 784)
+
+
+def test_embedded_pixel_stats(embedded):
+    mean, std = embedded.pixel_stats
+    assert 0.10 < mean < 0.16 and 0.28 < std < 0.34      # MNIST digits: ~0.131, ~0.308
+    assert embedded.info["pixel_mean"] == round(mean, 6)
 
 
 # -- augmentation -----------------------------------------------------------------------------

