@@ -100,7 +100,8 @@ def test_study_and_timing(nets):
     assert len(sampling_bias(df, by=("seed",))) == 2 * len(COMPARABLE)
     t = exact_timing((4, 6), n_pixels=40, budget_s=60.0)
     assert list(t.hidden) == [4, 6] and (t.minors_per_s > 0).all()
-    assert int(t.n_minors.iloc[1]) == 15 * 780
+    assert int(t.n_minors.iloc[1]) == 15 * 780 and int(t.grid_minors.iloc[1]) == 15 * 780
+    assert (t.images_in_budget >= 1).all() and (t.study_s_per_image > 0).all()
 
 
 def test_bad_input(nets):

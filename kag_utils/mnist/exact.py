@@ -32,7 +32,9 @@ bias can be measured against the exact values on the same images:
   per width on this machine, and how many images fit a time budget.
 
 `exact_study(networks, x, ...)` loops `exact_vs_sampled` over several networks / layers and
-returns one tidy DataFrame. Everything runs on the CPU (numba).
+returns one tidy DataFrame. Everything runs on the CPU (numba): the exact values by
+`core.exact_minors.exact_minor_stats`, the sampled ones by `grid_minor_stats` (the numbers of
+`minors.sampled_minor_stats`, the kernel of notebook 06, with the exact kernel's binning).
 """
 from __future__ import annotations
 
@@ -44,8 +46,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import torch
 
-from ..core.exact_minors import exact_minor_stats, n_minors
-from ..core.minors import sampled_minor_stats
+from ..core.exact_minors import exact_minor_stats, grid_minor_stats, n_minors
+from ..core.minors import sample_combinations
 from ..core.sampled_metrics import kl_from_histograms
 from .data import N_PIXELS
 from .evaluation import column_samples, log10_edges, row_samples
@@ -126,13 +128,12 @@ def exact_vs_sampled(params_trained: dict, params_init: dict, x: torch.Tensor,
     rows, cols, _ = _sample(m, edge_counts[0], edge_counts[1], seed)
     lo, hi = math.inf, 0.0
     for J in Js.values():
-        st = sampled_minor_stats(J, rows, cols, powers=())
+        st = grid_minor_stats(J, rows, cols)
         lo = min(lo, float(st["min_nonzero"].min()))
         hi = max(hi, float(st["max"].max()))
     if not math.isfinite(lo):
         raise ValueError("every sampled minor of both networks is zero: no histogram to compare")
     edges = log10_edges(lo, hi, bins)
-    edges_t = torch.from_numpy(edges)
     rows_out = []
     seconds = {}
 
@@ -154,8 +155,8 @@ def exact_vs_sampled(params_trained: dict, params_init: dict, x: torch.Tensor,
         t0 = time.perf_counter()
         for d in range(n_draws):
             rows, cols, exhaustive = _sample(m, n_rows, n_cols, seed + d)
-            st = {name: sampled_minor_stats(J, rows, cols, powers=(1, 2), log10_edges=edges_t,
-                                            validate=False) for name, J in Js.items()}
+            # = sampled_minor_stats(J, rows, cols, (1, 2), edges), by the exact kernel's sweep
+            st = {name: grid_minor_stats(J, rows, cols, edges) for name, J in Js.items()}
             add("sampled", int(rows.shape[0]), int(cols.shape[0]), exhaustive, d, seed + d,
                 pair_metrics_from_stats(st["trained"], st["init"], eps))
         seconds[f"sampled {n_rows}x{n_cols}"] = time.perf_counter() - t0
@@ -222,34 +223,55 @@ def sampling_bias(df, metrics: Sequence[str] = COMPARABLE, by: Sequence[str] = (
 
 
 def exact_timing(hidden: Sequence[int] = (64, 128, 256), *, n_pixels: int = N_PIXELS,
-                 bins: int = 100, budget_s: float = 1200.0, seed: int = 0,
+                 bins: int = 100, budget_s: float = 1200.0, n_draws: int = 8,
+                 counts: Sequence[tuple[int, int]] = DEFAULT_COUNTS, seed: int = 0,
                  J: dict | None = None):
-    """Throughput of `exact_minor_stats` (with a `bins`-bin histogram) on this machine.
+    """Throughput of the exact kernel and the cost of the study on this machine.
 
-    For each width h: one Jacobian [1, h, n_pixels] (J[h] if given, else Gaussian with
-    He-like scale), timed after a warm-up compile. Returns a pandas DataFrame: hidden,
-    n_minors (per image), seconds (wall, one image, one network), cpu_seconds (process CPU
-    time), threads (numba), minors_per_s, minors_per_cpu_s, load1 (the 1-min load average
-    before the timing: other processes slow the wall time), and images_in_budget = how many
-    images of a trained / initial PAIR fit `budget_s` seconds of wall time (exact part only).
+    For each width h, one Jacobian [1, h, n_pixels] (J[h] if given, else Gaussian with
+    He-like scale) after a warm-up compile: `exact_minor_stats` over all its 2-minors and
+    `grid_minor_stats` over P2's sampled grid (up to 10,000 x 10,000), both with a
+    `bins`-bin histogram. Returns a pandas DataFrame: hidden, n_minors (exact, per image),
+    seconds (wall, one image, one network), cpu_seconds (process CPU time, all threads),
+    threads (numba), minors_per_s, minors_per_cpu_s, grid_minors (P2's grid),
+    grid_seconds, grid_minors_per_s, load1 (the 1-min load average before the timing: other
+    processes slow the wall time), study_s_per_image (estimated wall time of
+    `exact_vs_sampled` per image and layer: the exact pass of both networks plus n_draws
+    draws at every count of both, the sampled passes scaled by their number of minors) and
+    images_in_budget (= budget_s // study_s_per_image; the exact part alone: exact_images).
     """
     import numba
     import pandas as pd
 
     edges = np.linspace(-12.0, 2.0, bins + 1)
     g = torch.Generator().manual_seed(seed)
-    exact_minor_stats(torch.randn(1, 3, 5, generator=g, dtype=torch.float64), edges)  # compile
+    warm = torch.randn(1, 3, 5, generator=g, dtype=torch.float64)
+    exact_minor_stats(warm, edges)                                          # compile
     rows = []
     for h in hidden:
         Jh = (J[h] if J is not None and h in J else
               torch.randn(1, h, n_pixels, generator=g, dtype=torch.float64) * math.sqrt(2 / n_pixels))
+        n_img = int(np.prod(Jh.shape[:-2]))
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
         c0, t0 = time.process_time(), time.perf_counter()
         exact_minor_stats(Jh, edges)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        N = n_minors(h, n_pixels) * int(np.prod(Jh.shape[:-2]))
+        N = n_minors(h, n_pixels) * n_img
+        r_idx, _ = row_samples(h, 2, P2_COUNTS[0], 42)
+        c_idx = (column_samples(2, P2_COUNTS[1], 42)[0] if n_pixels == N_PIXELS else
+                 sample_combinations(n_pixels, 2, P2_COUNTS[1], torch.Generator().manual_seed(42)))
+        grid_minor_stats(Jh, r_idx[:2], c_idx[:2], edges)                  # compile
+        t1 = time.perf_counter()
+        grid_minor_stats(Jh, r_idx, c_idx, edges)
+        gwall = time.perf_counter() - t1
+        G = r_idx.shape[0] * c_idx.shape[0] * n_img
+        sampled = sum(min(r, math.comb(h, 2)) * min(c, math.comb(n_pixels, 2)) for r, c in counts)
+        per_image = (2 * wall + 2 * n_draws * gwall * sampled / max(G, 1)) / n_img
         rows.append(dict(hidden=h, n_minors=N, seconds=wall, cpu_seconds=cpu,
                          threads=numba.get_num_threads(), minors_per_s=N / wall,
-                         minors_per_cpu_s=N / cpu if cpu > 0 else math.nan, load1=load,
-                         images_in_budget=int(budget_s // (2 * wall))))
+                         minors_per_cpu_s=N / cpu if cpu > 0 else math.nan, grid_minors=G,
+                         grid_seconds=gwall, grid_minors_per_s=G / gwall, load1=load,
+                         study_s_per_image=per_image,
+                         images_in_budget=int(budget_s // per_image),
+                         exact_images=int(budget_s // (2 * wall / n_img))))
     return pd.DataFrame(rows)
