@@ -46,6 +46,7 @@ from ..core.metrics import p1_metrics, random_rotation_ratios
 from ..core.threads import torch_threads
 from ..pipeline.cache import Cache
 from .evaluation import EvalConfig, evaluate, fixed_rotations
+from .models import n_parameters
 from .protocol import P1_PROTOCOL
 from .runs import RunConfig, ensure_runs
 from .targets import check_target, make_dataset, make_inputs
@@ -377,13 +378,12 @@ def kan_vs_mlp(targets: Sequence[str] = ("xor", "linear", "random"),
     runs = ensure_runs(mlp_cfgs, cache=cache, progress=progress, scheduler=scheduler)
     ev = evaluate(mlp_cfgs, ("final",), ecfg, cache=cache, progress=progress,
                   scheduler=scheduler)
-    n_mlp = (mlp_cfgs[0].n_in + 2) * mlp_hidden + 1 if mlp_cfgs else 0
     for run, (_, e) in zip(runs, ev.iterrows()):
         c = run.config
         metrics = {k: v for k, v in e.items() if k not in ("target", "param", "m", "seed",
                                                             "batch_size", "monitor", "state")}
         rows.append({**metrics, "model": f"MLP[{c.n_in},{mlp_hidden},1]", "family": "mlp",
-                     "m": mlp_hidden, "n_parameters": n_mlp, "target": c.target,
+                     "m": mlp_hidden, "n_parameters": n_parameters(run.params), "target": c.target,
                      "seed": c.seed, "r2_train": run.r2["train"], "r2_test": run.r2["test"],
                      "stop_epoch": run.stop_epoch})
     return pd.DataFrame(rows)
