@@ -5,7 +5,8 @@ Papers: P1 = Freedman & Mulligan, "Spontaneous Kolmogorov-Arnold Geometry in Sha
 (arXiv 2511.21626). See docs/ARCHITECTURE.md for the layers and the module map. The names
 below are the public API; everything else is importable from its subpackage:
 
-    core        pure math: jacobians, minors, rotations, metrics, sampled_metrics, threads
+    core        pure math: jacobians, minors, rotations, metrics, sampled_metrics,
+                exact_minors, threads
     readings    aggregate (seed means), rules (verbal claims, curves), claims, verdicts, tails,
                 windows, paper_values (the published numbers)
     pipeline    paths, cache, sweep, results, session
@@ -23,6 +24,7 @@ from .core.metrics import (column_divergence, column_entropy, consistently_zero_
                            random_rotation_ratios_readings, row_means, zero_row_fraction, zero_row_mask, zero_threshold)
 from .core.minors import (combinations_index, iter_minor_blocks, minor_matrix,
                           sample_combinations, sampled_minor_stats, sampled_minors)
+from .core.exact_minors import exact_minor_stats, grid_minor_stats
 from .core.probe import ProbeReport, probe  # public KA-geometry probe for any differentiable map
 from .core.rotations import haar_rotations, rotated_max_minors, rotated_max_minors_readings
 from .core.sampled_metrics import (inverse_participation_ratio_sampled, minor_kl_divergence,
@@ -39,6 +41,7 @@ from .pipeline.results import Recorder, agrees, defined, section_of, write_compa
 from .pipeline.session import Session, start
 from .pipeline.sweep import compute_missing, register_kind
 from .p1 import early_stopping  # the early-stopping sensitivity study (A-06)
+from .p1 import kan  # a KAN beside the MLP (notebook 07: kan.kan_vs_mlp, kan.compare_models)
 from .p1.dead_neurons import compare_dead_rows, dead_neuron_analysis, weight_row_sizes
 from .p1.evaluation import (EvalConfig, checkpoint_state, evaluate, first_layer_jacobian,
                             fixed_rotations, state_params)
