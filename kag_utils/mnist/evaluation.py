@@ -776,7 +776,7 @@ def run_columns(run: MNISTRunConfig) -> dict:
     """The settings that tell MNIST runs apart, as DataFrame columns."""
     return {"hidden": run.hidden, "augment": run.augment, "seed": run.seed,
             "training": "augmented" if run.augment else "standard", "epochs": run.epochs,
-            "data": run.data}
+            "data": run.data, "lr": run.lr, "weight_decay": run.weight_decay}
 
 
 def evaluate_mnist(runs: Sequence[MNISTRunConfig], ecfg: MNISTEvalConfig | None = None,

@@ -84,6 +84,10 @@ class MNISTRunConfig:
         if self.checkpoint_every < 0 or self.max_shift < 0 or self.lr <= 0 or self.weight_decay < 0:
             raise ValueError(f"need checkpoint_every, max_shift, weight_decay >= 0 and lr > 0: {self}")
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        # floats, so that lr=1 and lr=1.0 (weight_decay=0 and 0.0) name the same cached run;
+        # the defaults are floats already, so their cache keys are unchanged
+        for name in ("lr", "weight_decay", "eps"):
+            object.__setattr__(self, name, float(getattr(self, name)))
 
     @property
     def torch_dtype(self) -> torch.dtype:

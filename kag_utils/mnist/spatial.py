@@ -135,6 +135,22 @@ def mean_ball_size(radius: float, side: int = SIDE) -> float:
     return float((pairwise_distances(side) <= radius).sum(1).to(torch.float64).mean())
 
 
+def max_ball_size(radius: float, side: int = SIDE) -> int:
+    """The largest |S| any seed pixel gives (the ball clipped to the grid)."""
+    return int((pairwise_distances(side) <= radius).sum(1).max())
+
+
+def lattice_disc_size(radius: float) -> int:
+    """Lattice points within Euclidean distance ``radius`` of a lattice point on an unbounded
+    grid (Gauss's circle problem): the size of a ball that no image border clips, close to
+    pi r^2 (149, 613, 1373, 2453 for r = 7, 14, 21, 28)."""
+    if radius < 0:
+        raise ValueError(f"radius must be >= 0, got {radius}")
+    r = int(math.floor(radius))
+    return sum(2 * math.isqrt(int(math.floor(radius * radius)) - i * i) + 1
+               for i in range(-r, r + 1) if i * i <= radius * radius)
+
+
 def nested_balls_image(center: Sequence[int], radii: Sequence[float] = RADII,
                        side: int = SIDE) -> torch.Tensor:
     """``[side, side]`` int64 for the Fig. 2(a) illustration: i + 1 where the smallest ball
