@@ -73,6 +73,7 @@ LAMBDA_XOR_EXTREMUM = 1.2
 
 # P2 (MNIST) statements (no tables survive extraction).
 MNIST_ACCURACY = {"standard": 0.98, "augmented": 0.96}
+MNIST_ACCURACY_RESOLUTION = 0.01                    # printed in whole percent
 MNIST_AUGMENTED_PR_RATIO_REDUCTION = (0.30, 0.40)   # "approximately 30% (30-40%) lower"
 
 # ---- 04_dynamics (P1 Sec. IV.C, Figs. 8-12) --------------------------------------------------
