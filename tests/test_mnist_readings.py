@@ -310,7 +310,7 @@ def fake_ablation():
 def test_ablation_readings_match_loops():
     ab = fake_ablation()
     summ = mr.ablation_summary(ab)
-    read = mr.ablation_readings(summ)
+    read = mr.ablation_readings(summ, 1600)
     assert sorted(read.setting) == ["lr 1e-03, wd 0", "lr 1e-03, wd 0.01", "lr 1e-04, wd 0.01"]
     for r in read.itertuples():
         sub = summ[(summ.lr == r.lr) & (summ.weight_decay == r.weight_decay)]
@@ -323,12 +323,27 @@ def test_ablation_readings_match_loops():
     assert dict(zip(read.setting, read.reversed)) == {
         "lr 1e-03, wd 0": True, "lr 1e-03, wd 0.01": True, "lr 1e-04, wd 0.01": False}
     numbers = mr.ablation_numbers(summ, read)
-    assert "ablation.lr0.001.wd0.01.standard.L1.k2.h32" in numbers
-    assert numbers["ablation.lr0.0001.wd0.01"]["reversed"] is False
+    assert "ablation.lr0p001_wd0p01.standard.L1.k2.h32" in numbers
+    assert numbers["ablation.lr0p0001_wd0p01"]["reversed"] is False
+    assert numbers["ablation.lr0p001_wd0p01"]["decay_factor"] == pytest.approx(
+        (1 - 1e-5) ** 1600)
+
+
+def test_weight_decay_shrinkage_and_matched_value():
+    assert mr.decay_factor(1e-3, 1e-2, 47000) == pytest.approx(math.exp(-0.47), rel=1e-4)
+    assert mr.decay_factor(1e-3, 0.0, 1600) == 1.0
+    w = mr.matched_weight_decay(1e-3, 1e-2, 1600, 47000)
+    assert w == 0.3                                    # exact 0.2937, rounded up
+    assert mr.decay_factor(1e-3, w, 1600) <= mr.decay_factor(1e-3, 1e-2, 47000)
+    assert mr.decay_factor(1e-3, 0.29, 1600) > mr.decay_factor(1e-3, 1e-2, 47000)
+    assert mr.matched_weight_decay(1e-3, 0.0, 1600, 47000) == 0.0
+    assert mr.matched_weight_decay(1e-3, 1e-2, 47000, 47000) == pytest.approx(1e-2)
+    with pytest.raises(ValueError):
+        mr.matched_weight_decay(1e-3, 1e-2, 0, 47000)
 
 
 def test_ablation_rows_are_protocol_dependent_when_only_another_setting_reproduces():
-    read = mr.ablation_readings(mr.ablation_summary(fake_ablation()))
+    read = mr.ablation_readings(mr.ablation_summary(fake_ablation()), 1600)
     rec = Recorder("06_mnist_spatial", "paper")
     mc.ablation_claims(read, [32, 64], 3, run_info(params_name="paper")).record(rec)
     red, std = rec.comparison
@@ -342,6 +357,15 @@ def test_ablation_rows_are_protocol_dependent_when_only_another_setting_reproduc
     assert red["verdict"] == "protocol-dependent" and std["verdict"] == "protocol-dependent"
     assert "lr 1e-04, wd 0.01: reproduced" in red["readings"]
     assert "only under lr 1e-04, wd 0.01" in red["cause"] and "lr 1e-04" in std["cause"]
+    # none of these settings reaches the decay of P2's schedule: weight decay not ruled out
+    read_none = read[read.setting != "lr 1e-04, wd 0.01"]
+    rec3 = Recorder("06_mnist_spatial", "paper")
+    mc.ablation_claims(read_none, [32, 64], 3, run_info(params_name="paper")).record(rec3)
+    assert "weight decay is not ruled out" in rec3.comparison[0]["cause"]
+    strong = read_none.assign(decay_factor=0.5)
+    rec4 = Recorder("06_mnist_spatial", "paper")
+    mc.ablation_claims(strong, [32, 64], 3, run_info(params_name="paper")).record(rec4)
+    assert "do not explain it in this range" in rec4.comparison[0]["cause"]
     # a run that is not the paper's protocol: not comparable, readings still listed
     rec2 = Recorder("06_mnist_spatial", "quick", protocol_matches=False)
     mc.ablation_claims(read, [32, 64], 3, run_info()).record(rec2)

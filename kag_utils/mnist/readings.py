@@ -346,6 +346,15 @@ def timeline_trend(tl_sum: pd.DataFrame, epochs: int, training: str = "standard"
             "trend": trend}
 
 
+def timeline_trend_numbers(trend: dict | None) -> dict[str, dict]:
+    """``{"timeline_standard": {pr_ratio_at_main_epochs, pr_ratio_at_end}}`` from
+    :func:`timeline_trend` (empty without a timeline)."""
+    if trend is None:
+        return {}
+    return {"timeline_standard": {"pr_ratio_at_main_epochs": trend["at_main"],
+                                  "pr_ratio_at_end": trend["at_end"]}}
+
+
 # ----------------------------------------------------------------------------- spatial
 def spatial_frame(sp: pd.DataFrame, analysis: str) -> pd.DataFrame:
     """The rows of one spatial analysis with its key as a typed column: 'radius' (int) for
@@ -461,14 +470,40 @@ def ablation_configs(hidden: Iterable[int], seeds: Iterable[int], lrs: Iterable[
             for s in seeds]
 
 
+def decay_factor(lr: float, weight_decay: float, steps: int) -> float:
+    """The factor by which AdamW's decoupled weight decay alone shrinks a weight over ``steps``
+    optimiser steps at a constant learning rate: (1 - lr * weight_decay) ** steps."""
+    if steps < 0 or lr < 0 or weight_decay < 0:
+        raise ValueError(f"need steps, lr, weight_decay >= 0, got {steps}, {lr}, {weight_decay}")
+    return float((1.0 - lr * weight_decay) ** steps)
+
+
+def matched_weight_decay(lr: float, weight_decay: float, steps: int, target_steps: int,
+                         digits: int = 2) -> float:
+    """The weight decay whose total shrinkage over ``steps`` equals that of ``weight_decay``
+    over ``target_steps`` (at learning rate ``lr``; :func:`decay_factor`), rounded *up* to
+    ``digits`` significant digits (so it shrinks at least as much): e.g. 1e-2 over P2's
+    47,000 steps, matched in 1,600 steps, is 0.30. A short training tests weight decay only
+    with such a value."""
+    if steps < 1 or target_steps < 1 or lr <= 0:
+        raise ValueError(f"need steps, target_steps >= 1 and lr > 0, got {steps}, "
+                         f"{target_steps}, {lr}")
+    total = decay_factor(lr, weight_decay, target_steps)
+    exact = (1.0 - total ** (1.0 / steps)) / lr
+    if exact <= 0:
+        return 0.0
+    q = 10.0 ** (math.floor(math.log10(exact)) - (digits - 1))
+    return float(f"{math.ceil(exact / q - 1e-9) * q:.{digits}g}")
+
+
 def setting_label(lr: float, weight_decay: float) -> str:
     """'lr 1e-03, wd 0' style label of an ablation setting."""
     return f"lr {lr:.0e}, wd {weight_decay:g}"
 
 
 def setting_key(lr: float, weight_decay: float) -> str:
-    """'lr0.001.wd0' style results key of an ablation setting."""
-    return f"lr{lr:g}.wd{weight_decay:g}"
+    """'lr0p001_wd0p01' style results key of an ablation setting (no dot: keys are paths)."""
+    return f"lr{lr:g}_wd{weight_decay:g}".replace(".", "p")
 
 
 def ablation_table(ev: pd.DataFrame) -> pd.DataFrame:
@@ -483,20 +518,22 @@ def ablation_summary(ev: pd.DataFrame) -> pd.DataFrame:
     return summarize(ev, SETTING + CELL, ["pr_ratio", "test_acc"])
 
 
-def ablation_readings(ab_sum: pd.DataFrame) -> pd.DataFrame:
+def ablation_readings(ab_sum: pd.DataFrame, steps: int) -> pd.DataFrame:
     """Per setting (lr, weight_decay): how the standard-versus-augmented ordering of the PR
     ratio behaves. Columns: setting, aug_reduction (1 - augmented/standard, mean over layer x
     k x h), standard_above_1 / augmented_above_1 (cells with a mean PR ratio > 1), cells (per
     training), standard_verdict / augmented_verdict ("trained more concentrated than initial":
     :func:`kag_utils.readings.exceeds` against 1 per cell, on seed standard errors, all cells),
     reversed (the augmented networks more concentrated than the standard ones on average),
-    test_acc_standard, test_acc_augmented (mean over cells)."""
+    test_acc_standard, test_acc_augmented (mean over cells), decay_factor (the shrinkage weight
+    decay alone applies over ``steps``, :func:`decay_factor`)."""
     out = []
     for (lr, wd), g in ab_sum.groupby(SETTING, sort=False):
         c = g.set_index(CELL)
         red = aug_reduction_cells(c)
         row = {"lr": float(lr), "weight_decay": float(wd), "setting": setting_label(lr, wd),
-               "aug_reduction": float(red.mean()) if red is not None else float("nan")}
+               "aug_reduction": float(red.mean()) if red is not None else float("nan"),
+               "decay_factor": decay_factor(float(lr), float(wd), steps)}
         for t in TRAININGS:
             sub = c.xs(t, level="training") if t in c.index.get_level_values("training") else None
             if sub is None or not len(sub):
@@ -528,5 +565,5 @@ def ablation_numbers(ab_sum: pd.DataFrame, ab_read: pd.DataFrame) -> dict[str, A
             "aug_reduction": r.aug_reduction, "standard_above_1": r.standard_above_1,
             "augmented_above_1": r.augmented_above_1, "cells": r.cells,
             "reversed": r.reversed, "test_acc_standard": r.test_acc_standard,
-            "test_acc_augmented": r.test_acc_augmented})
+            "test_acc_augmented": r.test_acc_augmented, "decay_factor": r.decay_factor})
     return out
