@@ -215,3 +215,23 @@ def test_bad_inputs():
         cv.convergence({}, SMALL)
     with pytest.raises(ValueError, match="minor orders"):
         cv.ConvergenceConfig(ks=(4,))
+
+
+def test_run_pairs_are_the_runs_jacobians(tmp_path):
+    """run_pairs: one (trained, initial) pair per run and layer, equal to mlp_jacobians of the
+    run's final and initial weights in float64."""
+    from kag_utils.mnist.convergence import run_pairs
+    from kag_utils.mnist.models import MNISTRunConfig, ensure_mnist_runs, mlp_jacobians
+    from kag_utils.pipeline.cache import Cache
+
+    runs = ensure_mnist_runs([MNISTRunConfig(hidden=8, seed=0, epochs=1)],
+                             cache=Cache(tmp_path), progress=False)
+    x = torch.randn(3, 784)
+    pairs = run_pairs(runs, x, ("L1", "L2"))
+    assert sorted(pairs) == ["h8/s0/standard/L1", "h8/s0/standard/L2"]
+    w = {k: v.double() for k, v in runs[0].initial.items()}
+    J0 = mlp_jacobians(w, x.double(), ("L2",))["L2"]
+    assert pairs["h8/s0/standard/L2"][1].dtype == torch.float64
+    assert torch.allclose(pairs["h8/s0/standard/L2"][1], J0)
+    assert pairs["h8/s0/standard/L1"][0].shape == (3, 8, 784)
+    assert not torch.allclose(pairs["h8/s0/standard/L1"][0], pairs["h8/s0/standard/L1"][1])

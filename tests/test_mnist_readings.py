@@ -372,3 +372,41 @@ def test_ablation_rows_are_protocol_dependent_when_only_another_setting_reproduc
     assert {r["verdict"] for r in rec2.comparison} == {"not comparable"}
     with pytest.raises(ValueError, match="main runs' setting"):
         mc.ablation_claims(read[read.setting != "lr 1e-03, wd 0.01"], [32], 3, run_info())
+
+
+def test_data_size_claims_count_cells_and_are_not_comparable():
+    import pandas as pd
+
+    from kag_utils.mnist import comparison as mc
+
+    idx = pd.MultiIndex.from_product([["standard", "augmented"], ["L1", "L2"], [2, 3], [64, 256]],
+                                     names=["training", "layer", "k", "hidden"])
+    # PR ratio: rises with k and h, L1 above L2, augmented below standard, all above 1
+    pr = [2.0 + (t == "standard") + (layer == "L1") + 0.5 * k + h / 256
+          for t, layer, k, h in idx]
+    good = pd.DataFrame({"pr_ratio_mean": pr}, index=idx)
+    bad = good.assign(pr_ratio_mean=good.pr_ratio_mean - 3.4)   # some cells at or below 1
+    checks = mc.data_size_checks(good)
+    assert checks == {"trained above initial": (16, 16), "L1 above L2": (8, 8),
+                      "rises with k": (8, 8), "rises with h": (8, 8),
+                      "augmented below standard": (8, 8)}
+    above = int((bad.pr_ratio_mean > 1).sum())
+    assert mc.data_size_checks(bad)["trained above initial"] == (above, 16) and above < 16
+    run = mc.RunInfo("quick", "embedded", 4000, 2, 2, 256)
+    other = mc.RunInfo("quick", "fashion", 60000, 2, 2, 256)
+    claims = mc.data_size_claims(bad, good, run, other, "Fashion-MNIST")
+    assert len(claims.rows) == 5
+    assert all(r["comparable"] is False and r["agree"] for r in claims.rows)
+    assert f"{above}/16 cells on the main run" in claims.rows[0]["note"]
+    assert claims.numbers["data_size"]["trained_above_initial"]["other_holds"] == 16
+
+
+def test_convergence_check():
+    from kag_utils.mnist import readings as mr
+
+    out = mr.convergence_check({"n_rows": 200, "n_cols": 50, "n_rot": 12},
+                               {"n_rows": 400, "n_cols": 25, "n_rot": 12, "rr_rows": 9})
+    assert out["fields"]["n_rows"]["enough"] and out["fields"]["n_rot"]["enough"]
+    assert not out["fields"]["n_cols"]["enough"] and not out["all_enough"]
+    assert "n_cols (25 < 50)" in out["text"] and "rr_rows" not in out["fields"]
+    assert mr.convergence_check({"n_rows": 1}, {"n_rows": 1})["all_enough"]

@@ -581,3 +581,45 @@ def ablation_claims(ab_read: pd.DataFrame, hidden: Sequence[int], n_seeds: int,
                     "the standard networks are significantly more concentrated than initially "
                     "in every cell")))
     return out
+
+
+def data_size_checks(c: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """P2's Fig. 1 directions as (cells that hold, cells) over the seed-mean cells ``c``
+    (:func:`mnist.readings.cells`): PR ratio above 1, L1 above L2, rising with k, rising with
+    h, and the augmented networks' PR ratio below the standard ones' (same layer, k, h)."""
+    out = {"trained above initial": (int((c.pr_ratio_mean > 1).sum()), len(c))}
+    for name, s in (("L1 above L2", mr.layer_order(c)), ("rises with k", mr.increasing(c, "k")),
+                    ("rises with h", mr.increasing(c, "hidden"))):
+        if s is not None:
+            out[name] = (int(s.sum()), len(s))
+    wide = c.pr_ratio_mean.unstack("training")
+    if set(mr.TRAININGS) <= set(wide.columns):
+        lower = wide["augmented"] < wide["standard"]
+        out["augmented below standard"] = (int(lower.sum()), len(lower))
+    return out
+
+
+def data_size_claims(main: pd.DataFrame, other: pd.DataFrame, run: RunInfo,
+                     other_run: RunInfo, label: str) -> Claims:
+    """Do P2's Fig. 1 directions depend on the size of the training set? One row per
+    direction, for the run on ``label`` data (``other``, e.g. 60,000 Fashion-MNIST images)
+    beside the main run (``main``): not comparable with P2 (other data), so the verdict is
+    'not comparable' and the note states both runs' cell counts."""
+    a, b = data_size_checks(main), data_size_checks(other)
+    out = Claims({"data_size": {name.replace(" ", "_"): {
+        "main_holds": a[name][0] if name in a else None,
+        "main_cells": a[name][1] if name in a else None,
+        "other_holds": n, "other_cells": m} for name, (n, m) in b.items()}})
+    for name, (n, m) in b.items():
+        main_text = (f"{a[name][0]}/{a[name][1]} cells on the main run's {run.n_train:,} "
+                     f"{run.data} digits" if name in a else "not evaluated on the main run")
+        out.rows.append(dict(
+            claim=f"Data size: Fig. 1 '{name}' on {label} ({other_run.n_train:,} images)",
+            source="P2 Fig. 1", paper_value="holds in every cell",
+            ours_value=f"{n}/{m} cells", agree=n == m, comparable=False,
+            note=(f"{label}: {other_run.n_train:,} training images, {other_run.epochs} epochs, "
+                  f"{other_run.n_seeds} seeds, h up to {other_run.max_hidden}; {n}/{m} cells "
+                  f"against {main_text}: a direction "
+                  "that holds on the larger training set but not on the smaller one depends on "
+                  "the data size")))
+    return out

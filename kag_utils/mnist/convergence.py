@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -65,7 +65,7 @@ from .evaluation import (log10_edges, rotation_chunks, sampled_minor_histogram,
 __all__ = [
     "P2_COUNTS", "AXES", "QUANTITIES", "ConvergenceConfig", "Convergence", "geometric_ladder",
     "nested_samples", "mean_se", "ratio_of_means_se", "kl_se", "choose_count", "choose_counts",
-    "convergence",
+    "convergence", "run_pairs",
 ]
 
 AXES = ("rows", "cols", "images", "rotations")
@@ -433,3 +433,21 @@ def convergence(pairs: Mapping, cfg: ConvergenceConfig | None = None,
     table = pd.DataFrame.from_records(records)
     choices, chosen = choose_counts(table, cfg.n_se)
     return Convergence(table=table, choices=choices, chosen=chosen)
+
+
+def run_pairs(runs: Sequence, x: torch.Tensor, layers: Sequence[str] = ("L1",)) -> dict:
+    """{"h<h>/s<seed>/<training>/<layer>": (J_trained, J_init)} for :func:`convergence`: the
+    float64 Jacobians ([B, h, 784]) of each run's final and initial weights at the images
+    x: [B, 784], per layer."""
+    from .models import mlp_jacobians
+
+    pairs = {}
+    x = x.to(torch.float64)
+    for r in runs:
+        c = r.config
+        J = {s: mlp_jacobians({k: v.to(torch.float64) for k, v in w.items()}, x, tuple(layers))
+             for s, w in (("final", r.final), ("initial", r.initial))}
+        for layer in layers:
+            name = f"h{c.hidden}/s{c.seed}/{'augmented' if c.augment else 'standard'}/{layer}"
+            pairs[name] = (J["final"][layer], J["initial"][layer])
+    return pairs

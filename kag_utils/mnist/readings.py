@@ -567,3 +567,17 @@ def ablation_numbers(ab_sum: pd.DataFrame, ab_read: pd.DataFrame) -> dict[str, A
             "reversed": r.reversed, "test_acc_standard": r.test_acc_standard,
             "test_acc_augmented": r.test_acc_augmented, "decay_factor": r.decay_factor})
     return out
+
+
+def convergence_check(chosen: dict[str, int], used: dict[str, int]) -> dict[str, Any]:
+    """Are the counts a run used at least those the convergence study chose
+    (:func:`kag_utils.mnist.convergence.convergence`)? Per MNISTEvalConfig field present in
+    both: {"chosen", "used", "enough"}; "all_enough" and a one-line "text"."""
+    fields = {f: {"chosen": int(chosen[f]), "used": int(used[f]),
+                  "enough": int(used[f]) >= int(chosen[f])}
+              for f in chosen if f in used}
+    short = [f"{f} ({v['used']} < {v['chosen']})" for f, v in fields.items() if not v["enough"]]
+    text = ("every count this run used is at least the chosen one" if not short else
+            "counts below the chosen ones (their estimates may sit more than one standard error "
+            "from the ladder's top): " + ", ".join(short))
+    return {"fields": fields, "all_enough": not short, "text": text}
