@@ -160,7 +160,7 @@ def test_activation_study_checks_its_arguments(cache):
 
 
 # ---------------------------------------------------------------------------------- depth
-LCFG = LayerEvalConfig(n_x=40, q1s=(0.01,), n_x_hidden=12, n_rot=4, n_x_rot=15)
+LCFG = LayerEvalConfig(n_x=40, q1s=(0.01,), n_x_hidden=12, n_rot=4, n_rot_hidden=3, n_x_rot=15)
 
 
 def test_layer_jacobians_of_a_model_match_jacrev():
@@ -246,6 +246,10 @@ def test_depth_layer_one_equals_evaluate_and_own_layers_are_p1_metrics(deep, cac
     assert got["pr_norm", 2] == pytest.approx(ref["pr_norm_k2"], rel=1e-10)
     assert got["zero_frac", 1] == pytest.approx(ref["zero_frac_k1_q0.01"], rel=1e-10)
     assert got["divergence", 2] == pytest.approx(ref["divergence_k2"], rel=1e-8)
+    R = fixed_rotations(4, LCFG.n_rot_hidden, LCFG.rotation_seed)     # its own rotation count
+    rr = random_rotation_ratios(own2(run.params), (2,), R)[2]
+    rr0 = random_rotation_ratios(own2(run.init_params), (2,), R)[2]
+    assert got["rr_norm", 2] == pytest.approx(rr / rr0, rel=1e-10)
 
 
 def test_depth_results_are_cached(deep, cache, monkeypatch):
@@ -263,4 +267,4 @@ def test_depth_results_are_cached(deep, cache, monkeypatch):
     with pytest.raises(ValueError, match="q1"):
         depth_study((1,), lcfg=LCFG, q1=0.5, cache=cache)
     with pytest.raises(ValueError, match="n_x"):
-        LayerEvalConfig(n_x=1, n_x_hidden=10, n_rot=0)
+        LayerEvalConfig(n_x=1, n_x_hidden=10, n_rot=0, n_rot_hidden=0)

@@ -63,9 +63,12 @@ class LayerEvalConfig:
     Jacobians with the model's ``n_in`` columns (every "input" Jacobian, and layer 1's "own")
     use the first ``n_x`` inputs of ``split`` and minor sizes ``ks``; the square
     hidden-to-hidden "own" Jacobians (l >= 2) the first ``n_x_hidden`` inputs and
-    ``ks_hidden``. The random rotation ratio uses ``n_rot`` fixed Haar rotations of SO(m)
-    (seed ``rotation_seed``, the set of evaluate()) on the first ``n_x_rot`` of a Jacobian's
-    inputs (at most its n_x); ``n_rot = 0`` skips it."""
+    ``ks_hidden``. The random rotation ratio uses ``n_rot`` (square Jacobians:
+    ``n_rot_hidden``) fixed Haar rotations of SO(m) (seed ``rotation_seed``, the set of
+    evaluate()) on the first ``n_x_rot`` of a Jacobian's inputs (at most its n_x); 0 rotations
+    skip it. The sample sizes have no defaults (they belong in the notebook's parameters
+    cell): a square 32 x 32 Jacobian costs C(32, 2)^2 = 246,016 size-2 minors per input and
+    rotation, against C(32, 3) x 1 = 4,960 size-3 minors for P1's 32 x 3."""
     split: str = "train"
     n_x: int
     ks: tuple[int, ...] = (1, 2, 3)
@@ -74,6 +77,7 @@ class LayerEvalConfig:
     q1s: tuple[float, ...] = (1e-4, 1e-3, 1e-2)
     consistent_fraction: float = 0.99
     n_rot: int
+    n_rot_hidden: int
     n_x_rot: int = 1000
     rotation_seed: int = 0
 
@@ -87,10 +91,11 @@ class LayerEvalConfig:
                 raise ValueError(f"{name} must be positive minor sizes, got {getattr(self, name)}")
             set_(name, ks)
         set_("q1s", tuple(float(q) for q in self.q1s))
-        for name in ("n_x", "n_x_hidden", "n_rot", "n_x_rot", "rotation_seed"):
+        for name in ("n_x", "n_x_hidden", "n_rot", "n_rot_hidden", "n_x_rot", "rotation_seed"):
             set_(name, int(getattr(self, name)))
-        if min(self.n_x, self.n_x_hidden) < 2 or self.n_rot < 0 or self.n_x_rot < 1:
-            raise ValueError("need n_x, n_x_hidden >= 2, n_rot >= 0 and n_x_rot >= 1")
+        if (min(self.n_x, self.n_x_hidden) < 2 or min(self.n_rot, self.n_rot_hidden) < 0
+                or self.n_x_rot < 1):
+            raise ValueError("need n_x, n_x_hidden >= 2, n_rot, n_rot_hidden >= 0 and n_x_rot >= 1")
 
 
 def layer_jacobians(params: Params, x: torch.Tensor, activation: Activation = GELU
@@ -105,12 +110,13 @@ def layer_jacobians(params: Params, x: torch.Tensor, activation: Activation = GE
                                [p["b"].to(torch.float64) for p in hidden], activation)
 
 
-def _jacobian_metrics(J: torch.Tensor, J0: torch.Tensor, ks, lcfg: LayerEvalConfig) -> dict:
+def _jacobian_metrics(J: torch.Tensor, J0: torch.Tensor, ks, lcfg: LayerEvalConfig,
+                      n_rot: int) -> dict:
     """P1 metrics of one Jacobian pair (trained, initial) [B, m, c], plus the RR."""
     ks = tuple(k for k in ks if k <= min(J.shape[1:]))
     out = p1_metrics(J, J0, ks, lcfg.q1s, consistent_fraction=lcfg.consistent_fraction)
-    if lcfg.n_rot:
-        R = fixed_rotations(J.shape[1], lcfg.n_rot, lcfg.rotation_seed)  # [n_rot, m, m]
+    if n_rot:
+        R = fixed_rotations(J.shape[1], n_rot, lcfg.rotation_seed)     # [n_rot, m, m]
         nx = min(lcfg.n_x_rot, J.shape[0])
         rt = random_rotation_ratios(J[:nx], ks, R)
         ri = random_rotation_ratios(J0[:nx], ks, R)
@@ -126,7 +132,7 @@ def layer_metrics(params: Params, init_params: Params, x: torch.Tensor, lcfg: La
     ``init_params`` (the same seed's initial model) at the inputs x: [N, n] (N >= lcfg.n_x and
     >= n_x_hidden). One dict per (layer, jacobian) with ``layer`` (1-based), ``jacobian``,
     ``rows``, ``cols``, ``n_x`` and the keys of :func:`kag_utils.core.metrics.p1_metrics`
-    (+ rr_k*, rr_init_k*, rr_norm_k* when lcfg.n_rot > 0)."""
+    (+ rr_k*, rr_init_k*, rr_norm_k* when the Jacobian's rotation count is > 0)."""
     n_x = max(lcfg.n_x, lcfg.n_x_hidden)
     if x.shape[0] < n_x:
         raise ValueError(f"need at least {n_x} inputs, got {x.shape[0]}")
@@ -139,8 +145,9 @@ def layer_metrics(params: Params, init_params: Params, x: torch.Tensor, lcfg: La
             entries.append(("own", own[l], own0[l]))
         for name, J, J0 in entries:
             square = J.shape[2] != x.shape[1]
-            nx, ks = (lcfg.n_x_hidden, lcfg.ks_hidden) if square else (lcfg.n_x, lcfg.ks)
-            m = _jacobian_metrics(J[:nx], J0[:nx], ks, lcfg)
+            nx, ks, n_rot = ((lcfg.n_x_hidden, lcfg.ks_hidden, lcfg.n_rot_hidden) if square
+                             else (lcfg.n_x, lcfg.ks, lcfg.n_rot))
+            m = _jacobian_metrics(J[:nx], J0[:nx], ks, lcfg, n_rot)
             head = {"layer": l + 1, "rows": int(J.shape[1]), "cols": int(J.shape[2]), "n_x": nx}
             out.append({**head, "jacobian": name, **m})
             if l == 0:                                  # layer 1: own == input (one matrix)
@@ -153,7 +160,7 @@ def layer_config(config: RunConfig, state: str, lcfg: LayerEvalConfig) -> dict:
     """Cache config of the per-layer metrics of one state of one run."""
     if not isinstance(lcfg, LayerEvalConfig):
         raise ValueError("lcfg must be a LayerEvalConfig, e.g. LayerEvalConfig(n_x=1000, "
-                         "n_x_hidden=100, n_rot=100, n_x_rot=250)")
+                         "n_x_hidden=25, n_rot=100, n_rot_hidden=20, n_x_rot=250)")
     return {"run": config, "state": check_state(state), "layers": lcfg}
 
 
