@@ -141,6 +141,20 @@ def test_activation_study_evaluates_each_runs_own_jacobian(study, cache):
     assert gel["pr_norm", 3] == plain["pr_norm_k3"] and gel["rr", 1] == plain["rr_k1"]
 
 
+def test_init_rows_equal_evaluating_the_initial_state(study, cache):
+    configs = act_study.study_configs((GELU, XSIN), (("lambda_xor", 1.2),), (0, 2), 4, **TINY)
+    ev = evaluate(configs, ("init",), ECFG, cache=cache, progress=False)
+    ref = act_study.metric_table(configs, ("init",), ev, ECFG.ks, 0.01)
+    mt = study["metrics"]
+    got = mt[(mt.state == "init") & (mt.target == "lambda_xor") & mt.seed.isin([0, 2])]
+    keys = ["activation", "seed", "metric", "k"]
+    merged = ref.merge(got, on=keys, suffixes=("_ref", ""))
+    assert len(merged) == len(ref) == 2 * 2 * len(act_study.METRICS) * 3
+    np.testing.assert_allclose(merged.value, merged.value_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(merged.state_r2, merged.state_r2_ref, rtol=0, atol=0)
+    assert (merged.state_epoch == 0).all()
+
+
 def test_activation_study_checks_its_arguments(cache):
     with pytest.raises(ValueError, match="baseline"):
         act_study.activation_study((XSIN,), TARGETS, ecfg=ECFG, cache=cache, **TINY)
@@ -155,8 +169,14 @@ def test_activation_study_checks_its_arguments(cache):
         act_study.study_configs((GELU, Activation()))
     with pytest.raises(ValueError, match="data_seeds"):
         act_study.study_configs(data_seeds="per-seed")
-    model = act_study.study_configs((XSIN,), (("xor", None),), (2, 3), data_seeds="model")
-    assert [c.data_seed for c in model] == [2, 3]
+    two = (("xor", None), ("lambda_xor", 1.2))
+    model = act_study.study_configs((XSIN,), two, (2, 3), data_seeds="model")
+    assert [c.data_seed for c in model] == [2, 3, 2, 3]
+    fixed = act_study.study_configs((XSIN,), two, (2, 3), data_seeds="fixed")
+    assert [c.data_seed for c in fixed] == [0, 0, 0, 0]
+    nb = act_study.study_configs((GELU,), two, (2, 3))                # notebooks 01-03 and 04
+    assert [c.data_seed for c in nb] == [0, 0, 2, 3]
+    assert nb[0] == RunConfig(target="xor", seed=2)
 
 
 # ---------------------------------------------------------------------------------- depth

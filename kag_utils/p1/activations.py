@@ -14,7 +14,8 @@ protocol, and reads
 * KA geometry over training: zero rows (q(1) = 0.01, IV.3), participation ratios (IV.5),
   random rotation ratios (IV.7) and column divergence (IV.13) at the initial model, at the
   first epochs whose training R^2 reached each of ``checkpoints`` (the trainer's R^2-grid
-  checkpoints, A-24) and at the selected (final) weights, each by :func:`evaluate` (cached);
+  checkpoints, A-24) and at the selected (final) weights, each by :func:`evaluate` (cached;
+  the initial model's values come with every trained state's evaluation);
 * every quantity of each activation against GeLU's, per target and state: seed means, their
   standard errors, Welch's t and the t of the differences paired by model seed (the same
   seed has the same initial weights and mini-batch order under every activation).
@@ -42,8 +43,9 @@ from .protocol import P1_PROTOCOL
 from .runs import RunConfig, ensure_runs
 from .training import epochs_to_criterion
 
-__all__ = ["P1_OSCILLATION", "STUDY_TARGETS", "STUDY_ACTIVATIONS", "METRICS", "RUN_QUANTITIES",
-           "study_configs", "run_table", "metric_table", "seed_summary", "activation_study"]
+__all__ = ["P1_OSCILLATION", "DATA_SEEDS", "STUDY_TARGETS", "STUDY_ACTIVATIONS", "METRICS",
+           "INIT_METRICS", "RUN_QUANTITIES", "study_configs", "run_table", "metric_table",
+           "seed_summary", "activation_study"]
 
 #: P1 §V's example "x + 0.1 sin(10x)": amplitude a and frequency b of the sine term.
 P1_OSCILLATION = {"a": 0.1, "b": 10.0}
@@ -57,6 +59,13 @@ STUDY_ACTIVATIONS = (GELU, Activation("gelu_sin", **P1_OSCILLATION),
 #: Metric name -> evaluate() column pattern ({k}: minor size, {q}: q(1)).
 METRICS = {"zero_frac": "zero_frac_k{k}_q{q}", "pr": "pr_k{k}", "pr_norm": "pr_norm_k{k}",
            "rr": "rr_k{k}", "rr_norm": "rr_norm_k{k}", "divergence": "divergence_k{k}"}
+#: How the training inputs of each model seed are drawn (study_configs).
+DATA_SEEDS = ("notebooks", "fixed", "model")
+#: The initial model's value of each METRICS entry, read off a trained state's evaluation
+#: (p1_metrics compares every state with the same initial model at the same inputs): a
+#: column pattern, or the constant the definition gives (a model against itself).
+INIT_METRICS = {"zero_frac": "zero_frac_init_k{k}_q{q}", "pr": "pr_init_k{k}", "pr_norm": 1.0,
+                "rr": "rr_init_k{k}", "rr_norm": 1.0, "divergence": 0.0}
 #: Per-run quantities compared across activations (run_table columns).
 RUN_QUANTITIES = ("epochs_to_criterion", "r2_train", "r2_test", "stop_epoch")
 
@@ -68,18 +77,24 @@ def _label(act: Activation) -> str:
 def study_configs(activations: Sequence[Activation] = STUDY_ACTIVATIONS,
                   targets: Sequence[tuple[str, Any]] = STUDY_TARGETS,
                   seeds: Sequence[int] = P1_PROTOCOL["seeds"], width: int = 32,
-                  data_seeds: str = "fixed", **overrides) -> list[RunConfig]:
+                  data_seeds: str = "notebooks", **overrides) -> list[RunConfig]:
     """One RunConfig per (activation, target, seed), in that nesting order. ``data_seeds``:
-    "fixed" (data seed 0 for every model seed, as notebooks 01-03; the GeLU runs are theirs)
-    or "model" (data seed = model seed, notebook 04's lambda-xor default). ``overrides`` go to
-    every RunConfig (max_epochs, patience, n_train, ...)."""
-    if data_seeds not in ("fixed", "model"):
-        raise ValueError(f"data_seeds must be 'fixed' or 'model', got {data_seeds!r}")
+    "notebooks" (default: lambda-xor inputs drawn with the model seed as notebook 04 does,
+    every other target's with data seed 0 as notebooks 01-03 do, so that under the same
+    protocol the GeLU runs are those notebooks' cached runs), "fixed" (data seed 0 for all) or
+    "model" (data seed = model seed for all). ``overrides`` go to every RunConfig (max_epochs,
+    patience, n_train, ...)."""
+    if data_seeds not in DATA_SEEDS:
+        raise ValueError(f"data_seeds must be one of {DATA_SEEDS}, got {data_seeds!r}")
     acts = [a if isinstance(a, Activation) else _bad_activation(a) for a in activations]
     if len({_label(a) for a in acts}) != len(acts):
         raise ValueError(f"activations must be distinct, got {[_label(a) for a in acts]}")
+    def data_seed(target: str, seed: int) -> int:
+        per_model = data_seeds == "model" or (data_seeds == "notebooks" and target == "lambda_xor")
+        return int(seed) if per_model else 0
+
     return [RunConfig(target=t, target_param=p, hidden=(int(width),), seed=int(s),
-                      data_seed=0 if data_seeds == "fixed" else int(s), activation=a, **overrides)
+                      data_seed=data_seed(t, s), activation=a, **overrides)
             for a in acts for t, p in targets for s in seeds]
 
 
@@ -112,13 +127,19 @@ def run_table(configs: Sequence[RunConfig], runs: Sequence, criterion: float = 0
 
 
 def metric_table(configs: Sequence[RunConfig], states: Sequence[str], ev: pd.DataFrame,
-                 ks: Sequence[int], q1: float) -> pd.DataFrame:
+                 ks: Sequence[int], q1: float, runs: Sequence | None = None) -> pd.DataFrame:
     """The tidy (long) form of :func:`evaluate`'s table for ``configs`` x ``states`` (its row
     order): one row per (run, state, metric, k) with the run columns, state, state_r2,
     state_epoch, reached, metric (a :data:`METRICS` name), k and value (NaN where the run
-    never reached the state's checkpoint)."""
+    never reached the state's checkpoint).
+
+    With ``runs`` (the configs' Run objects), each run also gets "init" rows, read off its
+    "final" evaluation (:data:`INIT_METRICS`: the initial model's values that every trained
+    state's evaluation carries), which equal evaluate()'s own "init" state without its cost."""
     if len(ev) != len(configs) * len(states):
         raise ValueError(f"expected {len(configs)} x {len(states)} evaluated rows, got {len(ev)}")
+    if runs is not None and "final" not in states:
+        raise ValueError("the init rows are read off the 'final' state: evaluate it too")
     rows = []
     for i, rec in enumerate(ev.to_dict("records")):
         c = configs[i // len(states)]
@@ -126,13 +147,27 @@ def metric_table(configs: Sequence[RunConfig], states: Sequence[str], ev: pd.Dat
             raise ValueError("evaluate() rows are not in (config, state) order")
         base = {**_run_columns(c), "state": rec["state"], "state_r2": rec.get("state_r2"),
                 "state_epoch": rec.get("state_epoch"), "reached": bool(rec.get("reached", False))}
-        for name, pattern in METRICS.items():
-            for k in ks:
-                col = pattern.format(k=k, q=f"{q1:g}")
-                value = rec.get(col, math.nan) if base["reached"] else math.nan
-                rows.append({**base, "metric": name, "k": int(k),
-                             "value": math.nan if value is None else float(value)})
+        if runs is not None and rec["state"] == "final":
+            r2_0 = float(runs[i // len(states)].history["train_r2"][0])
+            init = {**base, "state": "init", "state_r2": r2_0, "state_epoch": 0, "reached": True}
+            rows.extend(_metric_rows(init, rec, INIT_METRICS, ks, q1))
+        rows.extend(_metric_rows(base, rec, METRICS, ks, q1))
     return pd.DataFrame(rows)
+
+
+def _metric_rows(base: dict, rec: dict, patterns: dict, ks, q1: float) -> list[dict]:
+    rows = []
+    for name, pattern in patterns.items():
+        for k in ks:
+            if not base["reached"]:
+                value = math.nan
+            elif isinstance(pattern, str):
+                value = rec.get(pattern.format(k=k, q=f"{q1:g}"), math.nan)
+            else:
+                value = pattern
+            rows.append({**base, "metric": name, "k": int(k),
+                         "value": math.nan if value is None else float(value)})
+    return rows
 
 
 def activation_study(activations: Sequence[Activation] = STUDY_ACTIVATIONS,
@@ -140,14 +175,15 @@ def activation_study(activations: Sequence[Activation] = STUDY_ACTIVATIONS,
                      seeds: Sequence[int] = P1_PROTOCOL["seeds"], *, ecfg: EvalConfig,
                      width: int = 32, checkpoints: Sequence[float] = (0.5, 0.9),
                      criterion: float = 0.9, q1: float = 0.01, baseline: Activation = GELU,
-                     data_seeds: str = "fixed", cache: Cache | None = None,
+                     data_seeds: str = "notebooks", cache: Cache | None = None,
                      scheduler: Any = None, progress: bool = True,
                      **overrides) -> dict[str, pd.DataFrame]:
     """Train (cached) and evaluate the activation study; return tidy DataFrames:
 
     ``runs``        :func:`run_table`: one row per (activation, target, param, seed)
-    ``metrics``     :func:`metric_table` at the states "init", "r2>=G" for G in
-                    ``checkpoints`` (on the runs' R^2 grid) and "final"
+    ``metrics``     :func:`metric_table` at the states "init" (read off the final
+                    evaluation), "r2>=G" for G in ``checkpoints`` (on the runs' R^2 grid;
+                    NaN where a run never reached G) and "final"
     ``summary``     seed statistics of every quantity: activation, target, param, state
                     ("run" for the per-run quantities), quantity (a RUN_QUANTITIES or
                     METRICS name), k (NaN for run quantities), mean, std, se, n (NaN values,
@@ -158,9 +194,11 @@ def activation_study(activations: Sequence[Activation] = STUDY_ACTIVATIONS,
 
     ``ecfg`` sets the evaluation sample sizes (P1: EvalConfig(n_x=1000, n_rot=400,
     n_x_rot=1000)); it must contain q(1) = ``q1``. ``overrides`` go to every RunConfig
-    (max_epochs, patience, ...); the protocol defaults are P1's. Cost: see the notebook's
-    timing notes (training dominates; evaluation grows with len(checkpoints) and n_rot).
-    """
+    (max_epochs, patience, ...); the protocol defaults are P1's. Cost: one evaluate() of each
+    run per state in ``checkpoints`` plus "final" (about 1 s of CPU per state at n_x = 1000,
+    n_rot = 100, n_x_rot = 250, about 2 s at P1's n_rot = 400, n_x_rot = 1000), on top of the
+    training (1-2 s of CPU per run and 1000 epochs at m = 32; wall times on a shared machine
+    are several times longer)."""
     if baseline not in activations:
         raise ValueError(f"the baseline {_label(baseline)} must be one of the activations")
     if not any(math.isclose(q, q1) for q in ecfg.q1s):
@@ -173,12 +211,13 @@ def activation_study(activations: Sequence[Activation] = STUDY_ACTIVATIONS,
     for g in checkpoints:
         if not 0 <= g < 1 or abs(round(g / step) * step - g) > 1e-9:
             raise ValueError(f"checkpoint {g} is not on the runs' R^2 grid (step {step})")
-    states = ["init", *dict.fromkeys(checkpoint_state(g) for g in checkpoints), "final"]
+    # "init" is read off the final evaluation (metric_table): no evaluation of its own
+    states = [*dict.fromkeys(checkpoint_state(g) for g in checkpoints), "final"]
     cache = cache if cache is not None else Cache()
     runs = ensure_runs(configs, cache=cache, progress=progress, scheduler=scheduler)
     rt = run_table(configs, runs, criterion)
     ev = evaluate(configs, states, ecfg, cache=cache, progress=progress, scheduler=scheduler)
-    mt = metric_table(configs, states, ev, ecfg.ks, q1)
+    mt = metric_table(configs, states, ev, ecfg.ks, q1, runs)
     keys = ["activation", "target", "param", "seed"]
     long_runs = rt.melt(id_vars=keys, value_vars=list(RUN_QUANTITIES), var_name="quantity",
                         value_name="value").assign(state="run", k=math.nan)
