@@ -250,8 +250,13 @@ def test_depth_layer_one_equals_evaluate_and_own_layers_are_p1_metrics(deep, cac
         assert got["zero_frac", k] == ev[f"zero_frac_k{k}_q0.01"]
         assert got["rr_norm", k] == pytest.approx(ev[f"rr_norm_k{k}"], rel=1e-12)
         assert got["divergence", k] == ev[f"divergence_k{k}"]
-    # the square own Jacobian of layer 2 against p1_metrics of jacrev Jacobians
+    # evaluate() of a deeper run reads its first layer: depth 2's layer 1
     c2 = RunConfig(target="xor", hidden=(4, 4), seed=1, **TINY)
+    ev2 = evaluate([c2], ("final",), ECFG, cache=cache, progress=False).iloc[0]
+    got1 = mt[(mt.depth == 2) & (mt.target == "xor") & (mt.seed == 1) & (mt.state == "final")
+              & (mt.layer == 1) & (mt.jacobian == "input")].set_index(["metric", "k"]).value
+    assert got1["pr_norm", 3] == ev2["pr_norm_k3"] and got1["zero_frac", 2] == ev2["zero_frac_k2_q0.01"]
+    # the square own Jacobian of layer 2 against p1_metrics of jacrev Jacobians
     run = ensure_runs([c2], cache=cache, progress=False)[0]
     x = eval_inputs(c2, "train", 12)
 
