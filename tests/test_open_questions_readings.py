@@ -138,6 +138,7 @@ def _comparison(diffs):
     for (t, p), d in zip(TARGETS[:2], diffs):
         rows.append(dict(target=t, param=p, state="run", quantity="epochs_to_criterion", k=math.nan,
                          activation=ACTS[1], baseline="gelu", mean=500 + d, mean_base=500.0,
+                         se=5.0, se_base=6.0,
                          paired_n_pairs=4, paired_diff=d, paired_diff_se=10.0,
                          paired_p=0.001 if abs(d) > 50 else 0.4))
     return pd.DataFrame(rows)
@@ -352,7 +353,7 @@ def test_numbers_and_answers():
     # answers: one sentence per study that ran, the calls in words
     a = oq.answers(v, order, "gelu", dv, None, kan_verdicts_=kv)
     assert set(a) == {"activations", "depth", "kan"}
-    assert "learning faster" in a["activations"] and "KA geometry raises" in a["activations"]
+    assert "learning speed: faster" in a["activations"] and "KA geometry at the end: raises" in a["activations"]
     assert "sits in layer 1" in a["depth"] and "xor: same kind, larger" in a["kan"]
 
 
@@ -372,3 +373,22 @@ def test_bias_numbers():
     assert n["cells"]["100x100"]["h32"]["L1"]["kl"]["bias_sd"] == 3.0
     a = oq.answers(bias_summary_=s)["exact"]
     assert "10000x10000 (P2's counts): 0 of 1 biases resolved" in a
+
+
+def test_learnability_and_degenerate_p():
+    rt = _runs_table()
+    le = oq.learnability(rt, "gelu")
+    row = le[(le.target == "lambda_xor")].iloc[0]
+    assert row.reached == 4 and row.reached_base == 3 and row.n_base == 4
+    assert set(le.target) == {"xor", "lambda_xor"} and set(le.activation) == {ACTS[1]}
+    sp = oq.speed_table(_comparison([-200.0, 10.0]))
+    ex = oq.excess_by_state(_metrics(effect=0.1))
+    v = oq.activation_verdicts(sp, oq.geometry_table(ex, "gelu"), oq.geometry_table(
+        ex, "gelu", state="r2>=0.50"), oq.order_table(ex, "r2>=0.50"), "gelu", learn=le)
+    assert "lambda_xor_1.2: 4/4 vs 3/4" in v.learnability.iloc[0]
+    assert "descriptive" in v.text.iloc[0]
+    # every seed the same non-zero value: t = inf, p = 0; all zero: no effect
+    assert oq.one_sample([-0.01, -0.01, -0.01])["p"] == 0.0
+    assert math.isnan(oq.one_sample([0.0, 0.0, 0.0])["p"])
+    assert oq.degenerate_p(math.nan, 0.5, 0.0, 1) != 0.0
+    assert oq.call(-0.01, oq.one_sample([-0.01, -0.01])["p"]) == "lower"

@@ -35,7 +35,7 @@ import pandas as pd
 from .aggregate import compare_to_baseline, paired, welch
 
 __all__ = ["PRIMARY", "DIRECTION", "BASELINE", "ALPHA", "NEW", "SOURCE", "holm", "one_sample",
-           "call", "excess", "primary_label", "excess_by_state", "speed_table",
+           "degenerate_p", "call", "learnability", "excess", "primary_label", "excess_by_state", "speed_table",
            "geometry_table", "order_table", "activation_verdicts", "activation_rows",
            "layer_excess", "layer_location", "depth_effect", "depth_verdicts", "depth_rows",
            "bias_reading", "counts_label", "bias_summary", "bias_rows", "kan_excess",
@@ -83,7 +83,17 @@ def one_sample(values: Sequence[float]) -> dict:
     t and the two-sided p (:func:`kag_utils.readings.aggregate.paired` against zeros)."""
     v = np.asarray(values, dtype=float)
     r = paired(v, np.zeros_like(v))
-    return {"n": r["n_pairs"], "mean": r["diff"], "se": r["diff_se"], "t": r["t"], "p": r["p"]}
+    p = degenerate_p(r["p"], r["diff"], r["diff_se"], r["n_pairs"])
+    return {"n": r["n_pairs"], "mean": r["diff"], "se": r["diff_se"], "t": r["t"], "p": p}
+
+
+def degenerate_p(p: float, diff: float, se: float, n: int) -> float:
+    """p of a t test, with the degenerate case decided: every value (difference) equal and
+    non-zero over n >= 2 seeds (se = 0, t = +-inf) is p = 0; otherwise ``p`` as given."""
+    if (isinstance(p, float) and math.isnan(p) and n >= 2 and se == 0
+            and isinstance(diff, (int, float)) and math.isfinite(diff) and diff != 0):
+        return 0.0
+    return p
 
 
 def call(diff: float, p_adjusted: float, alpha: float = ALPHA, up: str = "higher",
@@ -146,6 +156,13 @@ def excess_by_state(metrics: pd.DataFrame, primary=PRIMARY,
     return d[keys + ["state", "metric", "k", "excess"]].reset_index(drop=True)
 
 
+def _decide_paired(c: pd.DataFrame, prefix: str = "paired_") -> None:
+    """:func:`degenerate_p` on a compare_to_baseline table's paired (or welch) columns."""
+    n = c[f"{prefix}n_pairs"] if f"{prefix}n_pairs" in c.columns else np.minimum(c["n"], c["n_base"])
+    c[f"{prefix}p"] = [degenerate_p(p, d, s, int(k)) for p, d, s, k in zip(
+        c[f"{prefix}p"], c[f"{prefix}diff"], c[f"{prefix}diff_se"], n)]
+
+
 def _targets_mask(df: pd.DataFrame, targets: Sequence[str]) -> pd.Series:
     return df["target"].isin(list(targets))
 
@@ -160,6 +177,7 @@ def speed_table(comparison: pd.DataFrame, learnable: Sequence[str] = ("xor", "la
                                 "paired_diff", "paired_p"], "speed_table")
     c = comparison[(comparison["quantity"] == "epochs_to_criterion")
                    & _targets_mask(comparison, learnable)].copy()
+    _decide_paired(c)
     c["p_holm"] = np.nan
     for _, idx in c.groupby("activation", sort=False).groups.items():
         c.loc[idx, "p_holm"] = holm(c.loc[idx, "paired_p"].to_numpy())
@@ -184,6 +202,7 @@ def geometry_table(excess_long: pd.DataFrame, baseline: str, state: str = "final
     c = compare_to_baseline(d, ["target", "param", "metric", "k"], "activation", baseline,
                             "excess", "seed")
     c.insert(c.columns.get_loc("k") + 1, "state", state)
+    _decide_paired(c)
     c["p_holm"] = np.nan
     fam = ["activation", "metric", "k"] if family == "target" else ["activation", "target", "param"]
     for _, idx in c.groupby(fam, sort=False, dropna=False).groups.items():
@@ -234,14 +253,36 @@ def _pm(mean: float, se: float, digits: int = 3) -> str:
     return f"{mean:.{digits}g} ± {se:.2g}" if se is not None and math.isfinite(se) else f"{mean:.{digits}g}"
 
 
+def learnability(runs: pd.DataFrame, baseline: str,
+                 learnable: Sequence[str] = ("xor", "lambda_xor")) -> pd.DataFrame:
+    """A descriptive reading beside H1a (added after the first run, it decides nothing): per
+    activation and learnable target, how many seeds reached the criterion (``reached`` of
+    ``n``) and the mean final training R^2, next to the baseline's (``*_base``), from
+    :func:`kag_utils.p1.activations.run_table`. Where the baseline never reaches the
+    criterion the paired test of :func:`speed_table` has no pairs; these counts show it."""
+    _check_columns(runs, ["activation", "target", "param", "seed", "reached_criterion",
+                          "r2_train"], "learnability")
+    d = runs[_targets_mask(runs, learnable)]
+    g = d.groupby(["activation", "target", "param"], sort=False, dropna=False).agg(
+        reached=("reached_criterion", "sum"), n=("seed", "count"), r2_train=("r2_train", "mean"))
+    g = g.reset_index()
+    base = g[g["activation"] == baseline].drop(columns="activation")
+    out = g[g["activation"] != baseline].merge(base, on=["target", "param"], how="left",
+                                                suffixes=("", "_base"))
+    return out.astype({"reached": int, "n": int})
+
+
 def activation_verdicts(speed: pd.DataFrame, geometry: pd.DataFrame, early: pd.DataFrame,
                         order: pd.DataFrame, baseline: str, target: str = "xor",
-                        criterion: float = 0.9, early_r2: float = 0.5) -> pd.DataFrame:
+                        criterion: float = 0.9, early_r2: float = 0.5,
+                        learn: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per non-baseline activation on ``target`` (xor(32)): ``speed`` (the call of
-    :func:`speed_table`), ``geometry`` ("raises" / "lowers" / "mixed" / "no effect" over the
-    primary metrics of :func:`geometry_table` at the final state), ``early_geometry`` (the
-    same at the R^2 checkpoint, ``early`` table), ``order`` (the baseline's H1c calls on
-    ``target``, joined "metric: call"), ``aid`` (P2's question read off this intervention) and
+    :func:`speed_table`: "faster", "slower", "no effect"; "not reached" without a row),
+    ``geometry`` ("raises" / "lowers" / "mixed" / "no effect" over the primary metrics of
+    :func:`geometry_table` at the final state), ``early_geometry`` (the same at the R^2
+    checkpoint, ``early`` table), ``order`` (the baseline's H1c calls on ``target``), ``aid``
+    (P2's question read off this intervention), ``learnability`` (the descriptive
+    :func:`learnability` counts on the other learnable targets, when ``learn`` is given) and
     ``text``, the answer in words."""
     rows = []
     base_order = order[(order["activation"] == baseline) & (order["target"] == target)]
@@ -264,18 +305,30 @@ def activation_verdicts(speed: pd.DataFrame, geometry: pd.DataFrame, early: pd.D
             aid = "undecided: this intervention does not raise the early geometry"
         if len(sp):
             r = sp.iloc[0]
-            sp_text = (f"epochs to R² ≥ {criterion:g}: {r['mean']:.0f} vs {r['mean_base']:.0f} "
-                       f"(paired diff {_pm(r['paired_diff'], r['paired_diff_se'])}, "
-                       f"n = {int(r['paired_n_pairs'])}, Holm p = {r['p_holm']:.2g})")
+            sp_text = (f"epochs to R² ≥ {criterion:g}: {_pm(r['mean'], r['se'])} vs GeLU "
+                       f"{_pm(r['mean_base'], r['se_base'])}, paired difference "
+                       f"{_pm(r['paired_diff'], r['paired_diff_se'])} over "
+                       f"{int(r['paired_n_pairs'])} seeds, Holm p = {r['p_holm']:.2g}")
         else:
             sp_text = "criterion not reached"
         geo_text = ", ".join(f"{primary_label(m, k)} {c} ({_pm(d, s)})" for m, k, c, d, s in zip(
             g["metric"], g["k"], g["call"], g["paired_diff"], g["paired_diff_se"]))
-        text = (f"{act} on {target}(32): learning {s_call} than GeLU [{sp_text}]; KA geometry at "
-                f"the end: {geo} [excess vs GeLU, paired: {geo_text}]; at R² ≥ {early_r2:g}: {egeo}; "
-                f"{aid}.")
+        learn_text = ""
+        if learn is not None and len(learn):
+            lr = learn[(learn["activation"] == act) & (learn["target"] != target)]
+            learn_text = "; ".join(
+                f"{target_key(t, p)}: {int(a)}/{int(n)} vs {int(ab)}/{int(nb)}, "
+                f"final R² {r2:.2f} vs {r2b:.2f}" for t, p, a, n, ab, nb, r2, r2b in zip(
+                    lr["target"], lr["param"], lr["reached"], lr["n"], lr["reached_base"],
+                    lr["n_base"], lr["r2_train"], lr["r2_train_base"]))
+        text = (f"{act} against GeLU on {target}(32): learning speed: {s_call} ({sp_text}); KA "
+                f"geometry at the end: {geo} (excess difference, paired: {geo_text}); at "
+                f"R² ≥ {early_r2:g}: {egeo}; {aid}."
+                + (f" Seeds reaching R² ≥ {criterion:g} on the other learnable targets (descriptive): "
+                   f"{learn_text}." if learn_text else ""))
         rows.append({"activation": act, "target": target, "speed": s_call, "geometry": geo,
-                     "early_geometry": egeo, "order": order_text, "aid": aid, "text": text})
+                     "early_geometry": egeo, "order": order_text, "aid": aid,
+                     "learnability": learn_text, "text": text})
     return pd.DataFrame(rows)
 
 
@@ -351,7 +404,9 @@ def layer_location(ex: pd.DataFrame, alpha: float = ALPHA) -> pd.DataFrame:
         pres = []
         for a, b in pairs:
             both = pd.concat([per[a], per[b]], axis=1, keys=["a", "b"]).dropna()
-            pres.append(paired(both["a"], both["b"]))
+            r = paired(both["a"], both["b"])
+            r["p"] = degenerate_p(r["p"], r["diff"], r["diff_se"], r["n_pairs"])
+            pres.append(r)
         padj = holm([r["p"] for r in pres])
         dominates = {l: len(layers) > 1 for l in layers}
         for (a, b), r, p in zip(pairs, pres, padj):
@@ -385,6 +440,7 @@ def depth_effect(ex: pd.DataFrame, layer: int = 1, jacobian: str = "input", base
         return pd.DataFrame()
     c = compare_to_baseline(d, ["target", "param", "state", "metric", "k"], "depth", base_depth,
                             "excess", None)
+    _decide_paired(c, "welch_")
     c["p_holm"] = np.nan
     for _, idx in c.groupby(["target", "param", "state", "metric", "k"], sort=False,
                             dropna=False).groups.items():
@@ -562,6 +618,7 @@ def kan_comparison(ex: pd.DataFrame, alpha: float = ALPHA) -> pd.DataFrame:
         opposite = {row["move_kan"], row["move_mlp"]} == {"higher", "lower"}
         row["kind"] = "different" if opposite else "same"
         w = welch(vals["kan"], vals["mlp"])
+        w["p"] = degenerate_p(w["p"], w["diff"], w["diff_se"], min(row["kan_n"], row["mlp_n"]))
         row.update({f"welch_{k}": v for k, v in w.items()})
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -749,16 +806,16 @@ def answers(act_verdicts: pd.DataFrame | None = None, order: pd.DataFrame | None
     ``answer``), from the verdict tables of the studies that ran."""
     out = {}
     if act_verdicts is not None and len(act_verdicts):
-        parts = [f"{v['activation']}: learning {v['speed']}, KA geometry {v['geometry']} "
-                 f"(at R² ≥ {early_r2:g}: {v['early_geometry']})"
+        parts = [f"{v['activation']}: learning speed: {v['speed']}, KA geometry at the end: "
+                 f"{v['geometry']} (at R² ≥ {early_r2:g}: {v['early_geometry']})"
                  for _, v in act_verdicts.iterrows()]
         text = f"Against GeLU on {target}(32): " + "; ".join(parts) + "."
         if order is not None:
             b = order[(order["activation"] == baseline) & (order["target"] == target)]
             if len(b):
-                text += (f" With GeLU the geometry " + ", ".join(
-                    f"{c} the learning in {primary_label(m, k)} (share {s:.2f} at R² ≥ {early_r2:g})"
-                    for m, k, c, s in zip(b["metric"], b["k"], b["call"], b["share"])) + ".")
+                text += (f" With GeLU, the share of the final excess present at R² ≥ {early_r2:g}: "
+                         + ", ".join(f"{primary_label(m, k)} {s:.2f} ({c})" for m, k, c, s in zip(
+                             b["metric"], b["k"], b["call"], b["share"])) + ".")
         out["activations"] = text
     if depth_verdicts_ is not None and len(depth_verdicts_):
         out["depth"] = " ".join(
