@@ -160,6 +160,9 @@ def test_speed_table_and_verdicts_and_rows():
     rows = oq.activation_rows(v, order, "gelu", n_seeds=4)
     assert len(rows) == 3 and all(r["verdict"] == "new result" in VERDICTS for r in rows)
     assert rows[0]["ours_value"] == "faster" and rows[1]["ours_value"] == "raises"
+    assert rows[0]["claim"] == "x_sin(a=0.1, b=10) learns faster than GeLU on xor(32)"
+    assert rows[1]["claim"] == "x_sin(a=0.1, b=10): more KA geometry than GeLU on xor(32)"
+    assert oq.majority(["follows", "precedes", "precedes", "follows"]) == "follows"
     assert rows[2]["ours_value"] in {"follows", "precedes", "no geometry"}
     assert all(r["source"].startswith("Beyond the papers") and r["note"] for r in rows)
 
@@ -222,7 +225,8 @@ def test_depth_effect_verdicts_and_rows():
     assert list(v.depth_change) == ["more", "no effect"]
     rows = oq.depth_rows(v, 4)
     assert len(rows) == 4 and all(r["verdict"] == "new result" for r in rows)
-    assert "layer 1" in rows[0]["claim"] and rows[1]["ours_value"] == "more"
+    assert rows[0]["claim"] == "2-hidden-layer MLP on xor: KA geometry sits in layer 1"
+    assert rows[1]["ours_value"] == "more" and "more KA geometry in layer 1" in rows[1]["claim"]
 
 
 # ------------------------------------------------------------------ study 3 (exact minors)
@@ -248,7 +252,10 @@ def test_bias_reading_summary_rows():
     assert p2.cells == 2 and p2.resolved == 1 and p2.not_negligible == 0
     assert p2.max_abs_bias_sd == pytest.approx(0.8) and "h=32" in p2.worst
     rows = oq.bias_rows(s, "10000x10000", 2, 8, [32, 64])
-    assert [r["ours_value"] for r in rows] == ["unbiased within 1 SE", "biased by up to 3 SE"]
+    assert [r["ours_value"] for r in rows] == ["biased, within 1 SE of one estimate",
+                                               "biased by up to 3 SE of one estimate"]
+    assert rows[0]["claim"].endswith("(10000x10000) against all 2-minors: biased, within 1 SE of "
+                                     "one estimate")
     assert all(r["verdict"] == "new result" for r in rows)
 
 
@@ -290,6 +297,7 @@ def test_kan_excess_comparison_verdicts_rows():
     assert opposite.set_index("target").loc["xor", "kind"] == "different"
     rows = oq.kan_rows(oq.kan_verdicts(cmp), "KAN", "MLP", 4)
     assert len(rows) == 2 and rows[0]["ours_value"] == "same kind, larger"
+    assert rows[0]["claim"] == "KAN vs MLP on xor: KA geometry of the same kind, larger"
     assert all(r["verdict"] == "new result" for r in rows)
     no_rr = oq.kan_excess(df.drop(columns=["rr_norm_k2"]))
     assert "rr_norm" not in set(no_rr.metric)
