@@ -152,6 +152,7 @@ n_x = 1000                   # evaluation inputs of every metric but the RR (A-1
 n_rot = 100                  # Haar rotations for the random rotation ratio (P1: 400)
 n_x_rot = 250                # inputs for the random rotation ratio (P1: 1000)
 q1 = 0.01                    # false-positive rate q(1) of the zero rows
+ks = [1, 2]                  # minor sizes evaluated (the primary metrics need 1 and 2; P1: 1-3)
 alpha = 0.05                 # level of every test (Holm-corrected families)
 # study 1: oscillatory activations
 act_lambdas = [0.8, 1.2, 1.6, 2.0]   # lambda-xor(32) across its learnability transition
@@ -193,7 +194,7 @@ session = kag.start("07_open_questions", params_name, output_root)   # records t
 record = session.record
 record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviation
 protocol = dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience)
-ecfg = kag.EvalConfig(n_x=n_x, q1s=(q1,), n_rot=n_rot, n_x_rot=n_x_rot)
+ecfg = kag.EvalConfig(n_x=n_x, ks=tuple(ks), q1s=(q1,), n_rot=n_rot, n_x_rot=n_x_rot)
 early = kag.checkpoint_state(early_r2)
 METRICS = [f"{oq.primary_label(m, k)}" for m, k in oq.PRIMARY]
 
@@ -207,7 +208,7 @@ def excess_panels(data, x, hue, title, col="metric", **kw):
     for ax in g.axes.flat:
         ax.axhline(0, color="0.5", lw=0.8, ls=":")
         ax.tick_params(axis="x", labelrotation=30)
-    g.set_titles("{col_name}")
+    g.set_titles("{row_name} · {col_name}" if "row" in kw else "{col_name}")
     g.set_axis_labels("", "excess over the initial model")
     g.figure.suptitle(title, y=1.04)
     return g
@@ -328,8 +329,8 @@ for row in oq.activation_rows(act_verdicts, order, base, n_seeds=len(seeds), ear
 # each against the same seed's initial model (`kag_utils.p1.depth`).
 
 # %%
-lcfg = kag.LayerEvalConfig(n_x=n_x, n_x_hidden=n_x_hidden, n_rot=n_rot, n_rot_hidden=n_rot_hidden,
-                           n_x_rot=n_x_rot, q1s=(q1,))
+lcfg = kag.LayerEvalConfig(n_x=n_x, ks=tuple(ks), n_x_hidden=n_x_hidden, n_rot=n_rot,
+                           n_rot_hidden=n_rot_hidden, n_x_rot=n_x_rot, q1s=(q1,))
 dep = kag.depth_study(depths, [(t, None) for t in depth_targets], seeds, lcfg=lcfg, q1=q1,
                       criterion=criterion, scheduler=scheduler, **protocol)
 ex2 = oq.layer_excess(dep["metrics"])
@@ -381,7 +382,7 @@ for row in oq.depth_rows(depth_verdicts, n_seeds=len(seeds)):
 mnist = kag.load_mnist(mnist_data)
 m_cfgs = kag.run_configs(mnist_hidden, mnist_seeds, augment=(False,), epochs=mnist_epochs,
                          data=mnist_data)
-m_runs = kag.ensure_mnist_runs(m_cfgs, data=mnist, scheduler=scheduler)
+m_runs = kag.ensure_mnist_runs(m_cfgs, data=mnist, scheduler=scheduler, progress=False)
 x_img = mnist.inputs("test", torch.float64)[:exact_images]
 nets = [({"seed": r.config.seed}, r.params("final", torch.float64), r.params("initial", torch.float64))
         for r in m_runs]

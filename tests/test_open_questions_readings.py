@@ -380,7 +380,7 @@ def test_bias_numbers():
     assert n["cells"]["10000x10000"]["h32"]["L1"]["kl"]["call"] == "no bias resolved"
     assert n["cells"]["100x100"]["h32"]["L1"]["kl"]["bias_sd"] == 3.0
     a = oq.answers(bias_summary_=s)["exact"]
-    assert "10000x10000 (P2's counts): 0 of 1 biases resolved" in a
+    assert "10000x10000 (P2's counts): 0 of 1 biases resolved, the largest 0 SE" in a
 
 
 def test_learnability_and_degenerate_p():

@@ -860,8 +860,10 @@ def answers(act_verdicts: pd.DataFrame | None = None, order: pd.DataFrame | None
         parts = []
         for _, s in bias_summary_.iterrows():
             tag = " (P2's counts)" if s["counts"] == p2_label else ""
+            which = f" ({s['resolved_metrics']})" if s["resolved_metrics"] else ""
             parts.append(f"{s['counts']}{tag}: {int(s['resolved'])} of {int(s['cells'])} biases "
-                         f"resolved, largest {s['max_abs_bias_sd']:.2g} SE of one estimate")
+                         f"resolved{which}, the largest {s['max_abs_bias_sd']:.2g} SE of one "
+                         f"estimate, at most {100 * s['max_abs_rel_bias']:.2g} % of the exact value")
         out["exact"] = "Sampled against exact 2-minors: " + "; ".join(parts) + "."
     if kan_verdicts_ is not None and len(kan_verdicts_):
         out["kan"] = "KAN against MLP: " + "; ".join(
