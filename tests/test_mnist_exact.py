@@ -97,6 +97,7 @@ def test_study_and_timing(nets):
                      layers=("L1",), n_images=1, n_draws=2, counts=((5, 50),),
                      edge_counts=(28, 500), bins=10)
     assert set(df.seed) == {0, 1}
+    assert set(df.attrs["seconds"]) == {f"h{H} seed=0 L1", f"h{H} seed=1 L1"}
     assert len(sampling_bias(df, by=("seed",))) == 2 * len(COMPARABLE)
     t = exact_timing((4, 6), n_pixels=40, budget_s=60.0)
     assert list(t.hidden) == [4, 6] and (t.minors_per_s > 0).all()

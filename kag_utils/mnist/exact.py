@@ -172,7 +172,8 @@ def exact_study(networks: Iterable[tuple[dict, dict, dict]], x: torch.Tensor,
     """`exact_vs_sampled` for several networks and layers, concatenated. networks: iterable
     of (labels, params_trained, params_init) with labels a dict of columns to add (e.g.
     {"seed": 0, "augment": False}); kwargs go to `exact_vs_sampled`. df.attrs["seconds"]
-    holds each part's timings under "<labels> <layer>"."""
+    holds each part's timings under "h<width> <label>=<value> ... <layer>" (e.g.
+    "h64 seed=0 L1")."""
     import pandas as pd
 
     parts, seconds = [], {}
@@ -181,7 +182,9 @@ def exact_study(networks: Iterable[tuple[dict, dict, dict]], x: torch.Tensor,
             df = exact_vs_sampled(pt, pi, x, layer, **kwargs)
             for k, v in labels.items():
                 df[k] = v
-            seconds[f"{labels} {layer}"] = df.attrs["seconds"]
+            key = " ".join([f"h{int(df['hidden'].iloc[0])}",
+                            *(f"{k}={v}" for k, v in labels.items()), layer])
+            seconds[key] = df.attrs["seconds"]
             parts.append(df)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     out.attrs["seconds"] = seconds
