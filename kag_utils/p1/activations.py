@@ -196,11 +196,12 @@ def activation_study(activations: Sequence[Activation] = STUDY_ACTIVATIONS,
 
     ``ecfg`` sets the evaluation sample sizes (P1: EvalConfig(n_x=1000, n_rot=400,
     n_x_rot=1000)); it must contain q(1) = ``q1``. ``overrides`` go to every RunConfig
-    (max_epochs, patience, ...); the protocol defaults are P1's. Cost: one evaluate() of each
-    run per state in ``checkpoints`` plus "final" (about 1 s of CPU per state at n_x = 1000,
-    n_rot = 100, n_x_rot = 250, about 2 s at P1's n_rot = 400, n_x_rot = 1000), on top of the
-    training (1-2 s of CPU per run and 1000 epochs at m = 32; wall times on a shared machine
-    are several times longer)."""
+    (max_epochs, patience, ...); the protocol defaults are P1's. Cost (CPU seconds on the
+    2-core development machine, the default 3 activations x 7 targets x 4 seeds): training
+    about 75 under P1's protocol; one evaluate() per run and state in ``checkpoints`` plus
+    "final": about 0.5 s per state at EvalConfig(n_x=500, n_rot=100, n_x_rot=250), 1.5 s at
+    P1's (n_x=1000, n_rot=400, n_x_rot=1000) (120 and 630 in all for 2 and 4 checkpoints);
+    wall times are 1.3-2x that at load 3-7."""
     if baseline not in activations:
         raise ValueError(f"the baseline {_label(baseline)} must be one of the activations")
     if not any(math.isclose(q, q1) for q in ecfg.q1s):
