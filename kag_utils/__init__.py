@@ -5,7 +5,7 @@ Papers: P1 = Freedman & Mulligan, "Spontaneous Kolmogorov-Arnold Geometry in Sha
 (arXiv 2511.21626). See docs/ARCHITECTURE.md for the layers and the module map. The names
 below are the public API; everything else is importable from its subpackage:
 
-    core        pure math: jacobians, minors, rotations, metrics, sampled_metrics,
+    core        pure math: activations, jacobians, minors, rotations, metrics, sampled_metrics,
                 exact_minors, threads
     readings    aggregate (seed means), rules (verbal claims, curves), claims, verdicts, tails,
                 windows, paper_values (the published numbers)
@@ -16,7 +16,8 @@ below are the public API; everything else is importable from its subpackage:
 """
 from .version import __version__
 
-from .core.jacobians import gelu, gelu_prime, mlp_jacobian, module_jacobian
+from .core.activations import GELU, Activation
+from .core.jacobians import gelu, gelu_prime, mlp_jacobian, mlp_layer_jacobians, module_jacobian
 from .core.metrics import (column_divergence, column_entropy, consistently_zero_rows,
                            dependent_zero_row_fraction, false_positive_rate, mean_excess,
                            p1_metrics, participation_ratio, participation_ratio_max,
@@ -42,6 +43,8 @@ from .pipeline.session import Session, start
 from .pipeline.sweep import compute_missing, register_kind
 from .p1 import early_stopping  # the early-stopping sensitivity study (A-06)
 from .p1 import kan  # a KAN beside the MLP (notebook 07: kan.kan_vs_mlp, kan.compare_models)
+from .p1.activations import activation_study  # open question of P1 §V: oscillatory activations
+from .p1.depth import LayerEvalConfig, depth_study, layer_jacobians  # deeper MLPs, per layer
 from .p1.dead_neurons import compare_dead_rows, dead_neuron_analysis, weight_row_sizes
 from .p1.evaluation import (EvalConfig, checkpoint_state, evaluate, first_layer_jacobian,
                             fixed_rotations, state_params)

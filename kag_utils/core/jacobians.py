@@ -1,9 +1,13 @@
 """Jacobians of the inner maps whose minors the KA-geometry metrics inspect.
 
-* P1 (II.2)-(II.3): the one-hidden-layer map x -> sigma(x.A + a) with the exact-erf GeLU
-  sigma(z) = z Phi(z). Its Jacobian has the closed form J_ji = sigma'(z_j) A_ij, z = x.A + a,
-  with sigma'(z) = Phi(z) + z phi(z) (II.3). `mlp_jacobian` evaluates it, also for stacked
+* P1 (II.2)-(II.3): the one-hidden-layer map x -> sigma(x.A + a), with sigma P1's exact-erf
+  GeLU sigma(z) = z Phi(z) or another activation of :mod:`kag_utils.core.activations`. Its
+  Jacobian has the closed form J_ji = sigma'(z_j) A_ij, z = x.A + a, with
+  sigma'(z) = Phi(z) + z phi(z) for GeLU (II.3). `mlp_jacobian` evaluates it, also for stacked
   ensembles.
+* Deeper MLPs h_l = sigma(h_{l-1} W_l + b_l), h_0 = x: `mlp_layer_jacobians` gives each
+  layer's own map Jacobian dh_l/dh_{l-1} = diag(sigma'(z_l)) W_l^T and the composed map's
+  dh_l/dx = (dh_l/dh_{l-1}) ... (dh_1/dx), in closed form.
 * Any other map (the P2 MNIST layers, REPRODUCTION 2.15): `module_jacobian` uses
   `torch.func.vmap(torch.func.jacrev(f))`, chunked over the batch to bound memory.
 
@@ -12,35 +16,17 @@ columns = the n inputs. Everything computes in the dtype and on the device it is
 """
 from __future__ import annotations
 
-import math
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
-__all__ = ["gelu", "gelu_prime", "mlp_jacobian", "module_jacobian"]
+from .activations import GELU, Activation, act_forward, act_prime, gelu, gelu_prime
 
-_INV_SQRT2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-def _normal_cdf(z: torch.Tensor) -> torch.Tensor:
-    return 0.5 * (1.0 + torch.erf(z * _INV_SQRT2))
+__all__ = ["gelu", "gelu_prime", "mlp_jacobian", "mlp_layer_jacobians", "module_jacobian"]
 
 
-def gelu(z: torch.Tensor) -> torch.Tensor:
-    """Exact-erf GeLU, sigma(z) = z Phi(z) (P1 II.2; same as `torch.nn.GELU()` default)."""
-    return z * _normal_cdf(z)
-
-
-def gelu_prime(z: torch.Tensor) -> torch.Tensor:
-    """Derivative of the exact GeLU, sigma'(z) = Phi(z) + z phi(z) (P1 II.3).
-
-    Not sign-definite: about -0.129 at z = -sqrt(2), about 1.129 at z = +sqrt(2).
-    """
-    return _normal_cdf(z) + z * torch.exp(-0.5 * z * z) * _INV_SQRT2PI
-
-
-def mlp_jacobian(x: torch.Tensor, A: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+def mlp_jacobian(x: torch.Tensor, A: torch.Tensor, a: torch.Tensor,
+                 activation: Activation = GELU) -> torch.Tensor:
     """Closed-form Jacobian (P1 II.3) of the inner map x -> sigma(x.A + a).
 
     J_ji(x) = sigma'(z_j) A_ij with z = x.A + a (no sum over j): rows j are hidden neurons,
@@ -50,6 +36,7 @@ def mlp_jacobian(x: torch.Tensor, A: torch.Tensor, a: torch.Tensor) -> torch.Ten
       single model : x: [B, n], A: [n, m], a: [m]                   -> J: [B, m, n]
       ensemble     : x: [B, n] or [E, B, n], A: [E, n, m], a: [E, m] -> J: [E, B, m, n]
     Computes in the promoted dtype of the inputs (float64 for the P1 metrics, A-09).
+    ``activation``: sigma (default P1's GeLU); its sigma' is taken in closed form.
     """
     if A.ndim not in (2, 3):
         raise ValueError(f"A must be [n, m] or an ensemble [E, n, m]; got shape {tuple(A.shape)}")
@@ -63,7 +50,7 @@ def mlp_jacobian(x: torch.Tensor, A: torch.Tensor, a: torch.Tensor) -> torch.Ten
         if x.ndim != 2:
             raise ValueError(f"x must be [B, n] for a single model; got {tuple(x.shape)}")
         z = x @ A + a                                    # z: [B, m]
-        return gelu_prime(z).unsqueeze(-1) * A.T          # [B, m, 1] * [m, n] -> [B, m, n]
+        return act_prime(activation, z).unsqueeze(-1) * A.T  # [B, m, 1] * [m, n] -> [B, m, n]
     E = A.shape[0]
     if x.ndim == 2:
         z = torch.matmul(x.unsqueeze(0), A)              # [1, B, n] @ [E, n, m] -> [E, B, m]
@@ -72,7 +59,42 @@ def mlp_jacobian(x: torch.Tensor, A: torch.Tensor, a: torch.Tensor) -> torch.Ten
     else:
         raise ValueError(f"for an ensemble of E = {E}, x must be [B, n] or [E, B, n]; got {tuple(x.shape)}")
     z = z + a.unsqueeze(1)                               # + [E, 1, m]
-    return gelu_prime(z).unsqueeze(-1) * A.transpose(-1, -2).unsqueeze(1)  # [E, B, m, n]
+    return act_prime(activation, z).unsqueeze(-1) * A.transpose(-1, -2).unsqueeze(1)  # [E, B, m, n]
+
+
+def mlp_layer_jacobians(x: torch.Tensor, weights: Sequence[torch.Tensor],
+                        biases: Sequence[torch.Tensor], activation: Activation = GELU
+                        ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Closed-form Jacobians of every hidden layer of h_l = sigma(h_{l-1} W_l + b_l), h_0 = x.
+
+    x: [B, n]; weights[l]: [m_{l-1}, m_l] (m_0 = n), biases[l]: [m_l], l = 1..L (the hidden
+    layers only: leave out the read-out). Returns ``(own, composed)``, two lists of L tensors:
+
+      own[l]      = dh_l/dh_{l-1} = diag(sigma'(z_l)) W_l^T : [B, m_l, m_{l-1}]
+      composed[l] = dh_l/dx = own[l] @ own[l-1] @ ... @ own[1] : [B, m_l, n]
+
+    (index 0 is the first hidden layer, where both equal :func:`mlp_jacobian`). Rows are the
+    layer's neurons, columns its inputs, as everywhere (``J: [B, m, n]``). Computes in the
+    promoted dtype of the inputs.
+    """
+    if len(weights) != len(biases) or not weights:
+        raise ValueError(f"need one bias per weight matrix and at least one layer; got "
+                         f"{len(weights)} weights and {len(biases)} biases")
+    if x.ndim != 2:
+        raise ValueError(f"x must be [B, n]; got shape {tuple(x.shape)}")
+    own, composed = [], []
+    h = x                                                # h: [B, m_{l-1}]
+    for layer, (W, b) in enumerate(zip(weights, biases)):
+        if W.ndim != 2 or b.shape != (W.shape[1],) or W.shape[0] != h.shape[-1]:
+            raise ValueError(f"layer {layer + 1}: W {tuple(W.shape)} and b {tuple(b.shape)} do not "
+                             f"fit inputs of width {h.shape[-1]}: expected W [{h.shape[-1]}, m] "
+                             "and b [m]")
+        z = h @ W + b                                    # z: [B, m_l]
+        J = act_prime(activation, z).unsqueeze(-1) * W.T    # [B, m_l, 1] * [m_l, m_{l-1}]
+        own.append(J)
+        composed.append(J if layer == 0 else torch.matmul(J, composed[-1]))  # [B, m_l, n]
+        h = act_forward(activation, z)                   # h: [B, m_l]
+    return own, composed
 
 
 def module_jacobian(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,

@@ -26,6 +26,7 @@ import torch
 
 from .evaluation import (ALIVE_KIND, DEAD_FRACTION, DEAD_Q1, alive_config,
                          first_layer_jacobian)
+from ..core.activations import GELU, Activation
 from ..core.metrics import consistently_zero_rows
 from .models import Params, first_layer
 from ..pipeline.sweep import register_kind
@@ -83,7 +84,7 @@ def compare_dead_rows(consistent: Iterable[int], row_sizes, bias) -> dict:
 
 
 def dead_neuron_analysis(params: Params, init_params: Params, x: torch.Tensor, q1: float = 0.01,
-                         fraction: float = 0.99) -> dict:
+                         fraction: float = 0.99, activation: Activation = GELU) -> dict:
     """Consistently zero size-1 rows of a trained model and what they coincide with.
 
     The rows are those whose row mean (IV.2, k = 1) is below the initial model's threshold
@@ -92,9 +93,10 @@ def dead_neuron_analysis(params: Params, init_params: Params, x: torch.Tensor, q
     seed's initial model) at x: [N, n]. Returns :func:`compare_dead_rows` of those rows with
     the trained first layer's row sizes and biases, plus ``max_preactivation`` (per row, the
     largest z_j(x) over x: a row whose z_j stays below about -3 is silenced by GeLU's flat
-    tail, sigma'(-3) ~ -0.012, rather than by small weights)."""
-    J = first_layer_jacobian(params, x)
-    J0 = first_layer_jacobian(init_params, x)
+    tail, sigma'(-3) ~ -0.012, rather than by small weights). ``activation``: the model's
+    sigma (default P1's GeLU)."""
+    J = first_layer_jacobian(params, x, activation)
+    J0 = first_layer_jacobian(init_params, x, activation)
     rows = consistently_zero_rows(J, J0, 1, q1, fraction).tolist()
     A, a = first_layer(params)
     out = compare_dead_rows(rows, weight_row_sizes(A), a)
@@ -194,8 +196,8 @@ def _alive_payload(ac: dict, cache) -> dict:
         return dict(full)
     run = load_run_cached(config, str(cache.root))
     x = eval_inputs(config, ecfg.split, ecfg.n_x)
-    J = first_layer_jacobian(state_params(run, state), x)          # [B, m, n]
-    J0 = first_layer_jacobian(run.init_params, x)
+    J = first_layer_jacobian(state_params(run, state), x, config.activation)   # [B, m, n]
+    J0 = first_layer_jacobian(run.init_params, x, config.activation)
     keep = alive_rows(J, J0, dead["q1"], dead["fraction"])
     base = {k: full[k] for k in ("reached", "state_r2", "state_epoch")}
     if keep.numel() == J.shape[1]:                                  # no dead rows: fast path

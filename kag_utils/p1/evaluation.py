@@ -17,6 +17,9 @@ compute them on Dask workers:
             and consistently zero rows, participation ratios, column entropy and divergence,
             quantile ratios (p1_metrics), plus both states' RR from ``p1_rr``.
 
+Jacobians use the run's activation (``config.activation``, P1's GeLU by default), also for
+its initial state: the initial model of a non-GeLU run is its own p1_rr entry.
+
 Evaluation inputs (A-11): the first ``n_x`` inputs of the run's ``split`` (default the 1000
 training inputs); the RR uses the first ``n_x_rot`` of them and ``n_rot`` Haar rotations drawn
 from ``rotation_seed``, one fixed set per width m shared by all examples, models and states
@@ -31,7 +34,8 @@ from typing import Any, Sequence
 
 import torch
 
-from ..pipeline.cache import Cache
+from ..pipeline.cache import Cache, canonical
+from ..core.activations import GELU, Activation
 from ..core.jacobians import mlp_jacobian
 from ..core.metrics import p1_metrics, random_rotation_ratios_readings
 from .models import Params, first_layer, init_params
@@ -139,10 +143,13 @@ def eval_inputs(config: RunConfig, split: str, n_x: int) -> torch.Tensor:
     return make_inputs(size, split, config.data_seed, config.n_in)[:n_x].to(torch.float64)
 
 
-def first_layer_jacobian(params: Params, x: torch.Tensor) -> torch.Tensor:
-    """J(x) of the first layer (II.3) in float64: [B, m, n]."""
+def first_layer_jacobian(params: Params, x: torch.Tensor,
+                         activation: Activation = GELU) -> torch.Tensor:
+    """J(x) of the first layer (II.3) in float64: [B, m, n]. ``activation``: the run's sigma
+    (``config.activation``; default P1's GeLU)."""
     A, a = first_layer(params)
-    return mlp_jacobian(x.to(torch.float64), A.to(torch.float64), a.to(torch.float64))
+    return mlp_jacobian(x.to(torch.float64), A.to(torch.float64), a.to(torch.float64),
+                        activation)
 
 
 @functools.lru_cache(maxsize=16)
@@ -153,10 +160,15 @@ def fixed_rotations(m: int, n_rot: int, seed: int) -> torch.Tensor:
 
 # ---------------------------------------------------------------- kind p1_rr (one state)
 def _init_identity(config: RunConfig) -> dict:
-    """What fixes an initial model and its inputs: not the target, nor the training settings."""
-    return {"seed": config.seed, "hidden": config.hidden, "n_in": config.n_in,
-            "dtype": config.dtype, "data_seed": config.data_seed,
-            "sizes": [config.n_train, config.n_val, config.n_test]}
+    """What fixes an initial model's Jacobians and its inputs: not the target, nor the
+    training settings. The activation enters only when it is not GeLU (the keys of GeLU
+    entries are those they always had)."""
+    ident = {"seed": config.seed, "hidden": config.hidden, "n_in": config.n_in,
+             "dtype": config.dtype, "data_seed": config.data_seed,
+             "sizes": [config.n_train, config.n_val, config.n_test]}
+    if config.activation != GELU:
+        ident["activation"] = canonical(config.activation)
+    return ident
 
 
 def rr_config(config: RunConfig, state: str, ecfg: EvalConfig, reading: str = "abs") -> dict:
@@ -174,7 +186,8 @@ def rr_config(config: RunConfig, state: str, ecfg: EvalConfig, reading: str = "a
     return rcfg
 
 
-def _rr_params_and_inputs(rcfg: dict, cache: Cache) -> tuple[Params | None, torch.Tensor]:
+def _rr_params_and_inputs(rcfg: dict, cache: Cache
+                          ) -> tuple[Params | None, torch.Tensor, Activation]:
     model = rcfg["model"]
     if "init" in model:
         ident = model["init"]
@@ -183,12 +196,14 @@ def _rr_params_and_inputs(rcfg: dict, cache: Cache) -> tuple[Params | None, torc
         n_train, n_val, n_test = ident["sizes"]
         size = {"train": n_train, "val": n_val, "test": n_test}[rcfg["split"]]
         x = make_inputs(size, rcfg["split"], ident["data_seed"], ident["n_in"])
-        return params, x[:rcfg["n_x"]].to(torch.float64)
+        act = Activation(**ident["activation"]) if "activation" in ident else GELU
+        return params, x[:rcfg["n_x"]].to(torch.float64), act
     config = model["run"]
     run = load_run(config, cache)
     if run is None:
         raise RuntimeError(f"run {config} is not in {cache}: train it first (ensure_runs)")
-    return state_params(run, rcfg["state"]), eval_inputs(config, rcfg["split"], rcfg["n_x"])
+    return (state_params(run, rcfg["state"]), eval_inputs(config, rcfg["split"], rcfg["n_x"]),
+            config.activation)
 
 
 def store_each(kind: str, configs: Sequence, cache_root: str, compute, on_result) -> list[str]:
@@ -214,12 +229,12 @@ def _rotation_ratios(rcfg: dict, cache: Cache) -> dict:
     reading = rcfg.get("reading", "abs")
     abs_cfg = {key: v for key, v in rcfg.items() if key != "reading"}
     both = reading != "abs" and cache.load(RR_KIND, abs_cfg) is None
-    params, x = _rr_params_and_inputs(rcfg, cache)
+    params, x, act = _rr_params_and_inputs(rcfg, cache)
     if params is None:
         if both:
             cache.store(RR_KIND, abs_cfg, {"reached": False})
         return {"reached": False}
-    J = first_layer_jacobian(params, x)
+    J = first_layer_jacobian(params, x, act)
     R = fixed_rotations(J.shape[1], rcfg["n_rot"], rcfg["rotation_seed"])
     readings = ("abs", reading) if both else (reading,)
     per_x = random_rotation_ratios_readings(J, rcfg["ks"], R, readings, return_per_example=True)
@@ -284,8 +299,9 @@ def _state_metrics(ec: dict, cache: Cache) -> dict:
     if params is None:
         return payload
     x = eval_inputs(config, ecfg.split, ecfg.n_x)
-    payload.update(p1_metrics(first_layer_jacobian(params, x),
-                              first_layer_jacobian(run.init_params, x), ecfg.ks, ecfg.q1s,
+    payload.update(p1_metrics(first_layer_jacobian(params, x, config.activation),
+                              first_layer_jacobian(run.init_params, x, config.activation),
+                              ecfg.ks, ecfg.q1s,
                               consistent_fraction=ecfg.consistent_fraction))
     if ecfg.n_rot:
         for tag, st in (("", state), ("_init", "init")):

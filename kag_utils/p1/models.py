@@ -1,6 +1,8 @@
 """MLP parameters, the paper's initialisation, forward pass and ensemble stacking.
 
-Model (P1 II.2): f(x) = sigma(x . A + a) . B + b with sigma the exact-erf GeLU (A-09). In code a
+Model (P1 II.2): f(x) = sigma(x . A + a) . B + b with sigma the exact-erf GeLU (A-09), or
+another hidden activation of :mod:`kag_utils.core.activations` (P1 §V's oscillatory ones;
+``activation=`` below, default GeLU). In code a
 layer is ``x @ W + b`` with ``W: [fan_in, fan_out]``, so the first layer's ``W`` is the paper's
 A: [n, m] and its ``b`` is a: [m]. Deeper models (App. B controls) repeat hidden layers.
 
@@ -20,6 +22,8 @@ from typing import Sequence
 
 import numpy as np
 import torch
+
+from ..core.activations import GELU, Activation, act_forward
 
 Params = list  # list[dict[str, torch.Tensor]]
 
@@ -57,24 +61,25 @@ def gelu(z: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.gelu(z)
 
 
-def forward(params: Params, x: torch.Tensor) -> torch.Tensor:
-    """Model output. x: [..., N, n_in] (leading axes broadcast with the params') -> [..., N, n_out]."""
+def forward(params: Params, x: torch.Tensor, activation: Activation = GELU) -> torch.Tensor:
+    """Model output. x: [..., N, n_in] (leading axes broadcast with the params') -> [..., N, n_out].
+    ``activation``: the hidden layers' sigma (default P1's GeLU)."""
     h = x
     for layer, p in enumerate(params):
         h = torch.matmul(h, p["W"]) + p["b"].unsqueeze(-2)
         if layer < len(params) - 1:
-            h = gelu(h)
+            h = act_forward(activation, h)
     return h
 
 
-def predict(params: Params, x: torch.Tensor) -> torch.Tensor:
+def predict(params: Params, x: torch.Tensor, activation: Activation = GELU) -> torch.Tensor:
     """Scalar-output model: [..., N]."""
-    return forward(params, x).squeeze(-1)
+    return forward(params, x, activation).squeeze(-1)
 
 
-def hidden_features(params: Params, x: torch.Tensor) -> torch.Tensor:
+def hidden_features(params: Params, x: torch.Tensor, activation: Activation = GELU) -> torch.Tensor:
     """The inner map sigma(x . A + a) of the first layer: [..., N, m] (App. B feature extractor)."""
-    return gelu(torch.matmul(x, params[0]["W"]) + params[0]["b"].unsqueeze(-2))
+    return act_forward(activation, torch.matmul(x, params[0]["W"]) + params[0]["b"].unsqueeze(-2))
 
 
 def first_layer(params: Params) -> tuple[torch.Tensor, torch.Tensor]:

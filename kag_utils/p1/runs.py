@@ -33,7 +33,8 @@ from typing import Any, Sequence
 import torch
 
 from ..version import __version__
-from ..pipeline.cache import Cache, canonical
+from ..core.activations import GELU, Activation
+from ..pipeline.cache import OMIT_IF_DEFAULT, Cache, canonical
 from .models import Params, hidden_features, init_params
 from .protocol import P1_PROTOCOL
 from ..pipeline.sweep import compute_missing, register_kind
@@ -74,6 +75,10 @@ class RunConfig:
     dtype: str = "float64"
     checkpoint_step: float = 0.05                # A-24 R^2 grid
     input_map: "InputMap | None" = None          # App. B bootstrapped models (A-28)
+    # The hidden layers' activation (P1 §V's oscillatory intervention; core.activations).
+    # Left out of the canonical config (and so of every cache key) while it is GeLU: the keys
+    # of all GeLU configs are those they had before the field existed.
+    activation: Activation = field(default=GELU, metadata={OMIT_IF_DEFAULT: True})
 
     def __post_init__(self):
         spec = check_target(self.target, self.target_param)
@@ -107,6 +112,11 @@ class RunConfig:
         if not 0 < self.checkpoint_step <= 1:
             raise ValueError(f"checkpoint_step must be in (0, 1], got {self.checkpoint_step}")
         set_("restore_best", bool(self.restore_best))
+        if isinstance(self.activation, str) and self.activation == "gelu":
+            set_("activation", GELU)
+        if not isinstance(self.activation, Activation):
+            raise ValueError(f"activation must be an Activation, e.g. Activation('x_sin', 0.1, 10.0), "
+                             f"got {self.activation!r}")
         if self.input_map is not None:
             if not isinstance(self.input_map, InputMap):
                 raise ValueError("input_map must be an InputMap(base=RunConfig, weights=...)")
@@ -221,7 +231,7 @@ def run_dataset(config: RunConfig, cache: Cache | None = None) -> dict:
     if payload is None:
         raise RuntimeError(f"base run of a bootstrapped config is not in {cache}: train it first")
     weights = payload["params"] if config.input_map.weights == "final" else payload["init_params"]
-    return {s: (hidden_features(weights, x), y) for s, (x, y) in data.items()}
+    return {s: (hidden_features(weights, x, base.activation), y) for s, (x, y) in data.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,7 +240,7 @@ def run_dataset(config: RunConfig, cache: Cache | None = None) -> dict:
 def ensemble_key(c: RunConfig) -> tuple:
     """Settings that members of one ensemble must share (the rest may differ per member)."""
     return (c.hidden, c.model_n_in, c.batch_size, c.lr, c.betas, c.eps, c.n_train, c.n_val,
-            c.n_test, c.dtype, c.checkpoint_step)
+            c.n_test, c.dtype, c.checkpoint_step, c.activation)
 
 
 #: The early-stopping settings that do not change a model's training trajectory: configs that
@@ -308,7 +318,8 @@ def train_runs_task(kind: str, configs: Sequence[RunConfig], cache_root: str,
 
     c0 = configs[0]
     train_readings(members, batch_size=c0.batch_size, lr=c0.lr, betas=c0.betas, eps=c0.eps,
-                   checkpoint_step=c0.checkpoint_step, threads=1, on_done=store)
+                   checkpoint_step=c0.checkpoint_step, threads=1, activation=c0.activation,
+                   on_done=store)
     return keys
 
 

@@ -16,7 +16,9 @@ products over the member axis, and Adam updates the flat rows. Each member still
   per reading, runs the member until all of them have stopped and returns, per reading,
   exactly what training alone under that rule gives (the early-stopping sensitivity study).
 
-Gradients are hand-written (forward caches z, backward uses ``aten.gelu_backward``) and Adam is
+Gradients are hand-written (forward caches z, backward uses ``aten.gelu_backward``; for the
+oscillatory activations of ``activation=`` it adds the sine term's ``dh a b cos(b z)``,
+:func:`kag_utils.core.activations.act_backward`) and Adam is
 the exact op sequence of ``torch.optim.Adam``'s single-tensor CPU path; ``backend="autograd"``
 computes the same gradients with autograd (kept for tests and benchmarks). At one torch thread
 (the default here) a member's trajectory does not depend on which other members it was trained
@@ -42,6 +44,7 @@ import torch
 
 from .models import Params
 from .protocol import P1_PROTOCOL
+from ..core.activations import GELU, Activation, act_backward, act_forward
 from ..core.threads import torch_threads
 
 MONITORS = ("train_batch_mse", "train_last_batch_mse", "train_mse", "val_mse")
@@ -136,13 +139,13 @@ def unflatten(theta: torch.Tensor, shapes: list[tuple[int, int]]) -> Params:
 # ---------------------------------------------------------------------------------------------
 # Batched forward / backward / Adam
 # ---------------------------------------------------------------------------------------------
-def _forward(layers: Params, x: torch.Tensor, keep: bool):
+def _forward(layers: Params, x: torch.Tensor, keep: bool, act: Activation = GELU):
     """x: [E, N, n] -> (out [E, N], (inputs of each layer, pre-activations))."""
     hs, zs = [x], []
     h = x
     for p in layers[:-1]:
         z = torch.baddbmm(p["b"].unsqueeze(1), h, p["W"])
-        h = torch.nn.functional.gelu(z)
+        h = act_forward(act, z)
         if keep:
             zs.append(z)
             hs.append(h)
@@ -154,11 +157,11 @@ def _forward(layers: Params, x: torch.Tensor, keep: bool):
     return out, (hs, zs)
 
 
-def _manual_grads(layers: Params, x: torch.Tensor, y: torch.Tensor):
+def _manual_grads(layers: Params, x: torch.Tensor, y: torch.Tensor, act: Activation = GELU):
     """Gradient of each member's mean squared error on its batch.
 
     x: [E, b, n], y: [E, b] -> (flat grad [E, P], sum of squared errors [E])."""
-    out, (hs, zs) = _forward(layers, x, keep=True)
+    out, (hs, zs) = _forward(layers, x, keep=True, act=act)
     r = out - y                                   # [E, b]
     sse = (r * r).sum(1)
     g = r * (2.0 / r.shape[1])                    # dL/dout: [E, b]
@@ -167,7 +170,7 @@ def _manual_grads(layers: Params, x: torch.Tensor, y: torch.Tensor):
              (h * g.unsqueeze(-1)).sum(1).unsqueeze(-1)]              # dW_L: [E, m, 1]
     dh = g.unsqueeze(-1) * layers[-1]["W"].transpose(1, 2)            # [E, b, m]
     for i in range(len(layers) - 2, -1, -1):
-        dz = torch.ops.aten.gelu_backward(dh, zs[i])
+        dz = act_backward(act, dh, zs[i])                             # [E, b, fo]
         grads.append(dz.sum(1))                                       # db_i: [E, fo]
         grads.append(torch.bmm(hs[i].transpose(1, 2), dz))            # dW_i: [E, fi, fo]
         if i > 0:
@@ -176,10 +179,11 @@ def _manual_grads(layers: Params, x: torch.Tensor, y: torch.Tensor):
     return torch.cat([t.reshape(E, -1) for t in reversed(grads)], dim=1), sse
 
 
-def _autograd_grads(theta: torch.Tensor, shapes, x: torch.Tensor, y: torch.Tensor):
+def _autograd_grads(theta: torch.Tensor, shapes, x: torch.Tensor, y: torch.Tensor,
+                    act: Activation = GELU):
     with torch.enable_grad():
         th = theta.detach().requires_grad_(True)
-        out, _ = _forward(unflatten(th, shapes), x, keep=False)
+        out, _ = _forward(unflatten(th, shapes), x, keep=False, act=act)
         r = out - y
         loss = (r * r).mean(1)
         (grad,) = torch.autograd.grad(loss.sum(), th)
@@ -274,13 +278,14 @@ def train_ensemble(members: Sequence[Member], *, batch_size: int = P1_PROTOCOL["
                    lr: float = P1_PROTOCOL["lr"],
                    betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                    checkpoint_step: float | None = 0.05, backend: str = "manual",
-                   threads: int | None = 1,
+                   threads: int | None = 1, activation: Activation = GELU,
                    on_done: Callable[[int, TrainResult], None] | None = None) -> list[TrainResult]:
     """Train all members as one batched program; return one TrainResult per member (in order).
 
     All members must share layer shapes, training-set size, split sizes and dtype.
     ``on_done(i, result)`` is called as soon as member i stops (e.g. to store it at once).
     ``threads``: torch intra-op threads while training (None = leave as is).
+    ``activation``: the hidden layers' sigma, shared by all members (default P1's GeLU).
     Members with several ``readings`` need :func:`train_readings`."""
     if any(len(m.stopping_readings()) != 1 for m in members):
         raise ValueError("train_ensemble takes one stopping reading per member; "
@@ -288,7 +293,7 @@ def train_ensemble(members: Sequence[Member], *, batch_size: int = P1_PROTOCOL["
     done = None if on_done is None else (lambda i, j, r: on_done(i, r))
     res = train_readings(members, batch_size=batch_size, lr=lr, betas=betas, eps=eps,
                          checkpoint_step=checkpoint_step, backend=backend, threads=threads,
-                         on_done=done)
+                         activation=activation, on_done=done)
     return [r[0] for r in res]
 
 
@@ -296,7 +301,7 @@ def train_readings(members: Sequence[Member], *, batch_size: int = P1_PROTOCOL["
                    lr: float = P1_PROTOCOL["lr"],
                    betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                    checkpoint_step: float | None = 0.05, backend: str = "manual",
-                   threads: int | None = 1,
+                   threads: int | None = 1, activation: Activation = GELU,
                    on_done: Callable[[int, int, TrainResult], None] | None = None
                    ) -> list[list[TrainResult]]:
     """Like :func:`train_ensemble`, but each member may carry several stopping readings
@@ -306,9 +311,11 @@ def train_readings(members: Sequence[Member], *, batch_size: int = P1_PROTOCOL["
     then, its selected and last weights). ``on_done(i, j, result)`` fires when reading j of
     member i stops."""
     if threads is None:
-        return _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_done)
+        return _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_done,
+                      activation)
     with torch_threads(threads):
-        return _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_done)
+        return _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_done,
+                      activation)
 
 
 def train_one(member: Member, **kwargs) -> TrainResult:
@@ -322,8 +329,11 @@ _RECORD_KEYS = ("train_batch_mse", "train_last_batch_mse", "train_mse", "val_mse
 _MONITOR_COLUMN = {"train_batch_mse": 0, "train_last_batch_mse": 1, "train_mse": 2, "val_mse": 3}
 
 
-def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_done):
+def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_done,
+           act=GELU):
     t0 = time.perf_counter()
+    if not isinstance(act, Activation):
+        raise ValueError(f"activation must be an Activation, got {act!r}")
     if not members:
         return []
     if backend not in ("manual", "autograd"):
@@ -395,10 +405,11 @@ def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_don
     eval_members = max(1, CHUNK_ELEMENTS // (EVAL_CHUNK * widest))
     step_members = max(1, CHUNK_ELEMENTS // (B * widest))
     if backend == "manual":
-        grad_fn = _manual_grads
+        def grad_fn(layers, xb, yb):
+            return _manual_grads(layers, xb, yb, act)
     else:
         def grad_fn(layers, xb, yb):
-            return _autograd_grads(flatten(layers), shapes, xb, yb)
+            return _autograd_grads(flatten(layers), shapes, xb, yb, act)
 
     def evaluate(th):
         """MSE and R^2 of every active member on train/val/test: ([3, E], [3, E])."""
@@ -408,7 +419,7 @@ def _train(members, batch_size, lr, betas, eps, checkpoint_step, backend, on_don
             sub = _rows(layers, e0, eval_members)
             for p0 in range(0, cuts[-1], EVAL_CHUNK):
                 out[e0:e0 + eval_members, p0:p0 + EVAL_CHUNK] = _forward(
-                    sub, x_all[e0:e0 + eval_members, p0:p0 + EVAL_CHUNK], keep=False)[0]
+                    sub, x_all[e0:e0 + eval_members, p0:p0 + EVAL_CHUNK], keep=False, act=act)[0]
         sq = (out - y_all) ** 2
         sse = torch.stack([sq[:, a:b].sum(1) for a, b in zip(cuts[:-1], cuts[1:])])  # [3, E]
         return sse / torch.tensor(sizes, dtype=dtype).unsqueeze(1), 1.0 - sse / sst

@@ -44,10 +44,33 @@ def default_cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "kag-paper"
 
 
+#: Field metadata that leaves a dataclass field out of its canonical form (and so out of every
+#: cache key) while it holds its default: ``field(default=..., metadata={OMIT_IF_DEFAULT: True})``.
+#: A field added this way keeps the keys of every config that existed before it.
+OMIT_IF_DEFAULT = "omit_if_default"
+
+
+def _field_default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    raise ValueError(f"field {f.name!r} is marked {OMIT_IF_DEFAULT} but has no default")
+
+
 def canonical(obj: Any) -> Any:
-    """Turn a config into plain JSON types (dataclasses, tuples, paths) with stable order."""
+    """Turn a config into plain JSON types (dataclasses, tuples, paths) with stable order.
+
+    A dataclass becomes the dict of its fields (as ``dataclasses.asdict`` would give, applied
+    recursively), less the fields marked :data:`OMIT_IF_DEFAULT` that equal their default."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return canonical(dataclasses.asdict(obj))
+        out = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if f.metadata.get(OMIT_IF_DEFAULT) and value == _field_default(f):
+                continue
+            out[f.name] = value
+        return canonical(out)
     if isinstance(obj, dict):
         return {str(k): canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
     if isinstance(obj, (list, tuple)):

@@ -83,6 +83,7 @@ _KINDS: dict[str, KindSpec] = {}
 # need not import it first (tests/test_architecture.py checks that every kind is listed).
 KIND_MODULES = {"p1_run": "kag_utils.p1.runs", "p1_rr": "kag_utils.p1.evaluation",
                 "p1_eval": "kag_utils.p1.evaluation", "p1_alive": "kag_utils.p1.dead_neurons",
+                "p1_layers": "kag_utils.p1.depth",
                 "mnist_run": "kag_utils.mnist.models",
                 "mnist_eval": "kag_utils.mnist.evaluation",
                 "mnist_spatial": "kag_utils.mnist.evaluation",
