@@ -36,9 +36,12 @@ import math
 
 import numpy as np
 
+from .threads import quiet_numba_threads
+
 __all__ = ["HAVE_NUMBA", "TILE", "FINE_BITS", "MODE_NONE", "MODE_MAX", "MODE_FULL",
            "bin_table", "grid_reduce", "grid_minors", "abs_minor", "log10_bin", "tile_reduce"]
 
+quiet_numba_threads()             # before numba's first parallel launch (see core.threads)
 try:
     from numba import njit, prange
     HAVE_NUMBA = True
