@@ -36,12 +36,12 @@ import math
 
 import numpy as np
 
-from .threads import quiet_numba_threads
+from .threads import use_workqueue_layer
 
 __all__ = ["HAVE_NUMBA", "TILE", "FINE_BITS", "MODE_NONE", "MODE_MAX", "MODE_FULL",
            "bin_table", "grid_reduce", "grid_minors", "abs_minor", "log10_bin", "tile_reduce"]
 
-quiet_numba_threads()             # before numba's first parallel launch (see core.threads)
+use_workqueue_layer()             # before numba's first parallel launch (see core.threads)
 try:
     from numba import njit, prange
     HAVE_NUMBA = True

@@ -4,11 +4,14 @@ On small tensors (the P1 models: [12, 250, 3] x [12, 3, 32]) one thread is ~25x 
 two on this class of machine (PERFORMANCE-NOTES.md), so training loops pin one thread and
 get their parallelism from processes instead.
 
-numba's parallel kernels run on its OpenMP threading layer here (GNU libgomp), whose idle
-workers spin after each kernel; on the 2-core machine that starved the torch operations run
-between kernels (`torch.isfinite` on 2e5 values took 120 ms instead of 0.3 ms for about a
-second after a kernel; `pair_metrics` ran 2-3x slower; issue 14). `quiet_numba_threads` lets
-them sleep instead; the modules that launch numba kernels call it when imported.
+numba's parallel kernels ran on its OpenMP threading layer here (the system libgomp, beside
+torch's own libgomp); after the first such kernel, torch's CPU operations ran up to 40x slower
+(`torch.isfinite` on 4e5 values: 40 ms instead of 1 ms, with OMP_WAIT_POLICY=PASSIVE too) and
+`pair_metrics` 2-3x slower (issue 14). numba's own `workqueue` layer has neither problem and
+runs the kernels as fast: `use_workqueue_layer` selects it; the modules that launch numba
+kernels call it when imported. The workqueue layer must not be entered by two threads of one
+process at once (parallelism here comes from processes: Dask workers run one thread each);
+set NUMBA_THREADING_LAYER (e.g. to omp) to choose another layer.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import os
 
 import torch
 
-__all__ = ["torch_threads", "quiet_numba_threads"]
+__all__ = ["torch_threads", "use_workqueue_layer"]
 
 
 @contextlib.contextmanager
@@ -33,11 +36,14 @@ def torch_threads(n: int):
         torch.set_num_threads(previous)
 
 
-def quiet_numba_threads() -> None:
-    """Make numba's OpenMP workers sleep, not spin, between parallel kernels: sets
-    OMP_WAIT_POLICY=PASSIVE unless OMP_WAIT_POLICY or NUMBA_THREADING_LAYER is already set.
-    libgomp reads it when numba loads it at its first parallel launch, so call this before
-    that (torch's own OpenMP runtime, loaded by ``import torch``, is not affected in this
-    process; child processes inherit the variable)."""
-    if "OMP_WAIT_POLICY" not in os.environ and "NUMBA_THREADING_LAYER" not in os.environ:
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+def use_workqueue_layer() -> None:
+    """Select numba's `workqueue` threading layer (see the module docstring) unless
+    NUMBA_THREADING_LAYER chooses one. Takes effect only before numba's first parallel launch
+    in the process (module import is early enough); no-op without numba."""
+    if "NUMBA_THREADING_LAYER" in os.environ:
+        return
+    try:
+        import numba
+    except Exception:  # pragma: no cover - numba is a pinned dependency
+        return
+    numba.config.THREADING_LAYER = "workqueue"
