@@ -158,39 +158,47 @@ def test_float32_input():
 
 
 # ----------------------------------------------------------------------------- histograms
-def table_bins(v, edges):
-    """Bins of positive float64 values by bin_table's rule (numpy), -1 = search."""
-    base, first, thr = mk.bin_table(edges)
-    bits = v.view(np.int64)
-    j = np.clip((bits >> mk.SHIFT) - base, -1, first.size)
-    f = np.concatenate([[0], first, [len(edges) - 2]])[j + 1]
-    t = np.concatenate([[np.nan], thr, [np.nan]])[j + 1]
-    b = f + (v >= t)
-    return np.where((f >= 0) & (bits >= mk.NORMAL), b, -1)
-
-
 @pytest.mark.parametrize("edges", [np.linspace(-30, 5, 101), np.linspace(-4, 2, 101),
-                                   np.linspace(0.0, 0.002, 9),          # bins < a fine interval
-                                   np.array([-300.0, -1.0, 300.0]), np.array([-1.0, 1.0])])
-def test_bin_table_is_log10_searchsorted(edges):
+                                   np.linspace(0.0, 0.002, 9), np.array([-300.0, -1.0, 300.0]),
+                                   np.array([-1.0, 1.0]), np.array([-400.0, -350.0, 0.0, 400.0, 500.0]),
+                                   np.array([-9.0, -8.5, -2.0, 0.1, 0.2, 3.0])])    # non-uniform
+def test_bin_thresholds_are_log10_searchsorted(edges):
     g = np.random.default_rng(0)
-    v = 10.0 ** g.uniform(edges[0] - 3, edges[-1] + 3, 200_000)
+    v = 10.0 ** g.uniform(max(edges[0] - 3, -320), min(edges[-1] + 3, 305), 200_000)
     inner = edges[1:-1]
     # and values at every edge and a few float64 steps either side
-    at = 10.0 ** inner
-    near = np.concatenate([at] + [np.nextafter(at, s * np.inf) for s in (1, -1)]
-                          + [at * (1 + d * 2.0 ** -52) for d in (-3, -2, 2, 3)])
-    v = np.concatenate([v, near[near > 0], [np.inf]])
+    with np.errstate(over="ignore", under="ignore"):
+        at = 10.0 ** inner
+        near = np.concatenate([at] + [np.nextafter(at, s * np.inf) for s in (1, -1)]
+                              + [at * (1 + d * 2.0 ** -52) for d in (-3, -2, 2, 3)])
+    v = np.concatenate([v, near, [np.inf, 5e-324, 1e-310]])
+    v = v[v > 0]
     want = np.searchsorted(inner, np.log10(v), side="right")
-    got = table_bins(v, edges)
-    fast = got >= 0
-    assert fast.mean() > (0.5 if len(edges) == 9 else 0.99)
-    np.testing.assert_array_equal(got[fast], want[fast])
+    T = mk.bin_thresholds(edges)
+    assert T.shape == (len(edges),) and T[0] == 0 and np.isnan(T[-1])
+    assert np.all(np.diff(T[:-1]) >= 0)
+    np.testing.assert_array_equal(np.searchsorted(T[1:-1], v, side="right"), want)
+    lo, inv, eps = mk.bin_guess(edges)
+    uniform = np.allclose(np.diff(edges), edges[1] - edges[0])
+    assert (lo, inv) == ((edges[0], 1 / (edges[1] - edges[0])) if uniform else (0.0, 0.0))
+    assert (0 < eps < 0.1) if uniform else eps == math.inf
+    # the kernel's guess, in numpy: the log2 series is within GUESS_ERROR of log10
+    if uniform:
+        bits = v.view(np.int64)
+        x = ((bits & mk.MANTISSA_MASK) | mk.ONE_BITS).view(np.float64)
+        t = (x - 1) / (x + 1)
+        c1, c3, c5, c7 = mk.ATANH_TERMS
+        l2 = ((bits >> 52) - 1023) + t * (c1 + t * t * (c3 + t * t * (c5 + t * t * c7)))
+        normal = (bits >= mk.NORMAL) & np.isfinite(v)
+        err = np.abs(l2 * mk.LOG10_2 - np.log10(v))[normal]
+        assert err.max() < mk.GUESS_ERROR / 2
 
 
-def test_histogram_at_edges_subnormals_and_overflow():
+@pytest.mark.parametrize("edges", [np.linspace(-310, 5, 64),                    # guessed bins
+                                   np.concatenate([np.linspace(-310, -20, 40),
+                                                   np.linspace(-19.5, 5, 23)])])   # searched
+def test_histogram_at_edges_subnormals_and_overflow(edges):
     # k = 1: the minors are the entries, so values can be placed exactly
-    edges = np.linspace(-310, 5, 64)
     at = 10.0 ** edges[1:-1]
     vals = np.concatenate([at, np.nextafter(at, 0), np.nextafter(at, np.inf),
                            [5e-324, 1e-310, 2.2e-308, 1e-320, 3e5, 1e-320, 0.0, 7.0]])

@@ -23,12 +23,15 @@ the first row with the same operation order (no fused multiply-add), so maxima, 
 counts and histogram counts are bit-identical to the element-wise kernel; sums differ only by
 summation order (float rounding).
 
-The histogram bins a value v without a logarithm: the top bits of v's float64 pattern
-(exponent and FINE_BITS mantissa bits) name a fine interval of v; a table gives the interval's
-first bin and the value from which on it is in the next bin (`bin_table`), so the bin is one
-comparison away (log10 and a binary search only for intervals spanning more than two bins and
-for subnormal values). The bins are those of numpy's searchsorted(edges[1:-1], log10 v,
-"right"): values outside the edges are clipped into the end bins.
+The histogram bins a value v without a logarithm of its own: bin b holds the values v with
+T[b] <= v < T[b + 1], where T[b] is the smallest float64 whose log10 (numpy's) reaches the
+inner edge b (`bin_thresholds`, found once by bisection), so the bins are exactly those of
+numpy's searchsorted(edges[1:-1], log10 v, "right"), values outside the edges clipped into the
+end bins. For uniform edges a vectorised loop guesses each bin from v's exponent and a short
+series for log2 of its mantissa (error < 6e-6 decades; no table look-ups: gathers do not
+vectorise here); a binary search over T settles the values whose guess lies within
+GUESS_ERROR of an edge (a few in 10^4), subnormal values, and all values for non-uniform
+edges.
 """
 from __future__ import annotations
 
@@ -38,8 +41,8 @@ import numpy as np
 
 from .threads import use_workqueue_layer
 
-__all__ = ["HAVE_NUMBA", "TILE", "FINE_BITS", "MODE_NONE", "MODE_MAX", "MODE_FULL",
-           "bin_table", "grid_reduce", "grid_minors", "abs_minor", "log10_bin", "tile_reduce"]
+__all__ = ["HAVE_NUMBA", "TILE", "MODE_NONE", "MODE_MAX", "MODE_FULL", "bin_thresholds",
+           "bin_guess", "grid_reduce", "grid_minors", "abs_minor", "tile_reduce"]
 
 use_workqueue_layer()             # before numba's first parallel launch (see core.threads)
 try:
@@ -49,66 +52,60 @@ except Exception:  # pragma: no cover - numba is a pinned dependency
     HAVE_NUMBA = False
 
 TILE = 64            # column tuples per tile: a compile-time constant of tile_reduce
-FINE_BITS = 6        # fine histogram intervals per octave: 2 ** FINE_BITS
-MANTISSA_BITS = 52
 MODE_NONE, MODE_MAX, MODE_FULL = 0, 1, 2   # tile_reduce: histogram only, max only, all stats
-SHIFT = MANTISSA_BITS - FINE_BITS          # float64 bits >> SHIFT: the fine interval
-NORMAL = 1 << MANTISSA_BITS                # bit patterns >= NORMAL: normal (or inf) values
+MANTISSA_MASK = (1 << 52) - 1              # float64 bit fields
+ONE_BITS = 1023 << 52                      # the bit pattern of 1.0
+NORMAL = 1 << 52                           # bit patterns below: zero or subnormal
+LOG10_2 = math.log10(2.0)
+# log2(x) = (2 / ln 2) atanh(t), t = (x - 1) / (x + 1) in [0, 1/3) for x in [1, 2): the first
+# four odd terms leave an error below 1.8e-5 octaves = 5.5e-6 decades
+ATANH_TERMS = tuple(2.0 / (math.log(2.0) * n) for n in (1, 3, 5, 7))
+GUESS_ERROR = 2e-5          # decades: a bound on the guessed log10 error (with a margin)
 # the reductions' slots in tile_reduce's `out` and grid_reduce's result
 S1, S2, S4, MAX, MIN_NONZERO, N_ZERO = range(6)
 
 
-def bin_table(edges) -> tuple[int, np.ndarray, np.ndarray]:
-    """(base, first, threshold): the lookup tables that bin positive float64 values v by
-    log10 v over `edges` [nbins + 1], i.e. ``searchsorted(edges[1:-1], log10 v, "right")``
-    (values outside the edges fall into the end bins).
-
-    A normal float64 v with bit pattern b lies in the fine interval i = (b >> SHIFT) - base
-    (its exponent and top FINE_BITS mantissa bits). For 0 <= i < len(first): the bin of v is
-    first[i] + (v >= threshold[i]), where threshold[i] is the smallest value of the interval
-    in the next bin (NaN when the whole interval lies in one bin); first[i] = -1 marks an
-    interval that spans more than two bins (search those). Indices below 0 lie below
-    edges[0] (bin 0), those >= len(first) above edges[-1] (the last bin); subnormal values
-    need the search. The thresholds are found by bisection over the interval's float64
-    values with numpy's log10, the definition the tests check against."""
+def bin_thresholds(edges) -> np.ndarray:
+    """T: float64 [nbins + 1] for binning positive float64 values v by log10 v over `edges`
+    [nbins + 1] as numpy's ``searchsorted(edges[1:-1], log10 v, "right")`` does (values
+    outside the edges in the end bins): v is in bin b iff T[b] <= v < T[b + 1]. T[0] = 0,
+    T[j] (1 <= j < nbins) = the smallest positive float64 whose np.log10 is >= edges[j] (inf
+    if none), T[nbins] = NaN (no value reaches it). Found by bisection over the float64 bit
+    patterns (numpy's log10 is monotonic)."""
     edges = np.asarray(edges, dtype=np.float64)
     if edges.ndim != 1 or edges.size < 2 or not np.all(np.diff(edges) > 0):
         raise ValueError("edges must be an increasing 1-D array of at least 2 log10 values")
-    F = 1 << FINE_BITS
     inner = edges[1:-1]
-    log2_10 = 1.0 / math.log10(2.0)
-    # frexp exponents e (v = f 2^e, f in [0.5, 1)): below e_lo every v < 10^edges[0], from
-    # e_hi on every v > 10^edges[-1]
-    e_lo = max(int(math.floor(edges[0] * log2_10)) - 1, -1021)
-    e_hi = min(int(math.ceil(edges[-1] * log2_10)) + 2, 1025)
-    e = np.arange(e_lo, e_hi, dtype=np.int64)[:, None]
-    j = np.arange(F, dtype=np.float64)[None, :]
-    lo = np.ldexp(0.5 + j / (2 * F), e).ravel()                   # first value of the interval
-    hi = np.nextafter(np.ldexp(0.5 + (j + 1) / (2 * F), e), 0.0).ravel()   # its last value
+    lo = np.zeros(inner.size, dtype=np.int64)                       # bits of 0: below
+    hi = np.full(inner.size, np.float64(np.inf).view(np.int64))     # bits of inf: at or above
 
-    def bins(v):
+    def reaches(bits):
         with np.errstate(divide="ignore"):
-            return np.searchsorted(inner, np.log10(v), side="right")
+            return np.log10(bits.view(np.float64)) >= inner
 
-    b_lo, b_hi = bins(lo), bins(hi)
-    first = np.where(b_hi - b_lo <= 1, b_lo, -1).astype(np.int64)
-    threshold = np.full(lo.shape, np.nan)
-    one = np.flatnonzero(b_hi - b_lo == 1)
-    if one.size:                          # bisection on the bit patterns: lo_b < t <= hi_b
-        lo_b = lo[one].view(np.int64).copy()
-        hi_b = hi[one].view(np.int64).copy()
-        want = b_lo[one] + 1
-        while True:
-            gap = hi_b - lo_b > 1
-            if not gap.any():
-                break
-            mid = lo_b + (hi_b - lo_b) // 2
-            up = bins(mid.view(np.float64)) >= want
-            hi_b = np.where(gap & up, mid, hi_b)
-            lo_b = np.where(gap & ~up, mid, lo_b)
-        threshold[one] = hi_b.view(np.float64)
-    # biased exponent of a normal float64 = e + 1022 in frexp's convention
-    return (e_lo + 1022) * F, first, threshold
+    while True:                        # invariant: lo does not reach its edge, hi does
+        gap = hi - lo > 1
+        if not gap.any():
+            break
+        mid = lo + (hi - lo) // 2
+        up = reaches(mid)
+        hi = np.where(gap & up, mid, hi)
+        lo = np.where(gap & ~up, mid, lo)
+    return np.concatenate([[0.0], hi.view(np.float64), [np.nan]])
+
+
+def bin_guess(edges) -> tuple[float, float, float]:
+    """(lo, inv, eps) for tile_reduce's guessed bins: for uniform edges (equal steps to 1e-9
+    relative) lo = edges[0], inv = 1 / step, so a value's position in bin widths is
+    (log10 v - lo) * inv, and eps = the distance (in bin widths) to an edge within which a
+    guess is checked by a search: GUESS_ERROR * inv plus 1e-6 for the edges' rounding.
+    Non-uniform edges: (0, 0, inf), every value is searched."""
+    edges = np.asarray(edges, dtype=np.float64)
+    step = np.diff(edges)
+    if step.size and np.allclose(step, step[0], rtol=1e-9, atol=0.0):
+        inv = float(1.0 / step[0])
+        return float(edges[0]), inv, GUESS_ERROR * inv + 1e-6
+    return 0.0, 0.0, math.inf
 
 
 if HAVE_NUMBA:
@@ -135,20 +132,6 @@ if HAVE_NUMBA:
         return abs(J[l, i0, j0] * (y1 * z2 - y2 * z1)
                    - J[l, i0, j1] * (y0 * z2 - y2 * z0)
                    + J[l, i0, j2] * (y0 * z1 - y1 * z0))
-
-    @njit(inline="always", cache=True)
-    def log10_bin(inner, lg, nbins):  # pragma: no cover (jit)
-        """Bin of log10 value ``lg`` among ``nbins`` bins with the nbins - 1 sorted inner edges
-        ``inner``: the index of the first inner edge > lg (binary search, numpy's "right")."""
-        lo = 0
-        hi = nbins - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if inner[mid] <= lg:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
 
     @njit(parallel=True, cache=True)
     def grid_minors(J, rows, cols, out):  # pragma: no cover (jit)
@@ -214,11 +197,22 @@ if HAVE_NUMBA:
         acc[3, c] = max(acc[3, c], max(max(a, b), max(e, f)))
 
     @njit(inline="always", cache=True)
-    def _slow_bin(v, inner, nb):  # pragma: no cover (jit)
-        return log10_bin(inner, math.log10(v), nb)
+    def _search_bin(T, v, nb):  # pragma: no cover (jit)
+        # the largest b in [0, nb - 1] with T[b] <= v (T[0] = 0 <= v)
+        lo = 0
+        hi = nb - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if T[mid] <= v:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
 
-    @njit(parallel=True, cache=True)
-    def tile_reduce(J, urows, rloc, colsT, n_tuples, mode, base, first, threshold, inner, out,
+    # error_model="numpy": no zero-division checks, which kept the binning loop scalar
+    @njit(parallel=True, cache=True, error_model="numpy")
+    def tile_reduce(J, urows, rloc, colsT, n_tuples, mode, T_edges, guess_lo, guess_inv,
+                    guess_eps, out,
                     hist):  # pragma: no cover (jit)
         """Streamed reductions of the grid (row tuples) x (column tuples) per example.
 
@@ -226,7 +220,7 @@ if HAVE_NUMBA:
         tuples as indices into urows, R4 = n_tuples rounded up to a multiple of 4, the
         padding rows all = U (a zero row: their minors are 0 and are taken out of the zero
         counts); colsT: [k, C] the column tuples, transposed; mode: MODE_NONE / MAX / FULL;
-        base, first, threshold: bin_table(edges); inner: edges[1:-1] (float64).
+        T_edges: bin_thresholds(edges); guess_lo, guess_inv, guess_eps: bin_guess(edges).
         out: float64 [L, NB, 6] per (example, tile of TILE column tuples): sums of |mu|,
         |mu|^2, |mu|^4, max, smallest non-zero (inf if none), number of zeros (the last
         three or only max, by mode); hist: int64 [L, NB, nbins] (nbins = 0: no histogram).
@@ -240,14 +234,9 @@ if HAVE_NUMBA:
         NB = out.shape[1]
         nb = hist.shape[2]
         npad = R4 - n_tuples
-        ntab = first.shape[0]
-        first_x = np.empty(ntab + 2, np.int64)   # the tables with the end bins either side
-        thr_x = np.full(ntab + 2, np.nan)
-        first_x[0] = 0
-        first_x[ntab + 1] = max(nb - 1, 0)
-        for j in range(ntab):
-            first_x[j + 1] = first[j]
-            thr_x[j + 1] = threshold[j]
+        c1, c3, c5, c7 = ATANH_TERMS
+        top = max(nb - 1, 0) * 1.0
+        nbf = nb * 1.0
         for t in prange(L * NB):
             l = t // NB
             blk = t - l * NB
@@ -264,6 +253,8 @@ if HAVE_NUMBA:
                 acc[4, c] = np.inf
             d = np.zeros(4 * T)
             dbits = d.view(np.int64)
+            mant = np.zeros(4 * T, np.int64)        # v's mantissa as the bits of [1, 2)
+            mant_f = mant.view(np.float64)
             bins = np.zeros(4 * T, np.int64)
             h = np.zeros((4, nb + 1), np.int64)      # column nb: the zeros
             for r in range(0, R4, 4):
@@ -315,22 +306,30 @@ if HAVE_NUMBA:
                     elif mode == 1:
                         for c in range(T):
                             _max4(acc, c, d[c], d[T + c], d[2 * T + c], d[3 * T + c])
-                    # bins from the bit patterns (vectorised, see bin_table); -1 = search
-                    # (more than one edge in the fine interval, or subnormal); nb = zero
+                    # bins guessed in a vectorised loop (exponent + atanh series for the
+                    # mantissa's log2: see the module docstring); -1 = search (within
+                    # guess_eps of an edge, subnormal, or non-uniform edges); nb = zero
                     for i in range(4 * T):
-                        bits = dbits[i]
-                        j = (bits >> SHIFT) - base
-                        j = j if j > -1 else -1
-                        j = (j if j < ntab else ntab) + 1
-                        f = first_x[j]
-                        bi = f + (1 if d[i] >= thr_x[j] else 0)
-                        bi = bi if (f >= 0 and bits >= NORMAL) else -1
-                        bins[i] = bi if bits != 0 else nb
+                        mant[i] = (dbits[i] & MANTISSA_MASK) | ONE_BITS
+                    for i in range(4 * T):
+                        x = mant_f[i]
+                        tt = (x - 1.0) / (x + 1.0)
+                        t2 = tt * tt
+                        l2 = ((dbits[i] >> 52) - 1023) + tt * (c1 + t2 * (c3 + t2 * (c5 + t2 * c7)))
+                        g = (l2 * LOG10_2 - guess_lo) * guess_inv   # position in bin widths
+                        gc = g if g > 0.0 else 0.0
+                        gc = gc if gc < top else top
+                        gr = g + 0.5
+                        gr = gr if gr > 0.0 else 0.0
+                        gr = gr if gr < nbf else nbf
+                        near = abs(g - int(gr)) < guess_eps     # int(gr): the nearest edge
+                        bi = -1 if (near or dbits[i] < NORMAL) else int(gc)
+                        bins[i] = bi if dbits[i] != 0 else nb
                     for c in range(w):
                         for s in range(4):      # four independent sub-histograms
                             bi = bins[s * T + c]
                             if bi < 0:
-                                bi = _slow_bin(d[s * T + c], inner, nb)
+                                bi = _search_bin(T_edges, d[s * T + c], nb)
                             h[s, bi] += 1
                 elif mode == 2:
                     if k == 3:
@@ -426,13 +425,12 @@ def grid_reduce(J: np.ndarray, rows: np.ndarray, cols: np.ndarray, mode: int,
     out = np.zeros((L, NB, 6))
     part = np.zeros((L, NB, nb), dtype=np.int64)
     if nb:
-        edges = np.asarray(edges, dtype=np.float64)
-        base, first, threshold = bin_table(edges)
-        inner = np.ascontiguousarray(edges[1:-1]) if nb > 1 else np.zeros(1)
+        T_edges = bin_thresholds(edges)
+        lo, inv, eps = bin_guess(edges)
     else:
-        base, first, threshold, inner = 0, np.zeros(1, dtype=np.int64), np.zeros(1), np.zeros(1)
-    tile_reduce(J, urows.astype(np.int64), rloc, colsT, R, mode, base, first, threshold, inner,
-                out, part)
+        T_edges, lo, inv, eps = np.zeros(2), 0.0, 0.0, math.inf
+    tile_reduce(J, urows.astype(np.int64), rloc, colsT, R, mode, T_edges, lo, inv, eps, out,
+                part)
     red[:, S1] = out[:, :, S1].sum(1)
     red[:, S2] = out[:, :, S2].sum(1)
     red[:, S4] = out[:, :, S4].sum(1)
