@@ -27,9 +27,9 @@ The histogram bins a value v without a logarithm of its own: bin b holds the val
 T[b] <= v < T[b + 1], where T[b] is the smallest float64 whose log10 (numpy's) reaches the
 inner edge b (`bin_thresholds`, found once by bisection), so the bins are exactly those of
 numpy's searchsorted(edges[1:-1], log10 v, "right"), values outside the edges clipped into the
-end bins. For uniform edges a vectorised loop guesses each bin from v's exponent and a short
-series for log2 of its mantissa (error < 6e-6 decades; no table look-ups: gathers do not
-vectorise here); a binary search over T settles the values whose guess lies within
+end bins. For uniform edges a vectorised loop guesses each bin from v's exponent and a polynomial
+for log2 of its mantissa (error < 2e-6 decades; no table look-ups: gathers do not vectorise
+here); a binary search over T settles the values whose guess lies within
 GUESS_ERROR of an edge (a few in 10^4), subnormal values, and all values for non-uniform
 edges.
 """
@@ -57,10 +57,12 @@ MANTISSA_MASK = (1 << 52) - 1              # float64 bit fields
 ONE_BITS = 1023 << 52                      # the bit pattern of 1.0
 NORMAL = 1 << 52                           # bit patterns below: zero or subnormal
 LOG10_2 = math.log10(2.0)
-# log2(x) = (2 / ln 2) atanh(t), t = (x - 1) / (x + 1) in [0, 1/3) for x in [1, 2): the first
-# four odd terms leave an error below 1.8e-5 octaves = 5.5e-6 decades
-ATANH_TERMS = tuple(2.0 / (math.log(2.0) * n) for n in (1, 3, 5, 7))
-GUESS_ERROR = 2e-5          # decades: a bound on the guessed log10 error (with a margin)
+# log2(1 + f) for f in [0, 1): a degree-6 polynomial (least squares on Chebyshev terms), error
+# below 5.1e-6 octaves = 1.6e-6 decades; coefficients c0..c6
+LOG2_POLY = tuple(float(c) for c in np.polynomial.Chebyshev.fit(
+    np.linspace(0.0, 1.0, 20001), np.log2(np.linspace(1.0, 2.0, 20001)), 6).convert(
+    kind=np.polynomial.Polynomial).coef)
+GUESS_ERROR = 1e-5          # decades: a bound on the guessed log10 error (with a margin)
 # the reductions' slots in tile_reduce's `out` and grid_reduce's result
 S1, S2, S4, MAX, MIN_NONZERO, N_ZERO = range(6)
 
@@ -234,7 +236,7 @@ if HAVE_NUMBA:
         NB = out.shape[1]
         nb = hist.shape[2]
         npad = R4 - n_tuples
-        c1, c3, c5, c7 = ATANH_TERMS
+        p0, p1, p2, p3, p4, p5, p6 = LOG2_POLY
         top = max(nb - 1, 0) * 1.0
         nbf = nb * 1.0
         for t in prange(L * NB):
@@ -242,12 +244,17 @@ if HAVE_NUMBA:
             blk = t - l * NB
             c0 = blk * T
             w = min(T, C - c0)
-            G = np.zeros((U + 1, k, T), J.dtype)           # row U stays zero
+            G = np.empty((U + 1, k, T), J.dtype)
             for u in range(U):
                 i = urows[u]
                 for q in range(k):
                     for c in range(w):
                         G[u, q, c] = J[l, i, colsT[q, c0 + c]]
+                    for c in range(w, T):                  # lanes past the last tuple
+                        G[u, q, c] = 0.0
+            for q in range(k):                             # row U: the zero row
+                for c in range(T):
+                    G[U, q, c] = 0.0
             acc = np.zeros((6, T))
             for c in range(T):
                 acc[4, c] = np.inf
@@ -306,16 +313,15 @@ if HAVE_NUMBA:
                     elif mode == 1:
                         for c in range(T):
                             _max4(acc, c, d[c], d[T + c], d[2 * T + c], d[3 * T + c])
-                    # bins guessed in a vectorised loop (exponent + atanh series for the
+                    # bins guessed in a vectorised loop (exponent + a polynomial for the
                     # mantissa's log2: see the module docstring); -1 = search (within
                     # guess_eps of an edge, subnormal, or non-uniform edges); nb = zero
                     for i in range(4 * T):
                         mant[i] = (dbits[i] & MANTISSA_MASK) | ONE_BITS
                     for i in range(4 * T):
-                        x = mant_f[i]
-                        tt = (x - 1.0) / (x + 1.0)
-                        t2 = tt * tt
-                        l2 = ((dbits[i] >> 52) - 1023) + tt * (c1 + t2 * (c3 + t2 * (c5 + t2 * c7)))
+                        f = mant_f[i] - 1.0
+                        l2 = ((dbits[i] >> 52) - 1023) + (p0 + f * (p1 + f * (p2 + f * (
+                            p3 + f * (p4 + f * (p5 + f * p6))))))
                         g = (l2 * LOG10_2 - guess_lo) * guess_inv   # position in bin widths
                         gc = g if g > 0.0 else 0.0
                         gc = gc if gc < top else top
