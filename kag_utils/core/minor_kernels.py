@@ -42,7 +42,7 @@ import numpy as np
 from .threads import use_workqueue_layer
 
 __all__ = ["HAVE_NUMBA", "TILE", "MODE_NONE", "MODE_MAX", "MODE_FULL", "bin_thresholds",
-           "bin_guess", "grid_reduce", "grid_minors", "abs_minor", "tile_reduce"]
+           "bin_guess", "grid_reduce", "grid_minors", "abs_minor", "log10_bin", "tile_reduce"]
 
 use_workqueue_layer()             # before numba's first parallel launch (see core.threads)
 try:
@@ -134,6 +134,20 @@ if HAVE_NUMBA:
         return abs(J[l, i0, j0] * (y1 * z2 - y2 * z1)
                    - J[l, i0, j1] * (y0 * z2 - y2 * z0)
                    + J[l, i0, j2] * (y0 * z1 - y1 * z0))
+
+    @njit(inline="always", cache=True)
+    def log10_bin(inner, lg, nbins):  # pragma: no cover (jit)
+        """Bin of log10 value ``lg`` among ``nbins`` bins with the nbins - 1 sorted inner edges
+        ``inner``: the index of the first inner edge > lg (binary search, numpy's "right")."""
+        lo = 0
+        hi = nbins - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if inner[mid] <= lg:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
 
     @njit(parallel=True, cache=True)
     def grid_minors(J, rows, cols, out):  # pragma: no cover (jit)
