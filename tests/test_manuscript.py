@@ -184,6 +184,7 @@ def test_comparison_cells_use_the_papers_precision():
     ("P1 Sec III text", "p1-iii"), ("P1 Sec IV.A text", "p1-iv-a"),
     ("P1 Fig 5 / Sec IV.B text", "p1-iv-b"), ("P1 Fig 7", "p1-iv-b"), ("P1 App B text", "p1-app-b"),
     ("MNIST Fig 1", "p2"), ("MNIST Sec 3 text", "p2"), ("P1 Fig 12", "p1-iv-c"), ("P1 Fig 15", "p1-app-b"), ("P2 Sec 3.1", "p2"), ("S", "other"),
+    ("Beyond the papers: P2 sampled minors", "beyond"),
 ])
 def test_source_groups(source, group):
     assert ms.source_group(source) == group
@@ -217,7 +218,7 @@ def test_generate_writes_macros_tables_and_manifest(synth):
     assert (gen / "nb" / "01_setup.tex").exists()
     manifest = json.loads((gen / "sources.json").read_text())
     assert manifest["pending"] == ["03_minor_concentration", "04_dynamics", "05_appendices",
-                                   "06_mnist_spatial"]
+                                   "06_mnist_spatial", "07_open_questions"]
     assert len(manifest["sources"]) == 4                        # 2 results, csv, 1 figure
     assert ms.check_stale(gen, root=pdir.parent) == []
     assert ms.check_manuscript(gen) == []

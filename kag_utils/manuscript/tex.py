@@ -16,6 +16,7 @@ NOTEBOOKS = [
     ("04_dynamics", "Dynamics and the lambda-xor interpolation", "P1 Sec. IV.C"),
     ("05_appendices", "Appendices A-C", "P1 App. A-C"),
     ("06_mnist_spatial", "MNIST: scale-agnostic KA geometry", "P2"),
+    ("07_open_questions", "Beyond the papers", "open questions of P1 Sec. V and P2"),
 ]
 NOTEBOOK_STEMS = [stem for stem, _, _ in NOTEBOOKS]
 
@@ -31,6 +32,7 @@ SECTION_GROUPS = [
     ("p1-app-b", "P1 App. B: batch size and latent KA geometry"),
     ("p1-app-c", "P1 App. C: other interpolations"),
     ("p2", "P2: MNIST"),
+    ("beyond", "Beyond the papers: new results"),
     ("other", "Other claims"),
 ]
 _FIG_GROUP = {1: "p1-ii", 2: "p1-iv-a", 3: "p1-iv-a", 4: "p1-iv-b", 5: "p1-iv-b", 6: "p1-iv-b",
@@ -255,6 +257,8 @@ def comparison_cells(row: Mapping[str, str]) -> tuple[str, str]:
 def source_group(source: str) -> str:
     """The :data:`SECTION_GROUPS` id a comparison row's source belongs to."""
     text = source.strip()
+    if text.startswith("Beyond the papers"):    # notebook 07's new results
+        return "beyond"
     if re.match(r"(P2|MNIST)\b", text):         # notebook 06 writes "MNIST Fig 1", ...
         return "p2"
     tokens = [(m.start(), kind, m.group(1)) for kind, pat in (
