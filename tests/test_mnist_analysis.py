@@ -237,7 +237,6 @@ def test_torch_path_matches_numba_path(monkeypatch):
     want = ma.pair_metrics(pt, pi, x, ecfg, device="cpu")
     want_sp = ma.spatial_pair(pt, pi, x, scfg, device="cpu")
     monkeypatch.setattr(minors, "USE_NUMBA", False)
-    monkeypatch.setattr(ma, "HAVE_NUMBA", False)
     got = ma.pair_metrics(pt, pi, x, ecfg, device="cpu")
     got_sp = ma.spatial_pair(pt, pi, x, scfg, device="cpu")
     for key, w in want["metrics"].items():

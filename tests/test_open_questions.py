@@ -109,6 +109,10 @@ def test_activation_study_tables(study, cache):
     b = rt[(rt.activation == "gelu") & (rt.target == "linear")].r2_test
     assert c.welch_diff == pytest.approx(a.mean() - b.mean())
     assert c.paired_n_pairs == 3
+    share = summ[(summ.state == "run") & (summ.quantity == "reached_criterion")]
+    assert share["mean"].between(0, 1).all() and (share.n == 3).all()
+    lin = share[(share.target == "linear") & (share.activation == "gelu")].iloc[0]
+    assert lin["mean"] == rt[(rt.target == "linear") & (rt.activation == "gelu")].reached_criterion.mean()
     lam = cmp[(cmp.target == "lambda_xor") & (cmp.state == "final")]
     assert (lam.param == 1.2).all() and len(lam) == len(act_study.METRICS) * 3
 

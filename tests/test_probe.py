@@ -159,6 +159,7 @@ def test_no_reference_and_image_shaped_inputs():
     assert rep["pr", 1][0] > 1 and ("divergence", 1) not in rep.values     # KL(P || P) = 0
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_matches_cpu():
     trained, init, x = _p1_pair(m=10, n_x=40)

@@ -20,7 +20,7 @@ sum_p1 / sqrt(sum_p2) and the KL divergence of P2 (M-09) follows from the histog
 
 How: for a row pair (i, j) and a column p, the minors with every later column q are one
 contiguous sweep mu_q = J[i,p] J[j,q] - J[j,p] J[i,q] (the same expression, in the same order,
-as `minors.abs_minor`, so each minor equals the sampled kernel's bit for bit). The sums are
+as `minor_kernels.abs_minor`, so each minor equals the sampled kernel's bit for bit). The sums are
 accumulated per (pair, p) first (at most n - 1 terms) and then per block, which keeps the
 float64 rounding of 1e9-term sums near 1e-15 relative. The log10 bin comes from a lookup
 table on the float's top bits (exponent and `FINE_BITS` mantissa bits): each such interval
@@ -60,7 +60,7 @@ _SHIFT = 52 - FINE_BITS
 if HAVE_NUMBA:
     from numba import njit, prange
 
-    from .minors import log10_bin
+    from .minor_kernels import log10_bin
 
     @njit(cache=True)
     def _reduce(buf, w, key_lo, table, inner, nbins, hist, acc):  # pragma: no cover (jit)

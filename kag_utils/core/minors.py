@@ -15,7 +15,10 @@ k-tuples I' of {0..n-1}, both in `itertools.combinations` (lexicographic) order,
   k-subsets (optionally restricted to an allowed pixel subset and/or to pixels pairwise
   >= `min_distance` apart); `sampled_minors` evaluates the (row sample x column sample) grid;
   `sampled_minor_stats` streams per-example sums of |mu|^p, extremes, zero counts and
-  log10 histograms over that grid.
+  log10 histograms over that grid; `sampled_minor_max` and `sampled_minor_histogram` stream
+  only the maxima (rotation ratio) or only the histogram (KL divergence).
+* On CPU (k <= 3) the grids go through the numba kernels of `minor_kernels`; on CUDA (and
+  for k >= 4) through the torch closed forms in blocks.
 
 Everything computes in the input dtype and on the input device. Bad input raises ValueError.
 """
@@ -29,6 +32,9 @@ from typing import Iterator, Optional, Sequence
 import numpy as np
 import torch
 
+from .minor_kernels import (HAVE_NUMBA, MAX, MIN_NONZERO, MODE_FULL, MODE_MAX, MODE_NONE,
+                            N_ZERO, S1, S2, S4, grid_minors, grid_reduce)
+
 __all__ = [
     "combinations_index",
     "combination_rank",
@@ -38,6 +44,8 @@ __all__ = [
     "sample_combinations",
     "sampled_minors",
     "sampled_minor_stats",
+    "sampled_minor_max",
+    "sampled_minor_histogram",
     "check_jacobian",
 ]
 
@@ -45,114 +53,10 @@ __all__ = [
 # about a dozen temporaries of this size: 2**21 float64 elements = 16 MiB each.
 DEFAULT_BLOCK_ELEMENTS = 2 ** 21
 
-# CPU blocks with k <= 3 go through a compiled numba kernel (one pass, no temporaries; ~5-10x
-# faster than the torch closed forms on this 2-core class of CPU). Tests switch it off to
-# check the torch closed forms that CUDA tensors use.
+# CPU grids with k <= 3 go through the compiled numba kernels of `minor_kernels` (the
+# streamed reductions ~10x faster than the element-wise kernel they replaced, issue 14). Tests
+# switch them off to check the torch closed forms that CUDA tensors use.
 USE_NUMBA = True
-try:
-    import numba as _numba
-    from numba import njit as _njit, prange as _prange
-    HAVE_NUMBA = True
-except Exception:  # pragma: no cover - numba is a pinned dependency
-    HAVE_NUMBA = False
-
-if HAVE_NUMBA:
-    @_njit(inline="always", cache=True)
-    def abs_minor(J, l, rows, r, cols, c, k):  # pragma: no cover (jit)
-        """|det| of the k x k minor (k <= 3) of J[l] on row tuple rows[r] and column tuple
-        cols[c], in closed form: the one formula every compiled minor kernel shares
-        (here and in kag_utils.mnist.evaluation)."""
-        i0 = rows[r, 0]
-        j0 = cols[c, 0]
-        if k == 1:
-            return abs(J[l, i0, j0])
-        i1 = rows[r, 1]
-        j1 = cols[c, 1]
-        if k == 2:
-            return abs(J[l, i0, j0] * J[l, i1, j1] - J[l, i0, j1] * J[l, i1, j0])
-        i2 = rows[r, 2]
-        j2 = cols[c, 2]
-        y0 = J[l, i1, j0]
-        y1 = J[l, i1, j1]
-        y2 = J[l, i1, j2]
-        z0 = J[l, i2, j0]
-        z1 = J[l, i2, j1]
-        z2 = J[l, i2, j2]
-        return abs(J[l, i0, j0] * (y1 * z2 - y2 * z1)
-                   - J[l, i0, j1] * (y0 * z2 - y2 * z0)
-                   + J[l, i0, j2] * (y0 * z1 - y1 * z0))
-
-    @_njit(inline="always", cache=True)
-    def log10_bin(inner, lg, nbins):  # pragma: no cover (jit)
-        """Bin of log10 value ``lg`` among ``nbins`` bins with the nbins - 1 sorted inner edges
-        ``inner``: the index of the first inner edge > lg (binary search, numpy's "right")."""
-        lo = 0
-        hi = nbins - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if inner[mid] <= lg:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
-    @_njit(parallel=True, cache=True)
-    def _grid_minors_kernel(J, rows, cols, out):  # pragma: no cover (jit)
-        # J: [L, m, n]; rows: [R, k]; cols: [C, k] (k <= 3); out: [L, R, C] = |det|
-        L = J.shape[0]
-        R = rows.shape[0]
-        C = cols.shape[0]
-        k = rows.shape[1]
-        for t in _prange(L * R):
-            l = t // R
-            r = t - l * R
-            for c in range(C):
-                out[l, r, c] = abs_minor(J, l, rows, r, cols, c, k)
-
-    @_njit(parallel=True, cache=True)
-    def _grid_stats_kernel(J, rows, cols, inner, nbins, s1, s2, s4, mx, mnz, nzero,
-                           hist):  # pragma: no cover (jit)
-        # Streams |det| over rows x cols for each example without storing it.
-        # J: [L, m, n]; rows [R, k]; cols [C, k]; inner: the nbins - 1 inner log10 edges.
-        # Work item (l, ch) covers row tuples [ch*R/NC, (ch+1)*R/NC) of example l; outputs
-        # s1, s2, s4, mx, mnz, nzero: [L, NC]; hist: [L, NC, max(nbins, 1)].
-        L = J.shape[0]
-        R = rows.shape[0]
-        C = cols.shape[0]
-        k = rows.shape[1]
-        NC = s1.shape[1]
-        for t in _prange(L * NC):
-            l = t // NC
-            ch = t - l * NC
-            a1 = 0.0
-            a2 = 0.0
-            a4 = 0.0
-            amx = 0.0
-            amn = np.inf
-            az = 0
-            for r in range(ch * R // NC, (ch + 1) * R // NC):
-                for c in range(C):
-                    v = abs_minor(J, l, rows, r, cols, c, k)
-                    w = np.float64(v)
-                    a1 += w
-                    w2 = w * w
-                    a2 += w2
-                    a4 += w2 * w2
-                    if w > amx:
-                        amx = w
-                    if w == 0.0:
-                        az += 1
-                    else:
-                        if w < amn:
-                            amn = w
-                        if nbins > 0:
-                            hist[l, ch, log10_bin(inner, np.log10(w), nbins)] += 1
-            s1[l, ch] = a1
-            s2[l, ch] = a2
-            s4[l, ch] = a4
-            mx[l, ch] = amx
-            mnz[l, ch] = amn
-            nzero[l, ch] = az
 
 
 def _numba_ok(J: torch.Tensor, k: int) -> bool:
@@ -166,9 +70,16 @@ def _numba_block(J: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> tor
     lead = J.shape[:-2]
     Jn = J.detach().reshape(-1, *J.shape[-2:]).contiguous().numpy()     # [L, m, n]
     out = np.empty((Jn.shape[0], rows.shape[0], cols.shape[0]), dtype=Jn.dtype)
-    _grid_minors_kernel(Jn, np.ascontiguousarray(rows.cpu().numpy()),
-                        np.ascontiguousarray(cols.cpu().numpy()), out)
+    grid_minors(Jn, np.ascontiguousarray(rows.cpu().numpy()),
+                np.ascontiguousarray(cols.cpu().numpy()), out)
     return torch.from_numpy(out).reshape(*lead, rows.shape[0], cols.shape[0])
+
+
+def _numba_reduce(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.Tensor, mode: int,
+                  edges: Optional[np.ndarray] = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """minor_kernels.grid_reduce of J [..., m, n] (CPU) -> ([L, 6], [L, nbins] or None)."""
+    Jn = J.detach().reshape(-1, *J.shape[-2:]).contiguous().numpy()     # [L, m, n]
+    return grid_reduce(Jn, row_idx.cpu().numpy(), col_idx.cpu().numpy(), mode, edges)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -550,8 +461,9 @@ def sampled_minor_stats(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.T
       with `log10_edges` ([nbins + 1], increasing): "hist": [..., nbins] counts of non-zero
       |mu| by log10 bin (values outside the edges are clipped into the end bins).
     On CPU (k <= 3, powers within {1, 2, 4}) a numba kernel streams the grid without storing
-    any of it; otherwise (CUDA) blocks of `chunk` x `chunk` tuples are reduced with torch,
-    the leading dims in slices so a block holds at most about `max_elements` values.
+    any of it (`minor_kernels.tile_reduce`; sums in a fixed order that does not depend on the
+    thread count); otherwise (CUDA) blocks of `chunk` x `chunk` tuples are reduced with
+    torch, the leading dims in slices so a block holds at most about `max_elements` values.
     `validate=False` skips the input checks (finite J, valid tuples): for callers that reduce
     one checked Jacobian over many tuple sets (the check costs more than a small grid).
     """
@@ -576,25 +488,16 @@ def sampled_minor_stats(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.T
         acc["hist"] = torch.zeros(L, nb, dtype=torch.int64, device=dev)
         inner = edges[1:-1].contiguous()
     if _numba_ok(J, row_idx.shape[1]) and set(powers) <= {1, 2, 4}:
-        R = row_idx.shape[0]
-        NC = max(1, min(R, -(-4 * _numba.get_num_threads() // max(L, 1))))
-        Jn = Jf.detach().contiguous().numpy()
-        parts = {name: np.zeros((L, NC)) for name in ("s1", "s2", "s4", "mx")}
-        parts["mnz"] = np.full((L, NC), np.inf)
-        parts["nzero"] = np.zeros((L, NC), dtype=np.int64)
-        hist = np.zeros((L, NC, max(nb or 0, 1)), dtype=np.int64)
-        inner_np = (inner.cpu().numpy() if nb is not None else np.zeros(1)).astype(np.float64)
-        _grid_stats_kernel(Jn, np.ascontiguousarray(row_idx.cpu().numpy()),
-                           np.ascontiguousarray(col_idx.cpu().numpy()), inner_np, nb or 0,
-                           parts["s1"], parts["s2"], parts["s4"], parts["mx"], parts["mnz"],
-                           parts["nzero"], hist)
+        red, hist = _numba_reduce(Jf, row_idx, col_idx, MODE_FULL,
+                                  None if nb is None else edges.cpu().numpy())
+        slot = {1: S1, 2: S2, 4: S4}
         for p in powers:
-            acc[f"sum_p{p}"] = torch.from_numpy(parts[f"s{p}"].sum(1))
-        acc["max"] = torch.from_numpy(parts["mx"].max(1))
-        acc["min_nonzero"] = torch.from_numpy(parts["mnz"].min(1))
-        acc["n_zero"] = torch.from_numpy(parts["nzero"].sum(1))
+            acc[f"sum_p{p}"] = torch.from_numpy(red[:, slot[p]].copy())
+        acc["max"] = torch.from_numpy(red[:, MAX].copy())
+        acc["min_nonzero"] = torch.from_numpy(red[:, MIN_NONZERO].copy())
+        acc["n_zero"] = torch.from_numpy(red[:, N_ZERO].astype(np.int64))
         if nb is not None:
-            acc["hist"] = torch.from_numpy(hist.sum(1))
+            acc["hist"] = torch.from_numpy(hist)
         out = {key: v.reshape(*lead_shape, *v.shape[1:]) for key, v in acc.items()}
         out["count"] = row_idx.shape[0] * col_idx.shape[0]
         return out
@@ -620,3 +523,46 @@ def sampled_minor_stats(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.T
     out = {key: v.reshape(*lead_shape, *v.shape[1:]) for key, v in acc.items()}
     out["count"] = row_idx.shape[0] * col_idx.shape[0]
     return out
+
+
+def _checked(J, row_idx, col_idx, validate):
+    if validate:
+        return check_sampled(J, row_idx, col_idx)
+    return torch.as_tensor(row_idx).long(), torch.as_tensor(col_idx).long()
+
+
+def sampled_minor_max(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.Tensor,
+                      chunk: int = 500, validate: bool = True) -> torch.Tensor:
+    """Largest |minor| over the sampled grid per example (the maxima of the rotation ratio,
+    M-10): J [..., m, n], row_idx [R, k], col_idx [C, k] -> float64 [...]. Equals
+    ``sampled_minor_stats(J, row_idx, col_idx, powers=())["max"]``; on CPU (k <= 3) a numba
+    kernel that keeps only the maxima."""
+    row_idx, col_idx = _checked(J, row_idx, col_idx, validate)
+    if _numba_ok(J, row_idx.shape[1]):
+        red, _ = _numba_reduce(J, row_idx, col_idx, MODE_MAX)
+        return torch.from_numpy(red[:, MAX].copy()).reshape(J.shape[:-2])
+    return sampled_minor_stats(J, row_idx, col_idx, powers=(), chunk=chunk,
+                               validate=False)["max"]
+
+
+def sampled_minor_histogram(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.Tensor,
+                            log10_edges, chunk: int = 500, validate: bool = True
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-example histogram of the non-zero sampled |minors| by log10 bin, and the number of
+    exact zeros: J [..., m, n] -> (hist int64 [..., nbins], n_zero int64 [...]), with
+    `log10_edges` [nbins + 1] increasing; values outside the edges are clipped into the end
+    bins (numpy's searchsorted(edges[1:-1], log10 |mu|, "right")). Equals the "hist" and
+    "n_zero" of ``sampled_minor_stats(..., log10_edges=...)``; on CPU (k <= 3) a numba kernel
+    that bins by lookup table instead of taking log10 of every minor."""
+    row_idx, col_idx = _checked(J, row_idx, col_idx, validate)
+    edges = torch.as_tensor(log10_edges, dtype=torch.float64)
+    if edges.ndim != 1 or edges.numel() < 2 or not bool((edges[1:] > edges[:-1]).all()):
+        raise ValueError("log10_edges must be an increasing 1-D sequence of at least 2 edges")
+    if _numba_ok(J, row_idx.shape[1]):
+        red, hist = _numba_reduce(J, row_idx, col_idx, MODE_NONE, edges.numpy())
+        lead = J.shape[:-2]
+        return (torch.from_numpy(hist).reshape(*lead, hist.shape[-1]),
+                torch.from_numpy(red[:, N_ZERO].astype(np.int64)).reshape(lead))
+    st = sampled_minor_stats(J, row_idx, col_idx, powers=(), log10_edges=edges.to(J.device),
+                             chunk=chunk, validate=False)
+    return st["hist"], st["n_zero"]

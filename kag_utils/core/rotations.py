@@ -51,13 +51,14 @@ from typing import Iterable, Optional
 import numpy as np
 import torch
 
-from .threads import torch_threads
+from .threads import torch_threads, use_workqueue_layer
 from .minors import (DEFAULT_BLOCK_ELEMENTS, check_k, minors_block, check_jacobian,
                      combinations_index, minor_matrix)
 
 __all__ = ["haar_rotations", "rotated_max_minors", "rotated_max_minors_readings",
            "numba_available", "warm_up_kernels", "READINGS"]
 
+use_workqueue_layer()             # before numba's first parallel launch (see core.threads)
 try:  # numba is a pinned dependency, but keep a pure-torch fallback
     import numba
     from numba import njit, prange

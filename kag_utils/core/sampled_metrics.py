@@ -27,7 +27,8 @@ import warnings
 import numpy as np
 import torch
 
-from .minors import check_sampled, sampled_minor_stats
+from .minors import (check_sampled, sampled_minor_histogram, sampled_minor_max,
+                     sampled_minor_stats)
 
 __all__ = [
     "participation_ratio_sampled", "inverse_participation_ratio_sampled", "pr_ratio",
@@ -172,10 +173,10 @@ def sampled_metrics(J_trained: torch.Tensor, J_init: torch.Tensor, row_idx: torc
         out["kl"] = 0.0
         return out
     edges = torch.from_numpy(_edges(lo, hi, bins))
-    h_t = sampled_minor_stats(J_trained, row_idx, col_idx, powers=(), log10_edges=edges, chunk=chunk)
-    h_i = sampled_minor_stats(J_init, row_idx, col_idx, powers=(), log10_edges=edges, chunk=chunk)
-    ht = np.concatenate([[nzt], h_t["hist"].reshape(-1, bins).sum(0).cpu().numpy()])
-    hi_ = np.concatenate([[nzi], h_i["hist"].reshape(-1, bins).sum(0).cpu().numpy()])
+    h_t, _ = sampled_minor_histogram(J_trained, row_idx, col_idx, edges, chunk=chunk)
+    h_i, _ = sampled_minor_histogram(J_init, row_idx, col_idx, edges, chunk=chunk)
+    ht = np.concatenate([[nzt], h_t.reshape(-1, bins).sum(0).cpu().numpy()])
+    hi_ = np.concatenate([[nzi], h_i.reshape(-1, bins).sum(0).cpu().numpy()])
     out["kl"] = kl_from_histograms(ht, hi_, eps)
     return out
 
@@ -208,7 +209,7 @@ def sampled_rotation_ratio(J: torch.Tensor, k: int, row_idx: torch.Tensor,
 
     def grid_max(Q):                                                   # Q: [..., |U|, |V|]
         # streamed max over the grid (numba kernel on CPU, torch blocks elsewhere)
-        return sampled_minor_stats(Q, r_loc, c_loc, powers=(), chunk=chunk)["max"]
+        return sampled_minor_max(Q, r_loc, c_loc, chunk=chunk)
 
     M = grid_max(Jv[:, U.to(dev), :])                                  # [B]
     P = rotations.shape[0]

@@ -47,8 +47,8 @@ import numpy as np
 import torch
 
 from ..pipeline.cache import Cache
-from ..core.minors import (HAVE_NUMBA, check_sampled, check_jacobian, sample_combinations,
-                     sampled_minor_stats)
+from ..core.minors import (check_sampled, check_jacobian, sample_combinations,
+                           sampled_minor_histogram, sampled_minor_max, sampled_minor_stats)
 from .data import N_PIXELS, load_mnist, source_dir
 from ..core.sampled_metrics import kl_from_histograms
 from .models import (DATA_DIR_ENV, RUN_KIND, MNISTRunConfig, default_device,
@@ -195,102 +195,7 @@ def column_samples(k: int, count: int, seed: int = 42, allowed: torch.Tensor | N
     return _sample(N_PIXELS, int(k), int(count), int(seed), allowed, md)
 
 
-# ================================================================ fast log10 histogram (CPU)
-FINE_BITS = 6          # fine intervals per octave of the lookup table: 2 ** FINE_BITS
-
-if HAVE_NUMBA:
-    from numba import njit, prange
-
-    from ..core.minors import abs_minor, log10_bin
-
-    @njit(parallel=True, cache=True)
-    def _hist_kernel(J, rows, cols, e_lo, e_hi, table, inner, hist, nzero):  # pragma: no cover
-        # |det| over rows x cols per example, binned by log10 with a lookup table: the fine
-        # interval (exponent, top FINE_BITS mantissa bits) of a value gives its bin directly,
-        # or -1 when the interval straddles a bin edge (then log10 + binary search).
-        # J [L, m, n]; rows [R, k]; cols [C, k]; hist [L, NC, nbins]; nzero [L, NC].
-        L = J.shape[0]
-        R = rows.shape[0]
-        C = cols.shape[0]
-        k = rows.shape[1]
-        NC = hist.shape[1]
-        nb = hist.shape[2]
-        F = 1 << 6
-        for t in prange(L * NC):
-            l = t // NC
-            ch = t - l * NC
-            az = 0
-            for r in range(ch * R // NC, (ch + 1) * R // NC):
-                for c in range(C):
-                    v = abs_minor(J, l, rows, r, cols, c, k)
-                    w = np.float64(v)
-                    if w == 0.0:
-                        az += 1
-                        continue
-                    mant, e = math.frexp(w)
-                    if e < e_lo:
-                        b = 0
-                    elif e >= e_hi:
-                        b = nb - 1
-                    else:
-                        b = table[(e - e_lo) * F + int((mant - 0.5) * (2 * F))]
-                        if b < 0:
-                            b = log10_bin(inner, math.log10(w), nb)
-                    hist[l, ch, b] += 1
-            nzero[l, ch] = az
-
-
-def _fine_table(edges: np.ndarray) -> tuple[int, int, np.ndarray]:
-    """(e_lo, e_hi, table): for each exponent e in [e_lo, e_hi) (frexp convention, v = m 2^e,
-    m in [0.5, 1)) and each of 2**FINE_BITS mantissa intervals, the histogram bin of every value
-    in that interval (``searchsorted(edges[1:-1], log10 v, 'right')``), or -1 if the interval
-    straddles an edge. Values with exponents outside the range lie outside the edges and are
-    clipped into the end bins, as in ``minor_kl_divergence``."""
-    F = 1 << FINE_BITS
-    inner = edges[1:-1]
-    log2_10 = 1.0 / math.log10(2.0)
-    e_lo = max(int(math.floor(edges[0] * log2_10)) - 1, -1074)
-    e_hi = min(int(math.ceil(edges[-1] * log2_10)) + 2, 1025)
-    e = np.arange(e_lo, e_hi, dtype=np.float64)[:, None]
-    j = np.arange(F, dtype=np.float64)[None, :]
-    a = np.ldexp(0.5 + j / (2 * F), e.astype(np.int64))
-    b = np.nextafter(np.ldexp(0.5 + (j + 1) / (2 * F), e.astype(np.int64)), 0.0)
-    with np.errstate(divide="ignore"):
-        ba = np.searchsorted(inner, np.log10(a).ravel(), side="right")
-        bb = np.searchsorted(inner, np.log10(b).ravel(), side="right")
-    table = np.where(ba == bb, ba, -1).astype(np.int64)
-    return e_lo, e_hi, table
-
-
-def sampled_minor_histogram(J: torch.Tensor, row_idx: torch.Tensor, col_idx: torch.Tensor,
-                            log10_edges) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-example histogram of the non-zero sampled |minors| by log10 bin, and the number of
-    exact zeros: J [L, m, n] -> (hist int64 [L, nbins], n_zero int64 [L]). Values outside the
-    edges are clipped into the end bins. Same counts as ``sampled_minor_stats(...,
-    log10_edges=...)`` (up to values within an ulp of an edge); on CPU a numba kernel bins
-    through a lookup table instead of taking log10 of every minor (~4x faster)."""
-    edges = np.asarray(torch.as_tensor(log10_edges, dtype=torch.float64).cpu(), dtype=np.float64)
-    if J.ndim != 3:
-        raise ValueError(f"J must be [L, m, n], got {tuple(J.shape)}")
-    k = row_idx.shape[1]
-    if not (HAVE_NUMBA and J.device.type == "cpu" and k <= 3
-            and J.dtype in (torch.float32, torch.float64)):
-        st = sampled_minor_stats(J, row_idx, col_idx, powers=(), log10_edges=torch.from_numpy(edges))
-        return st["hist"], st["n_zero"]
-    row_idx, col_idx = check_sampled(J, row_idx, col_idx)
-    import numba
-    L, R = J.shape[0], row_idx.shape[0]
-    NC = max(1, min(R, -(-4 * numba.get_num_threads() // max(L, 1))))
-    nb = len(edges) - 1
-    e_lo, e_hi, table = _fine_table(edges)
-    hist = np.zeros((L, NC, nb), dtype=np.int64)
-    nzero = np.zeros((L, NC), dtype=np.int64)
-    _hist_kernel(J.detach().contiguous().numpy(), np.ascontiguousarray(row_idx.cpu().numpy()),
-                 np.ascontiguousarray(col_idx.cpu().numpy()), e_lo, e_hi, table,
-                 np.ascontiguousarray(edges[1:-1]), hist, nzero)
-    return torch.from_numpy(hist.sum(1)), torch.from_numpy(nzero.sum(1))
-
-
+# ================================================================ histogram edges
 def log10_edges(lo_nonzero: float, hi: float, bins: int) -> np.ndarray:
     """M-09 bin edges: ``bins`` bins uniform in log10 over [lo_nonzero, hi] (widened by half a
     decade each way when the range is a single value)."""
@@ -498,7 +403,7 @@ def rotation_chunks(m: int, n_rot: int, seed: int) -> Iterator[torch.Tensor]:
 
 
 def _grid_max(Q: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-    return sampled_minor_stats(Q, rows, cols, powers=())["max"]
+    return sampled_minor_max(Q, rows, cols, validate=False)
 
 
 def sampled_rotation_ratios(Js: dict, samples: dict, rotations: Iterable[torch.Tensor],

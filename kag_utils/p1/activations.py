@@ -24,7 +24,7 @@ Every metric is computed from the run's own Jacobians, J = diag(sigma'(z)) A^T w
 activation's sigma', and normalised (pr_norm, rr_norm) by the same seed's initial model
 *with the same activation*; the raw values (pr, rr) and the "init" state show what the
 activation does before any training. Zero rows are relative to the threshold of the same
-initial model (IV.3), so their "init" value is q^(k) by construction.
+initial model (IV.3), so their "init" value is about q^(k) by construction.
 
 :func:`activation_study` returns tidy DataFrames (see there); notebooks call it and plot.
 """
@@ -67,7 +67,8 @@ DATA_SEEDS = ("notebooks", "fixed", "model")
 INIT_METRICS = {"zero_frac": "zero_frac_init_k{k}_q{q}", "pr": "pr_init_k{k}", "pr_norm": 1.0,
                 "rr": "rr_init_k{k}", "rr_norm": 1.0, "divergence": 0.0}
 #: Per-run quantities compared across activations (run_table columns).
-RUN_QUANTITIES = ("epochs_to_criterion", "r2_train", "r2_test", "stop_epoch")
+RUN_QUANTITIES = ("epochs_to_criterion", "reached_criterion", "r2_train", "r2_test",
+                  "stop_epoch")
 
 
 def _label(act: Activation) -> str:
@@ -187,18 +188,20 @@ def activation_study(activations: Sequence[Activation] = STUDY_ACTIVATIONS,
     ``summary``     seed statistics of every quantity: activation, target, param, state
                     ("run" for the per-run quantities), quantity (a RUN_QUANTITIES or
                     METRICS name), k (NaN for run quantities), mean, std, se, n (NaN values,
-                    e.g. a criterion or checkpoint never reached, are not counted)
+                    e.g. a criterion or checkpoint never reached, are not counted; the mean
+                    of "reached_criterion" is the share of seeds that reached it)
     ``comparison``  every other activation against ``baseline`` (GeLU) per (target, param,
                     state, quantity, k): means, se, n of both, Welch's diff, diff_se, t, df, p
                     and the seed-paired statistics (``paired_*``; readings.aggregate)
 
     ``ecfg`` sets the evaluation sample sizes (P1: EvalConfig(n_x=1000, n_rot=400,
     n_x_rot=1000)); it must contain q(1) = ``q1``. ``overrides`` go to every RunConfig
-    (max_epochs, patience, ...); the protocol defaults are P1's. Cost: one evaluate() of each
-    run per state in ``checkpoints`` plus "final" (about 1 s of CPU per state at n_x = 1000,
-    n_rot = 100, n_x_rot = 250, about 2 s at P1's n_rot = 400, n_x_rot = 1000), on top of the
-    training (1-2 s of CPU per run and 1000 epochs at m = 32; wall times on a shared machine
-    are several times longer)."""
+    (max_epochs, patience, ...); the protocol defaults are P1's. Cost (CPU seconds on the
+    2-core development machine, the default 3 activations x 7 targets x 4 seeds): training
+    about 75 under P1's protocol; one evaluate() per run and state in ``checkpoints`` plus
+    "final": about 0.5 s per state at EvalConfig(n_x=500, n_rot=100, n_x_rot=250), 1.5 s at
+    P1's (n_x=1000, n_rot=400, n_x_rot=1000) (120 and 630 in all for 2 and 4 checkpoints);
+    wall times are 1.3-2x that at load 3-7."""
     if baseline not in activations:
         raise ValueError(f"the baseline {_label(baseline)} must be one of the activations")
     if not any(math.isclose(q, q1) for q in ecfg.q1s):
