@@ -136,6 +136,15 @@ def test_borrowed_and_legacy_rows(tmp_path):
     (tmp_path / "results" / "paper").mkdir(parents=True)
     rows = list(csv.DictReader(write_comparison(tmp_path / "results" / "paper").open()))
     assert rows[0]["verdict"] == "not comparable" and "default" in rows[0]["note"]
+    new = Recorder("07_open_questions", "default", output_root=tmp_path)
+    new.compare("x learns faster", "Beyond the papers: P1 Sec. V", "proposed", "faster",
+                verdict="new result", note="evidence")
+    new.save()
+    rows = list(csv.DictReader(write_comparison(tmp_path / "results" / "paper").open()))
+    borrowed = {r["claim"]: r for r in rows}
+    assert borrowed["x learns faster"]["verdict"] == "new result"          # nothing to compare
+    assert "default" in borrowed["x learns faster"]["note"]
+    assert borrowed["p2"]["verdict"] == "not comparable"
 
 
 # ------------------------------------------------------------------------------- readings

@@ -327,13 +327,15 @@ def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
 def comparison_rows(results_dir: str | os.PathLike,
                     fallback: Iterable[str | os.PathLike] = ()) -> list[dict[str, Any]]:
     """Every notebook's comparison rows (:func:`normalize_row`). A borrowed notebook's rows
-    are ``not comparable`` (its run is another set's protocol) and their notes say so."""
+    are ``not comparable`` (its run is another set's protocol), except a "new result" (no
+    paper value to compare with), and their notes say so."""
     rows = []
     for record in load_results(results_dir, fallback).values():
         for row in record.get("comparison", []):
             row = normalize_row(row)
             if record.get("from_set"):
-                row = {**row, "verdict": "not comparable",
+                verdict = "new result" if row.get("verdict") == "new result" else "not comparable"
+                row = {**row, "verdict": verdict,
                        "note": f"[from the '{record['from_set']}' run: no "
                                f"'{Path(results_dir).name}' results yet] "
                                f"{row.get('note', '')}".strip()}
