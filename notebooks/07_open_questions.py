@@ -207,7 +207,7 @@ def excess_panels(data, x, hue, title, col="metric", xlabel="", **kw):
                     linestyle="none", **kw)
     for ax in g.axes.flat:
         ax.axhline(0, color="0.5", lw=0.8, ls=":")
-        ax.tick_params(axis="x", labelrotation=30)
+        ax.tick_params(axis="x", labelrotation=60, labelsize=8)
     g.set_titles("{row_name} · {col_name}" if "row" in kw else "{col_name}")
     g.set_axis_labels(xlabel, "excess over the initial model")
     g.figure.suptitle(title, y=1.04)
