@@ -513,6 +513,13 @@ for k, v in answer.items():
 #   `dep["summary"]`, `kdf`) but decides nothing.
 # * **Multiple tests.** Holm's correction within the family each hypothesis names; the
 #   answers do not correct across the four studies.
+# * **What was added to the fixed rules, and when.** (i) H1c has a third outcome, "no
+#   geometry", when the final excess itself is not significant (a share of nothing orders
+#   nothing); added while implementing the rule, before the first run. (ii) A t test whose
+#   values are all equal and non-zero (standard error 0, e.g. a KAN with no zero row in any
+#   seed) counts as significant ($p = 0$) instead of undefined; added after the first `quick`
+#   run. (iii) The counts of seeds reaching $R^2 \ge$ 0.9 and the final $R^2$ beside H1a are
+#   descriptive, added after the first run; they decide nothing.
 # * **Exact vs sampled** uses notebook 06's standard networks (not the augmented ones) and
 #   fixed KL bins from P2's draw, so that exact and sampled KL differ only by sampling; P2
 #   re-derives the bins per draw.
