@@ -323,7 +323,9 @@ tl_sum.pivot_table(index=["layer", "k", "training"], columns="epoch", values="pr
 
 # %%
 cells = mr.cells(f1)
-causes = mc.Causes.from_tables(run, cells, acc, corr, mc.timeline_text(tl_trend, timeline_hidden))
+causes = mc.Causes.from_tables(run, cells, acc, corr, mc.timeline_text(tl_trend, timeline_hidden),
+                               ablation=bool(ablation_hidden and ablation_lrs
+                                             and ablation_weight_decays))
 rr_info = dict(n_rot=n_rot, rr_images=rr_images, rr_rows=rr_rows, rr_cols=rr_cols) if n_rot else None
 (mc.fig1_claims(cells, causes, rr_info) + mc.trend_claims(cells, causes)).record(record)
 print("where the PR ratio sits, per training and layer (mean over k and h):")

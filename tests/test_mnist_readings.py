@@ -47,9 +47,9 @@ def run_info(**kw):
     return mc.RunInfo(**args)
 
 
-def causes_for(c, run=None):
+def causes_for(c, run=None, ablation=False):
     acc = pd.DataFrame({"training": list(TRAININGS), "train_acc": [1.0, 0.9]})
-    return mc.Causes.from_tables(run or run_info(), c, acc, 0.5, "no timeline")
+    return mc.Causes.from_tables(run or run_info(), c, acc, 0.5, "no timeline", ablation)
 
 
 # -- Fig. 1 cells ------------------------------------------------------------------------------
@@ -251,6 +251,11 @@ def test_fig1_rows_and_causes():
     fail_std = pd.Series([True], index=pd.Index(["standard"], name="training"))
     assert causes.of(fail_aug) == causes.full and causes.of(fail_std) == causes.short
     assert "r = 0.50" in causes.full and "47,000" in causes.short
+    # M-03: the ablation's rows carry its result; without the ablation it is untested
+    assert "untested in this run" in causes.full and "M-03" in causes.full
+    with_ablation = causes_for(c, ablation=True).full
+    assert "lr x weight decay ablation') give the result" in with_ablation
+    assert "untested" not in with_ablation
     rr = dict(n_rot=5, rr_images=4, rr_rows=10, rr_cols=10)
     rec = Recorder("06_mnist_spatial", "paper", default_ours_n=3)
     (mc.fig1_claims(c, causes, rr) + mc.trend_claims(c, causes)).record(rec)

@@ -120,23 +120,26 @@ class Causes:
     """The likely causes named by rows that are not reproduced.
 
     ``full``: where the PR ratio is at or below 1 (the GELU-slope mechanism, the data size and
-    P2's lost hyperparameters); ``short``: the short training. :meth:`of` picks one for a set of
-    failing cells: ``full`` when a failing training has Fig. 1 cells at or below 1."""
+    P2's lost hyperparameters, which the lr x weight-decay ablation tests when ``ablation``
+    says it runs: the cause then points to its rows); ``short``: the short training.
+    :meth:`of` picks one for a set of failing cells: ``full`` when a failing training has
+    Fig. 1 cells at or below 1."""
 
     run: RunInfo
     corr: float                  # readings.off_share_correlation
     train_fit: float             # the standard networks' last-epoch training accuracy
     timeline: str                # timeline_text(...)
     below_any: pd.Series         # per training: some Fig. 1 PR ratio cell at or below 1
+    ablation: bool = False       # the run has the lr x weight-decay ablation (ablation_claims)
 
     @classmethod
     def from_tables(cls, run: RunInfo, c: pd.DataFrame, acc: pd.DataFrame, corr: float,
-                    timeline: str) -> "Causes":
+                    timeline: str, ablation: bool = False) -> "Causes":
         above = c.pr_ratio_mean > 1
         train_fit = (float(acc[acc.training == "standard"].train_acc.mean())
                      if "standard" in set(acc.training) else math.nan)
         return cls(run, corr, train_fit, timeline,
-                   (~above).groupby(level="training").any())
+                   (~above).groupby(level="training").any(), bool(ablation))
 
     @property
     def full(self) -> str:
@@ -145,10 +148,13 @@ class Causes:
                 "regime instead of switching them off (2a; over cells the change of the 'off' "
                 f"share and the PR ratio correlate, r = {self.corr:.2f}); this is what the "
                 f"standard networks do here, which fit their {n:,} training digits (train "
-                f"accuracy {100 * self.train_fit:.1f}%); {self.timeline}. Likely causes, "
-                f"untestable without full MNIST: the small training set ({n:,} digits and "
-                f"{steps:,} optimiser steps vs P2's {paper.MNIST_PROTOCOL['n_train']:,} and "
-                f"{p2_steps():,}) and P2's lost learning rate and weight decay (M-03)")
+                f"accuracy {100 * self.train_fit:.1f}%); {self.timeline}. Likely causes: "
+                f"the small training set ({n:,} digits and {steps:,} optimiser steps vs P2's "
+                f"{paper.MNIST_PROTOCOL['n_train']:,} and {p2_steps():,}; only full MNIST can "
+                "settle it) and P2's lost learning rate and weight decay (M-03), "
+                + ("which the lr x weight-decay ablation tests: its rows ('... lr x weight "
+                   "decay ablation') give the result" if self.ablation else
+                   "untested in this run (no lr x weight-decay ablation)"))
 
     @property
     def short(self) -> str:
