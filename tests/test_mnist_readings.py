@@ -278,6 +278,33 @@ def test_fig1_rows_and_causes():
         r["ours_value"], str))
 
 
+def test_pr_ratio_trends_are_judged_on_standard_errors():
+    """Means in strict order whose steps lie within the seed errors are not agreement: the PR
+    ratio's trend rows are inconclusive, by the KL and RR rows' rule (trend_verdicts)."""
+    c = mr.cells(mr.fig1_summary(fake_ev(), True))
+    causes = causes_for(c)
+    noisy = c.assign(pr_ratio_se=1.0)             # the same means, errors far above the trends
+    claims = mc.fig1_claims(noisy, causes, None)
+    rows = {r["claim"]: r for r in claims.rows}
+    for claim, level in (("Layer 1 stronger than layer 2 (PR ratio)", "layer"),
+                         ("higher-order minors stronger (PR ratio increases with k)", "k"),
+                         ("larger networks stronger (PR ratio increases with h)", "hidden")):
+        assert rows[claim]["verdict"] == "inconclusive", claim
+        assert "within the seed errors" in rows[claim]["cause"]
+        n = claims.numbers[f"fig1_trends.pr_ratio.{level}"]
+        assert n["inconclusive"] == n["cells"]
+    assert claims.numbers["fig1_k_increasing"] == claims.numbers["fig1_k_cells"] == 8
+    assert claims.numbers["fig1_l1_gt_l2"] == 12                  # strict order, still counted
+    assert (mr.trend_verdicts(noisy, "k", "pr_ratio") == "inconclusive").all()
+    # a significant step against the trend: not reproduced, with the cause of failing cells
+    rev = c.copy()
+    rev.loc[("augmented", "L1", 3, 64), "pr_ratio_mean"] = 0.5
+    row = next(r for r in mc.fig1_claims(rev, causes, None).rows
+               if r["claim"] == "higher-order minors stronger (PR ratio increases with k)")
+    assert row["verdict"] == "not reproduced"
+    assert row["cause"].startswith("higher k amplifies") and "M-03" in row["cause"]
+
+
 def test_run_info():
     run = run_info(n_train=4000, epochs=100)
     assert run.steps_per_epoch == 16 and run.steps == 1600
