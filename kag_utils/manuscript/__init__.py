@@ -46,8 +46,12 @@ edited by hand. The PDF carries a digest of its inputs in its metadata (:func:`p
 Modules, each one job (imports run down this list):
 
     tex         notebook sections and paper-section groups, macro names, escaping, number formats
+    prose       program text -> reader's prose, phrases from numbers, the grammar checks
     resultset   a loaded result set, its lookup table of numbers, verdict tallies
-    tables      the generated tables (Tables I-IV, comparison appendix, provenance, ...)
+    causes      the causes of disagreement, each explained once, and each row's own detail
+    tables      the generated tables (Tables I-IV, verdicts by section, the per-claim appendix,
+                provenance, parameters, ...)
+    summary     the abstract's verdict tally and what ran at which protocol
     writer      paper/generated/<set>/ and its sources.json manifest; the input digest
     checks      keys and figures used vs defined; staleness
     latex       the latexmk build and the command line (``main``)
@@ -59,8 +63,12 @@ from .checks import (check_manuscript, check_stale, defined_figures, defined_key
 from .latex import (APT_PACKAGES, PDF_NAME, BuildResult, build, install_hint, log_problems, main,
                     missing_tex, pdf_digest)
 from .resultset import ResultSet, load_result_set, result_macros, tally_groups, tally_sentence
-from .tables import appendix_table, pending_notebooks, wording_table
-from .tex import (FORMATS, NOTEBOOK_STEMS, NOTEBOOKS, SECTION_GROUPS, ManuscriptError, claim_slug,
-                  comparison_cells, format_number, format_value, macro_name, source_group,
+from .tables import (appendix_table, borrowed_notebooks, pending_notebooks, verdict_table,
+                     wording_table)
+from .tex import (FORMATS, NOTEBOOK_STEMS, NOTEBOOKS, SECTION_GROUPS, SECTIONS, ManuscriptError,
+                  claim_slug, format_number, format_value, macro_name, row_group, source_group,
                   tex_escape)
+from .prose import (AMBIGUITIES, change_phrase, comparison_cells, expand_manuscript,
+                    plain_text, prose_problems, reader_tex, window_phrase)
+from .causes import CAUSES, classify
 from .writer import generate, input_digest, manuscript_sources, paper_dir, project_root, render
