@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .prose import comparison_cells, join_words, reader_tex
+from .prose import comparison_cells, join_words, plain_text, reader_tex
 from .resultset import ResultSet
 from .tex import format_number, format_value, row_group, tex_escape, SECTIONS
 
@@ -33,8 +33,8 @@ CAUSES = [
     Cause("noise", "seed noise", "Errors too large to tell", ()),
     Cause("rotation", "rotation ratio", "The random rotation ratio",
           (r"rotation", r"haar", r"signed maximum", r"\ba-17\b", r"\bs-1\b")),
-    Cause("tails", "extreme quantiles", "Extreme quantiles of the minors",
-          (r"q\(0\.01\)", r"smallest size-3 minors", r"\btail", r"\ba-21\b")),
+    Cause("tails", "tails", "Tails of the minor distributions",
+          (r"q\(0\.01\)", r"smallest size-3 minors", r"\ba-21\b")),
     Cause("early-stopping", "early stopping", "The early-stopping rule",
           (r"early.stopping", r"memoris", r"\ba-06\b", r"stopping rule")),
     Cause("reading", "reading by rule", "Verbal claims read by rule",
@@ -69,7 +69,8 @@ def classify(row: Mapping[str, str]) -> str | None:
     return "other"
 
 
-_SPLIT = re.compile(r";\s+|\.\s+(?=[A-Z\[(])")
+_SPLIT = re.compile(r";\s+|(?<!\be\.g)(?<!\bi\.e)(?<!\bcf)(?<!\bvs)(?<!\bFig)(?<!\bSec)"
+                    r"(?<!\bApp)(?<!\bEq)(?<!\beq)\.\s+(?=[A-Za-z0-9'\[(])")
 
 
 def _clauses(text: str) -> list[str]:
@@ -165,8 +166,9 @@ def explanation(cause: str, rs: ResultSet) -> str:
                 r"minors without input-dependent KA patterning; the notes give the readings "
                 r"with the dead rows left out.")
     if cause == "tails":
-        return (r"\Pone{} quotes ratios of extreme quantiles of the size-3 minors as one rounded "
-                r"order of magnitude. The ratio is set by the smallest minors, that is by how "
+        return (r"\Pone{} reads the shapes of the tails off plots, with no fit window or "
+                r"statistic, and quotes the ratio of extreme quantiles of the size-3 minors as one "
+                r"rounded order of magnitude. That ratio is set by the smallest minors, that is by how "
                 r"deep triples of neurons sit together in GeLU's flat negative tail, which "
                 r"depends on the seeds, the stopping epoch and the inputs "
                 r"(Sec.~\ref{sec:appendices}).")
@@ -254,10 +256,13 @@ def causes_section(rs: ResultSet) -> str:
         lines.append(explanation(cause.id, rs))
         evidence = (f"This accounts for {len(mine)} row{'s' if len(mine) != 1 else ''} "
                     f"({_counts_text(mine)}) in {_sections_text(mine)}")
-        worst = sorted((r for r in mine if _departure(r) > 0), key=_departure, reverse=True)[:2]
+        short = [r for r in mine if len(plain_text(comparison_cells(r)[1])) <= 40
+                 and len(r["claim"]) <= 70]
+        worst = sorted((r for r in short if _departure(r) > 0), key=_departure,
+                       reverse=True)[:2]
         lead = "the largest departures"
         if not worst:
-            worst, lead = mine[:2], "for example"
+            worst, lead = short[:2], "for example"
         if worst:
             ex = []
             for r in worst:

@@ -160,6 +160,7 @@ def reader_tex(text: object) -> str:
     s = _SCI_RE.sub(sci, s)
     s = re.sub(r"\bR\^?2\b", lambda m: "R" + t.math("^2"), s)
     s = re.sub(r"\b([qQ])\(([k\d])\)", lambda m: t.math(m.group(1) + "^{(" + m.group(2) + ")}"), s)
+    s = re.sub(r"\bq1\s*=\s*", lambda m: t.math("q^{(1)}") + " = ", s)
     s = re.sub(r"\bq1\b", lambda m: t.math("q^{(1)}"), s)
     s = re.sub(r"\bB_c\b", lambda m: t.math("B_c"), s)
     s = re.sub(r"\bc\^k\b", lambda m: t.math("c^k"), s)
@@ -285,11 +286,19 @@ _VERDICT_WORDS = r"(?:not reproduced|reproduced|inconclusive|protocol-dependent|
 
 
 def plain_text(tex: str) -> str:
-    """TeX with commands, math and file names removed, close to what a reader sees."""
+    """TeX with commands, math and file names removed, close to what a reader sees (the
+    document body only, without table preambles and displayed equations)."""
     text = re.sub(r"(?<!\\)%.*", "", tex)
-    text = re.sub(r"\\(texttt|nb|label|ref|eqref|cite\w*|kagfig\w*|input|includegraphics|"
-                  r"begin|end|newcolumntype|multicolumn|rule|hypersetup|kagdef|row)"
-                  r"(\[[^\]]*\])?\{[^{}]*\}", " ", text)
+    if r"\begin{document}" in text:
+        text = text.split(r"\begin{document}", 1)[1]
+    text = re.sub(r"\\begin\{(equation|align)\*?\}.*?\\end\{\1\*?\}", " M ", text, flags=re.S)
+    text = "\n".join(line for line in text.splitlines()
+                     if not re.search(r"\\(newcolumntype|begin\{(longtable|tabular)\})", line))
+    text = text.replace(r"\Pone{}", "P1").replace(r"\Ptwo{}", "P2")
+    text = re.sub(r"\\(texttt|nb|model|ref|eqref|cite\w*)(\[[^\]]*\])?\{[^{}]*\}", " X ", text)
+    text = re.sub(r"\\(label|kagfig\w*|input|includegraphics|begin|end|multicolumn|rule|"
+                  r"hypersetup|kagdef|row|setlength|renewcommand)(\[[^\]]*\])?\{[^{}]*\}",
+                  " ", text)
     text = re.sub(r"\\ensuremath\{\\?-\}", "-", text)
     text = re.sub(r"\\ensuremath\{(?:[^{}]|\{[^{}]*\})*\}", " M ", text)
     text = re.sub(r"\$[^$]*\$", " M ", text)
@@ -313,7 +322,7 @@ _PROBLEMS = [
     ("an internal key", re.compile(r"\b[a-z]+(?:_[a-z0-9.]+)+\b|\\_")),
     ("raw R2", re.compile(r"\bR2\b|R\\textasciicircum")),
     ("a raw caret", re.compile(r"\\textasciicircum")),
-    ("an empty value", re.compile(r"\b(?:ours|paper) ?\)|\b(?:ours|paper) [,;:]|\(\s*\)|,\s*\)|\(\s*,")),
+    ("an empty value", re.compile(r"\b(?:ours|paper) \)|\b(?:ours|paper) [,;:]|\(\s*\)|,\s*\)|\(\s*,")),
     ("an invented decimal exponent", re.compile(r"10\^\{?\d+\.0+\b")),
 ]
 
@@ -324,7 +333,10 @@ def prose_problems(tex: str, where: str = "") -> list[str]:
     text = plain_text(tex)
     # raw checks read the TeX itself, without the commands whose arguments are names
     raw = re.sub(r"(?<!\\)%.*", "", tex)
-    raw = re.sub(r"\\(texttt|nb|label|ref|input|includegraphics|kagfig\w*|kagfigfile|"
+    if r"\begin{document}" in raw:
+        raw = raw.split(r"\begin{document}", 1)[1]
+    raw = re.sub(r"\\begin\{(equation|align)\*?\}.*?\\end\{\1\*?\}", " M ", raw, flags=re.S)
+    raw = re.sub(r"\\(texttt|nb|model|label|ref|input|includegraphics|kagfig\w*|kagfigfile|"
                  r"kagnotebookdone|kagdef|kag|hypersetup|cite\w*|url|href)"
                  r"(\[[^\]]*\])?\{[^{}]*\}", " ", raw)
     no_math = re.sub(r"\\ensuremath\{(?:[^{}]|\{[^{}]*\})*\}|\$[^$]*\$", " M ", raw)

@@ -162,7 +162,8 @@ def result_macros(rs: ResultSet) -> dict[str, str]:
     put("set", "name", tex_escape(rs.name))
     put("set", "notebooks", str(len(rs.records)))
     put("set", "wall_time_min", format_number(wall / 60, "dec1"))
-    put("set", "device", tex_escape(devices.pop()) if len(devices) == 1 else "several machines")
+    put("set", "device", r"\texttt{" + tex_escape(devices.pop()) + "}" if len(devices) == 1
+        else "several machines")
 
     slugs: dict[str, int] = {}
     for row in rs.comparison:

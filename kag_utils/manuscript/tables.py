@@ -245,7 +245,7 @@ def verdict_table(rs: ResultSet) -> str:
         if not rows:
             continue
         counts = tally(rows)
-        stems = ", ".join(r"\nb{" + n + "}" for n in sorted(nb_of.get(gid, [])) if n)
+        stems = ", ".join(n[:2] for n in sorted(nb_of.get(gid, [])) if n)
         body.append(tex_escape(title) + " & " + stems + " & " +
                     " & ".join(str(counts[v]) if counts[v] else "--" for v in used) +
                     f" & {len(rows)} \\\\")
@@ -254,7 +254,7 @@ def verdict_table(rs: ResultSet) -> str:
     body.append(r"\textbf{all} & & " + " & ".join(r"\textbf{" + str(total[v]) + "}" for v in used)
                 + r" & \textbf{" + str(len(rs.comparison)) + r"} \\")
     table = _tabular("@{}p{0.3\\linewidth}l" + "r" * (len(used) + 1) + "@{}",
-                     ["paper section", "notebook"] + [VERDICT_MARKS[v] + " " + heads[v]
+                     ["paper section", "notebook"] + [VERDICT_MARKS[v] + "{} " + heads[v]
                                                       for v in used] + ["total"], body)
     return ("\\begin{table}[htbp]\\centering\\small\n" + table +
             "\\caption{Verdicts by section of the papers (rows) and verdict (columns), with the "
@@ -330,7 +330,7 @@ def provenance_table(rs: ResultSet) -> str:
             r"\texttt{" + sha256(path)[:12] + "}" if path.exists() else "--",
             r"\texttt{" + tex_escape(commit[:10] + ("+dirty" if commit.endswith("+dirty") else ""))
             + "}",
-            tex_escape(prov.get("device", "?")),
+            r"\texttt{" + tex_escape(prov.get("device", "?")) + "}",
             format_number(prov.get("wall_time_s", 0) / 60, "dec1") if isinstance(
                 prov.get("wall_time_s"), (int, float)) else "--",
             tex_escape(prov.get("timestamp_utc", "?"))]) + r" \\")
@@ -372,8 +372,11 @@ def parameters_table(rs: ResultSet) -> str:
             label = r"\texttt{" + tex_escape(nb) + "}" + (
                 r" (set \texttt{" + tex_escape(record["from_set"]) + "})"
                 if record.get("from_set") else "")
+            text = tex_escape(_param_text(value))
+            if "\\_" in text:       # identifiers (monitor names, ...): code, not prose
+                text = r"\texttt{" + text + "}"
             lines.append((label if first else "") + " & " + r"\texttt{" + tex_escape(key) +
-                         "} & " + tex_escape(_param_text(value)) + r" \\")
+                         "} & " + text + r" \\")
             first = False
     lines += [r"\end{longtable}", r"\endgroup"]
     return "\n".join(lines) + "\n"
