@@ -48,6 +48,7 @@ BAD = {
     "repeated word": "the trained the the model",
     "same verdict twice": "statements are reproduced and reproduced.",
     "a bare list of verdicts": "are, in turn, not reproduced, reproduced, reproduced and reproduced.",
+    "a verdict without its verb": "the size-1 onset not reproduced, which reproduced with P1",
     "'lower/higher by' a negative number": r"is lower by \ensuremath{-}0.451 in layer 1",
     "True/False": "significant interior extremum: True",
     "a Python list": "argmax B: [64, 64, 32]",

@@ -93,7 +93,9 @@ def row_detail(row: Mapping[str, str], shared: set[str]) -> str:
         good = [c for c in _clauses(row["readings"]) if c.endswith(": reproduced")
                 and not c.startswith("default")]
         if good:
-            own.append("reproduced by " + join_words([g.rsplit(":", 1)[0] for g in good], "or"))
+            names = [g.rsplit(":", 1)[0] for g in good]
+            own.append(f"reproduced by the reading '{names[0]}'" if len(names) == 1 else
+                       f"reproduced by {len(names)} readings, e.g. '{names[0]}'")
     return reader_tex("; ".join(own))
 
 

@@ -313,6 +313,8 @@ _PROBLEMS = [
     ("a bare list of verdicts", re.compile(
         _VERDICT_WORDS + r", " + _VERDICT_WORDS + r"(?:, " + _VERDICT_WORDS + r")* and "
         + _VERDICT_WORDS)),
+    ("a verdict without its verb", re.compile(
+        r"\b(?:which|onset|bound|share|ratio|divergence) " + _VERDICT_WORDS + r"\b")),
     ("'lower/higher by' a negative number", re.compile(
         r"\b(?:lower|higher|smaller|larger|less|more) by\s*(?:-|\\ensuremath\{-\}|−)")),
     ("True/False", re.compile(r"\b(?:True|False)\b")),

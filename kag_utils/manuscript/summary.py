@@ -56,8 +56,9 @@ def _fashion_images(rs: ResultSet) -> str | None:
     return None
 
 
-def protocol_sentences(rs: ResultSet) -> str:
-    """What ran at which protocol, per paper, from the parameters of the results."""
+def protocol_sentences(rs: ResultSet, borrowed_note: bool = True) -> str:
+    """What ran at which protocol, per paper, from the parameters of the results (with
+    ``borrowed_note``, a borrowed MNIST run says so)."""
     out = []
     paper_set = rs.name == "paper"
     p1 = [nb for nb in ("01_setup", "02_zero_rows", "03_minor_concentration", "04_dynamics",
@@ -108,7 +109,7 @@ def protocol_sentences(rs: ResultSet) -> str:
             text += (f", and on the {images} images of Fashion-MNIST for "
                      f"{p['fashion_epochs']} epochs")
         text += "; its rows are not counted"
-        if rec.get("from_set"):
+        if rec.get("from_set") and borrowed_note:
             text += (r" (these results are borrowed from set \texttt{"
                      + tex_escape(rec["from_set"]) + r"}: the run of set \texttt{"
                      + tex_escape(rs.name) + "} is pending)")
@@ -130,7 +131,7 @@ def mnist_what_ran(rs: ResultSet) -> str:
     nb = "06_mnist_spatial"
     if nb not in rs.records:
         return ""
-    sentence = protocol_sentences(rs).split("For \\Ptwo{} ", 1)
+    sentence = protocol_sentences(rs, borrowed_note=False).split("For \\Ptwo{} ", 1)
     what = ("For \\Ptwo{} " + sentence[1].split(". Notebook 07", 1)[0].rstrip(".") + "."
             if len(sentence) > 1 else "")
     if rs.records[nb].get("from_set"):

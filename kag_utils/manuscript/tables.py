@@ -224,7 +224,7 @@ VERDICT_LEGEND = [
 def verdict_legend(rs: ResultSet | None = None) -> str:
     """The verdict marks of the tables, with their meanings (those present in ``rs``)."""
     present = {r["verdict"] for r in rs.comparison} if rs is not None else set(VERDICTS)
-    return "; ".join(VERDICT_MARKS[v] + " " + v + ": " + text for v, text in VERDICT_LEGEND
+    return "; ".join(VERDICT_MARKS[v] + "{} " + v + ": " + text for v, text in VERDICT_LEGEND
                      if v in present) + "."
 
 
@@ -282,8 +282,9 @@ def appendix_table(rs: ResultSet) -> str:
              r"\midrule \multicolumn{5}{r}{\emph{continued}} \\ \endfoot",
              r"\bottomrule \endlastfoot"]
     for gid, title, group in grouped_rows(rs):
-        lines.append(r"\multicolumn{5}{@{}l}{\rule{0pt}{2.6ex}\textbf{" + tex_escape(title) +
-                     r"} \quad (" + tally_sentence(tally(group)) + r")} \\*[1pt]")
+        lines.append(r"\multicolumn{5}{@{}p{\linewidth}@{}}{\rule{0pt}{2.6ex}\textbf{"
+                     + tex_escape(title) + r"}\quad " + tally_sentence(tally(group))
+                     + r"} \\*[1pt]")
         for r in group:
             paper, ours = comparison_cells(r)
             cause = classify(r)
@@ -417,9 +418,9 @@ def borrowed_notebooks(rs: ResultSet) -> list[str]:
 
 def borrowed_sentence(rs: ResultSet, nb: str) -> str:
     """The one sentence every place uses for a borrowed (pending) notebook."""
-    return (r"Pending in set \texttt{" + tex_escape(rs.name) + r"}: notebook \nb{" + nb +
-            r"} has not finished with this set, so this section shows its results from set "
-            r"\texttt{" + tex_escape(rs.records[nb]["from_set"]) + "}.")
+    return (r"Notebook \nb{" + nb + r"} has not finished with parameter set \texttt{"
+            + tex_escape(rs.name) + r"} yet, so this section shows its results from set \texttt{"
+            + tex_escape(rs.records[nb]["from_set"]) + "}.")
 
 
 def pending_text(rs: ResultSet) -> str:
