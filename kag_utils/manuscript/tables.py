@@ -272,8 +272,8 @@ def appendix_table(rs: ResultSet) -> str:
              r"\begingroup\footnotesize\setlength{\tabcolsep}{3pt}",
              r"\renewcommand{\arraystretch}{1.05}",
              r"\newcolumntype{R}[1]{>{\raggedright\hspace{0pt}}p{#1}}",
-             r"\begin{longtable}{@{}R{0.3\linewidth}R{0.13\linewidth}R{0.15\linewidth}c"
-             r">{\raggedright\arraybackslash\hspace{0pt}}p{0.33\linewidth}@{}}",
+             r"\begin{longtable}{@{}R{0.29\linewidth}R{0.155\linewidth}R{0.175\linewidth}c"
+             r">{\raggedright\arraybackslash\hspace{0pt}}p{0.29\linewidth}@{}}",
              r"\caption{Every comparison with the papers, by paper section. Verdicts: "
              + verdict_legend(rs) + r" The cause is explained in Sec.~\ref{sec:verdict}; "
              r"after it, what is particular to the row.}\label{tab:claims}\\",
@@ -295,7 +295,7 @@ def appendix_table(rs: ResultSet) -> str:
             lines.append(" & ".join([reader_tex(r["claim"]), paper, ours, _verdict(r), cell])
                          + r" \\")
     lines.append(r"\midrule")
-    lines.append(r"\multicolumn{5}{@{}l}{\textbf{All rows}\quad " +
+    lines.append(r"\multicolumn{5}{@{}p{\linewidth}@{}}{\textbf{All rows}\quad " +
                  tally_sentence(tally(rows)) + r"} \\")
     lines += [r"\end{longtable}", r"\endgroup"]
     return "\n".join(lines) + "\n"
