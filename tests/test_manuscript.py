@@ -235,7 +235,7 @@ def test_appendix_lists_every_comparison_row_grouped(synth):
         assert f"% row: {ms.claim_slug(row['claim'])}" in appendix
     assert appendix.count("% row: ") == len(rows)
     # groups in paper order, each with its tally, then the overall tally
-    heads = re.findall(r"\\textbf\{(P1 Sec\. [^}]*)\} \\quad \((\d+) of (\d+) comparisons? "
+    heads = re.findall(r"\\textbf\{(P1 Sec\. [^}]*)\}\\quad (\d+) of (\d+) comparisons? "
                        r"reproduced", appendix)
     assert [h[0] for h in heads] == ["P1 Sec. II--III: set-up, training and Table I",
                                      "P1 Sec. IV.A: zero rows"]
