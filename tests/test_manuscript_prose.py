@@ -164,4 +164,4 @@ def test_every_disagreement_has_one_cause(paper_set):
     # each cause is explained once, in the section
     text = (gen / "causes.tex").read_text()
     for cause in {causes.classify(r) for r in rs.comparison} - {None}:
-        assert text.count(r"\paragraph{" + causes.CAUSE_BY_ID[cause].title) == 1
+        assert text.count(r"\paragraph{" + causes.CAUSE_BY_ID[cause].title + " (") == 1

@@ -19,6 +19,12 @@ def _n(rs: ResultSet, nb: str) -> dict[str, Any]:
     return rs.records.get(nb, {}).get("numbers", {})
 
 
+def _count(n: int, noun: str = "") -> str:
+    """1,000 as '1{,}000', with the noun in the singular or plural."""
+    text = f"{int(n):,}".replace(",", "{,}")
+    return text + (f" {noun}{'s' if int(n) != 1 else ''}" if noun else "")
+
+
 def _set(values) -> str:
     return r"\{" + ", ".join(str(v) for v in values) + r"\}"
 
@@ -75,7 +81,7 @@ def protocol_sentences(rs: ResultSet, borrowed_note: bool = True) -> str:
         if p.get("batch_size"):
             detail.append(f"batch size {p['batch_size']}")
         if p.get("max_epochs"):
-            detail.append(f"at most {format_value('n', p['max_epochs'])} epochs with patience "
+            detail.append(f"at most {_count(p['max_epochs'], 'epoch')} with patience "
                           f"{p.get('patience')}")
         nbs = f"notebooks {p1[0][:2]}--{p1[-1][:2]}" if len(p1) > 1 else f"notebook {p1[0][:2]}"
         out.append(f"\\Pone{{}}'s experiments ({nbs}) ran with {what}"
@@ -87,8 +93,7 @@ def protocol_sentences(rs: ResultSet, borrowed_note: bool = True) -> str:
                 "full": "MNIST images"}.get(n.get("data_source"),
                                             tex_escape(n.get("data_source", "")))
         if n.get("n_train") and n.get("n_test"):
-            train = (f"{format_value('n', n['n_train'])} of the "
-                     f"{format_value('n', n['n_train'] + n['n_test'])} {data}")
+            train = f"{_count(n['n_train'])} of the {_count(n['n_train'] + n['n_test'])} {data}"
         else:
             train = f"the {data}"
         detail = []
@@ -97,7 +102,7 @@ def protocol_sentences(rs: ResultSet, borrowed_note: bool = True) -> str:
         if p.get("seeds") is not None:
             detail.append(f"{len(p['seeds'])} seeds")
         if p.get("epochs"):
-            detail.append(f"{p['epochs']} epochs")
+            detail.append(_count(p["epochs"], "epoch"))
         text = (r"For \Ptwo{} (notebook 06) we trained networks "
                 + (r"with its training protocol " if paper_set and not rec.get("from_set") else "")
                 + (f"({join_words(detail)}, standard and augmented) " if detail else "")
@@ -107,7 +112,7 @@ def protocol_sentences(rs: ResultSet, borrowed_note: bool = True) -> str:
         images = _fashion_images(rs)
         if images and p.get("fashion_epochs"):
             text += (f", and on the {images} images of Fashion-MNIST for "
-                     f"{p['fashion_epochs']} epochs")
+                     f"{_count(p['fashion_epochs'], 'epoch')}")
         text += "; its rows are not counted"
         if rec.get("from_set") and borrowed_note:
             text += (r" (these results are borrowed from set \texttt{"
@@ -167,8 +172,9 @@ def phrases(rs: ResultSet) -> dict[str, str]:
                       "can explain a ratio below one")
         else:
             answer = "it is above one already at the main runs' epoch count"
+        epochs = _count(p["epochs"], "epoch") if p.get("epochs") else "epochs"
+        longer = _count(p["timeline_epochs"], "epoch") if p.get("timeline_epochs") else "training"
         out["mnist-timeline"] = (
-            f"At the main runs' {p.get('epochs', '?')} epochs their PR ratio (mean over layers "
-            f"and $k$) is {main_txt} and after {p.get('timeline_epochs', '?')} epochs "
-            f"{end_txt}: {answer}.")
+            f"At the main runs' {epochs} their PR ratio (mean over layers and $k$) is "
+            f"{main_txt} and after {longer} {end_txt}: {answer}.")
     return out

@@ -6,12 +6,12 @@ import re
 from typing import Any, Mapping
 
 from ..readings import claim_names as names
-from ..readings.verdicts import COMPARABLE, VERDICTS, tally
+from ..readings.verdicts import VERDICTS, tally
 from .tex import (NOTEBOOK_STEMS, NOTEBOOKS, SECTIONS, SECTION_GROUPS, claim_slug, format_kind,
                   format_number, format_value, row_group, tex_escape)
 from .prose import AMBIGUITIES, cited_ambiguities, comparison_cells, reader_tex
 from .resultset import ResultSet, row_agrees, sha256, tally_groups, tally_sentence
-from .causes import CAUSE_BY_ID, CAUSES, classify, row_detail, shared_clauses
+from .causes import CAUSE_BY_ID, classify, row_detail, shared_clauses
 
 
 # --------------------------------------------------------------------------------------------
