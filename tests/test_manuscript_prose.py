@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("at B in [512, 1000]", r"at B in \ensuremath{\{512, 1000\}}"),
     ("max change 2.2e-16", r"max change \ensuremath{2.2\times10^{-16}}"),
     ("below 1e-16", r"below \ensuremath{10^{-16}}"),
+    ("changes 0.174 / 0.0e+00", "changes 0.174 / 0"),
     ("ours is 10^4.66", r"ours is \ensuremath{10^{4.66}}"),
     ("trains longer (A-06; see section 4)", "trains longer (see section 4)"),
     ("seeds (unknown seeds, A-05) and rule (A-06, A-08)", "seeds (unknown seeds) and rule"),

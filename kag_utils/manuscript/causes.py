@@ -35,11 +35,11 @@ CAUSES = [
           (r"rotation", r"haar", r"signed maximum", r"\ba-17\b", r"\bs-1\b")),
     Cause("tails", "tails", "Tails of the minor distributions",
           (r"q\(0\.01\)", r"smallest size-3 minors", r"\ba-21\b")),
-    Cause("early-stopping", "early stopping", "The early-stopping rule",
-          (r"early.stopping", r"memoris", r"\ba-06\b", r"stopping rule")),
     Cause("reading", "reading by rule", "Verbal claims read by rule",
           (r"window", r"onset", r"extremum", r"minimum is at", r"maximum is at", r"plateau",
            r"half-rise", r"end of the grid", r"\ba-25\b", r"\ba-27\b", r"steps (up|down)")),
+    Cause("early-stopping", "early stopping", "The early-stopping rule",
+          (r"early.stopping", r"memoris", r"\ba-06\b", r"stopping rule")),
     Cause("dead", "dead neurons", "Dead neurons", (r"dead", r"consistently zero")),
     Cause("init", "init and inputs", "Initialisation, inputs and seeds",
           (r"\ba-0[145]\b", r"\ba-12\b", r"\binit", r"\bseeds?\b", r"input distribution")),
@@ -48,6 +48,10 @@ CAUSES = [
     Cause("other", "see note", "Other disagreements", ()),
 ]
 CAUSE_BY_ID = {c.id: c for c in CAUSES}
+# The order in which the section explains them: the papers' open details first, noise and
+# runs that are not the papers' protocol last.
+SECTION_ORDER = ("early-stopping", "reading", "rotation", "tails", "dead", "init",
+                 "critical-batch", "other", "noise", "not-comparable")
 DISAGREEING = ("not reproduced", "inconclusive", "protocol-dependent", "not comparable")
 
 
@@ -250,7 +254,7 @@ def causes_section(rs: ResultSet) -> str:
         return lines[0] + "\nEvery comparison row is reproduced.\n"
     lines.append(r"In parentheses after each cause, the label its rows carry in the appendix "
                  r"table.")
-    for cause in CAUSES:
+    for cause in (CAUSE_BY_ID[c] for c in SECTION_ORDER):
         mine = [r for r in rows if classify(r) == cause.id]
         if not mine:
             continue

@@ -154,6 +154,8 @@ def reader_tex(text: object) -> str:
 
     def sci(m: re.Match) -> str:
         mant, exp = m.group(1), int(m.group(2))
+        if float(mant) == 0:
+            return "0"
         if float(mant) in (1.0, -1.0):
             return t.math(("-" if mant.startswith("-") else "") + "10^{" + str(exp) + "}")
         return t.math(mant + r"\times10^{" + str(exp) + "}")
