@@ -456,7 +456,7 @@ def test_latex_stops_at_an_undefined_key(synth):
         (pdir / "main.log").read_text()
     (pdir / "main.tex").write_text(MINI_MAIN % (r"\kag{01_setup/table1.xor.m32.train_r2.pm} "
                                                 r"\kagfig[width=1cm]{fig_a} "
-                                                r"\input{\kaggen/disagreements}"))
+                                                r"\input{\kaggen/verdicts}"))
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
                            "main.tex"], cwd=pdir, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-2000:]
