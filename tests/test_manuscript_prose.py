@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("pr_norm_k3: 0.0667 vs 0.429", r"normalised PR (\ensuremath{k = 3}): 0.0667 vs 0.429"),
     ("zero_frac_k3_q0.01: 0.044", r"zero-row share (\ensuremath{k = 3}, \ensuremath{q^{(1)}} = 0.01): 0.044"),
     ("rule: readings.near(., 0.5, SE, 'about')", "rule: the 'near' rule"),
+    ("PR/PR_init (k=2)", r"PR/\ensuremath{\mathrm{PR}_{\mathrm{init}}} (k=2)"),
     ("B_c and c^k", r"\ensuremath{B_c} and \ensuremath{c^k}"),
     ("Zero q1=0.01%", r"Zero \ensuremath{q^{(1)}} = 0.01\%"),
     ("lambda <= 1.2 -> 0.5", r"\ensuremath{\lambda} \ensuremath{\le} 1.2 \ensuremath{\to} 0.5"),

@@ -149,6 +149,8 @@ def reader_tex(text: object) -> str:
     s = re.sub(r"\bPR_norm\b", "normalised PR", s)
     s = re.sub(r"\bRR_norm\b", "normalised RR", s)
     s = re.sub(r"\bPR_max\b", lambda m: t.math(r"\mathrm{PR}_{\max}"), s)
+    s = re.sub(r"\b(PR|RR)_(init|norm|trained)\b",
+               lambda m: t.math(r"\mathrm{" + m.group(1) + r"}_{\mathrm{" + m.group(2) + "}}"), s)
     # numbers and symbols
     s = _POW_RE.sub(lambda m: t.math("10^{" + m.group(1) + "}"), s)
 

@@ -138,7 +138,8 @@ def result_macros(rs: ResultSet) -> dict[str, str]:
     for nb, record in rs.records.items():
         numbers = record.get("numbers", {})
         for key, value in numbers.items():
-            put(nb, key, format_value(key, value))
+            # text the notebooks wrote (answers, labels) is prose for the reader
+            put(nb, key, reader_tex(value) if isinstance(value, str) else format_value(key, value))
             if isinstance(value, list):
                 put(nb, f"{key}.count", str(len(value)))
         for key, text in _add_pm(numbers).items():
