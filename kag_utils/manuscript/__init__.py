@@ -28,10 +28,16 @@ Besides ``numbers`` the table holds, per notebook:
 
 and for the whole set: ``set/name``, ``set/device``, ``set/wall_time_min``, ``set/digest``,
 ``set/notebooks``; one entry per comparison row, ``cmp/<slug>.{claim,source,paper,ours,
-verdict,status,note,notebook}`` (verdict: agrees/disagrees; status: reproduced/not reproduced) with ``slug`` the claim lower-cased with every run of other
-characters than a-z, 0-9 replaced by ``-`` (``%`` -> ``pct`` first, :func:`claim_slug`); and
-tallies ``tally/<group>.{agree,disagree,total,sentence}`` for ``all``, each notebook stem and
-each paper-section group (:data:`SECTION_GROUPS`).
+verdict,status,note,notebook,window}`` (verdict and status: the row's verdict; window: a
+window value such as "0.15-0.7" in words) with ``slug`` the claim lower-cased with every run of
+other characters than a-z, 0-9 replaced by ``-`` (``%`` -> ``pct`` first, :func:`claim_slug`);
+tallies ``tally/<group>.{agree,disagree,total,sentence,<verdict>}`` for ``all``, each notebook
+stem and each paper section (:data:`SECTIONS`, the ``section`` column, nested in the notebooks:
+every tally of the text comes from this one grouping); and ``phrase/<name>``, sentences whose
+wording depends on a number's sign or size (:func:`summary.phrases`). Notes, causes, claims and
+text values enter the TeX through :func:`prose.reader_tex` (no raw keys, Python literals,
+True/False or manifest identifiers); ``tests/test_manuscript_prose.py`` checks every generated
+sentence with :func:`prose.prose_problems`.
 
 **Rounding** depends on the kind of number and is chosen by the first glob pattern of
 :data:`FORMATS` that matches the key (R^2 to 4 decimals as Table I, percentages to 3 as
