@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from ..readings import claim_names as names
 from ..readings.verdicts import COMPARABLE, tally
+from .captions import paper_figure_tex
 from .tex import (NOTEBOOK_STEMS, SECTION_GROUPS, claim_slug, comparison_cells, format_kind,
                   format_number, format_value, source_group, tex_escape)
 from .resultset import ResultSet, row_agrees, sha256, tally_sentence
@@ -331,7 +332,8 @@ def notebook_auto_section(rs: ResultSet, nb: str) -> str:
             continue
         lines += [r"\begin{figure}[htbp]\centering",
                   r"\kagfig[width=\linewidth,height=0.4\textheight,keepaspectratio]{" + fig + "}",
-                  r"\caption{\texttt{" + tex_escape(fig) + r"} from notebook \texttt{" +
+                  r"\caption{" + (f"{paper_figure_tex(fig)}: " if paper_figure_tex(fig) else "")
+                  + r"\texttt{" + tex_escape(fig) + r"} from notebook \texttt{" +
                   tex_escape(nb) + r"} (generated caption).}",
                   r"\end{figure}"]
     lines.append(notebook_comparison_table(rs, nb))

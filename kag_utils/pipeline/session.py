@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..figures import style
 from .paths import find_root
 from .results import Recorder
 
@@ -62,14 +63,8 @@ def parameter_values(notebook: str, namespace: dict[str, Any],
 
 
 def setup_style() -> None:
-    """The seaborn/matplotlib style shared by every figure of the project."""
-    import matplotlib
-    import seaborn as sns
-
-    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    matplotlib.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150,
-                                "figure.constrained_layout.use": True,
-                                "savefig.bbox": "tight", "axes.titlesize": "medium"})
+    """The style shared by every figure of the project (kag_utils.figures.style)."""
+    style.apply()
 
 
 @dataclass
@@ -85,13 +80,18 @@ class Session:
         return self.output_root / "figures" / self.params_name
 
     def savefig(self, fig, name: str, label: bool = True) -> Path:
-        """Save ``fig`` as ``figures/<set>/<name>.png`` (and .pdf for the paper build)."""
+        """Save ``fig`` as ``figures/<set>/<name>.png`` (and .pdf for the paper build).
+        The figure must print legibly (``style.check_layout``: at most the text width, at
+        most three panels a row, no text below 7 pt), or this raises ValueError."""
+        style.check_layout(fig)
         self.figures_dir.mkdir(parents=True, exist_ok=True)
         if label and self.params_name != "paper":
-            fig.text(0.995, 0.005, f"params: {self.params_name}", ha="right", va="bottom",
-                     fontsize=7, color="0.45")
+            # above the top right corner, clear of every panel, tick and title
+            fig.text(0.995, 1.0, f"params: {self.params_name}", ha="right", va="bottom",
+                     fontsize=style.MIN_FONT_PT, color="0.45")
         path = self.figures_dir / f"{name}.png"
         fig.savefig(path)
+        style.check_saved_width(path)
         # no creation date: the same figure gives the same bytes, so a re-run leaves git clean
         fig.savefig(path.with_suffix(".pdf"), metadata={"CreationDate": None})
         self.figures.append(name)
