@@ -297,7 +297,9 @@ def test_captions_give_the_papers_figure_number():
             paper, number = captions.PAPER_FIGURES[name]
             macro = {"P1": r"\Pone{}", "P2": r"\Ptwo{}"}[paper]
             first = number.split("-")[0]
-            if not re.search(re.escape(macro) + r"\s*Figs?\.~" + re.escape(first), caption):
+            # "\Pone{} Fig.~8", or one of several: "\Pone{} Figs.~11 (top) and 12 (bottom)"
+            if not re.search(re.escape(macro) + r"\s*Figs?\.~[^:]*?(?<![\d.])" + re.escape(first)
+                             + r"(?!\d)", caption):
                 bad.append(f"{name}: caption lacks '{label}'")
     assert not bad, "\n".join(bad)
     assert set(captions.PAPER_FIGURES) <= _reference_figures()
