@@ -111,7 +111,7 @@ print({f"{s} k={k}": v.size for (s, k), v in pooled.items()}, "minors pooled")
 # ### Fig. 13: size-$k$ minor distributions
 #
 # Densities of $\log_{10}$ of the minors (100 bins over the union of both ranges, A-21).
-# Exact zeros have no logarithm. They are counted in the titles, and each curve integrates
+# Exact zeros have no logarithm. They are counted in each panel, and each curve integrates
 # to its non-zero share.
 
 # %%

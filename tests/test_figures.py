@@ -126,8 +126,15 @@ def test_savefig_refuses_figures_that_do_not_print(tmp_path):
 
 # --------------------------------------------------------------- the library's drawings
 def _check(fig, fraction=1.0):
+    """The figure passes Session.savefig's checks at ``fraction`` of the text width: layout,
+    and nothing sticking out of it once saved (titles, legends)."""
+    import tempfile
+
     style.check_layout(fig, max_width=style.width(fraction))
-    fig.canvas.draw()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fig.png"
+        fig.savefig(path)
+        style.check_saved_width(path, max_width=style.width(fraction))
 
 
 def _dyn_readings(xs, ks=(1, 2, 3), names=("zero", "dep", "pr")):

@@ -13,7 +13,7 @@ from ..readings.tails import log10_histogram
 
 def minor_densities(pooled, ks, bins, title):
     """Densities of log10 of the size-k minors, initial and trained (``pooled``: (state, k)
-    -> values); the exact zeros, which have no logarithm, are counted in the titles."""
+    -> values); the exact zeros, which have no logarithm, are counted in each panel."""
     fig, axes = style.panel_grid(len(ks), panel_height=2.2)
     for ax, k in zip(axes, ks):
         h = log10_histogram({s: pooled[(s, k)] for s in ("initial", "trained")}, bins=bins)
@@ -21,9 +21,10 @@ def minor_densities(pooled, ks, bins, title):
             ax.stairs(h[s]["density"], h["edges"], label=s, color=style.color(s), fill=True,
                       alpha=0.3)
             ax.stairs(h[s]["density"], h["edges"], color=style.color(s))
-        ax.set(title=f"k = {k}\n(exact zeros: initial {h['initial']['n_zero']}, "
-                     f"trained {h['trained']['n_zero']})",
-               xlabel=r"$\log_{10}$ size-%d minor" % k)
+        ax.set(title=f"k = {k}", xlabel=r"$\log_{10}$ size-%d minor" % k)
+        ax.text(0.03, 0.96, f"exact zeros\ninitial {h['initial']['n_zero']}\n"
+                f"trained {h['trained']['n_zero']}", transform=ax.transAxes, va="top",
+                fontsize=style.SMALL_PT)
     axes[0].set_ylabel("density")
     style.figure_legend(fig, axes[:1])
     fig.suptitle(title)
