@@ -227,7 +227,8 @@ def test_mnist_figures_draw():
     _check(mnist.ablation_bars(ab, "t"))
     conv = pd.DataFrame([dict(count=c, estimate=rng.random(), se=0.1, k=k, model=m, quantity=q,
                               axis=a) for c in (4, 8) for k in (1, 2) for m in ("h32",)
-                         for q in ("PR ratio", "KL", "RR") for a in ("rows", "cols", "images")])
+                         for q in ("pr_ratio", "kl", "rr_init", "rr_ratio")
+                         for a in ("rows", "cols", "images") + (("rotations",) if q[:2] == "rr" else ())])
     _check(mnist.convergence(conv, "t"))
     cells = pd.DataFrame([dict(hidden=h, pr_ratio_mean=rng.random(), k=k, layer=l, training=t)
                           for h in hidden for k in (1, 2) for l in ("L1", "L2")

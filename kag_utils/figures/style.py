@@ -312,3 +312,20 @@ def figure_legend(fig, axes, ncols: int | None = None) -> None:
     if handles:
         fig.legend(handles, labels, loc="outside lower center",
                    ncols=ncols or min(len(labels), 6))
+
+
+def grid_legend(fig, ax) -> None:
+    """Move the legend of ``ax`` (a seaborn facet grid's, drawn inside its first panel) below
+    the figure, in as many columns as fit the figure's width, so that it hides no data."""
+    leg = ax.get_legend()
+    if leg is None:
+        return
+    handles, labels = leg.legend_handles, [t.get_text() for t in leg.get_texts()]
+    leg.remove()
+    w = fig.get_size_inches()[0]
+    sizes = [0.45 + 0.55 * SMALL_PT / 72 * len(lab) for lab in labels]     # inches per entry
+    ncols = len(labels)
+    while ncols > 1 and sum(sorted(sizes)[-ncols:]) > w:
+        ncols -= 1
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=ncols,
+               frameon=False)

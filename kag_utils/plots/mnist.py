@@ -49,6 +49,7 @@ def finish(g, title: str, xlabel: str | None = None, ylabel: str | None = None,
         g.set_axis_labels(xlabel or "", ylabel or "")
     g.figure.suptitle(title)
     g.tight_layout()
+    style.grid_legend(g.figure, g.axes.flat[0])
     return g.figure
 
 
@@ -184,7 +185,7 @@ def spatial_box(frame, x, title, order=None, xlabel=None, width_fraction: float 
                     showfliers=False, linewidth=0.6, sharey=False,
                     **cat_kws(frame.k.nunique(), width_fraction, 1.0))
     baseline_lines(g)
-    return finish(g, title, xlabel or x, "PR ratio (init / trained)", "k = {col_name}")
+    return finish(g, title, xlabel or x, "PR ratio", "k = {col_name}")
 
 
 def regions_bars(frame, regions, title):
@@ -198,7 +199,7 @@ def regions_bars(frame, regions, title):
     baseline_lines(g)
     for ax in g.axes.flat:
         ax.tick_params(axis="x", labelrotation=30)
-    return finish(g, title, "region", "PR ratio (mean ± std)", "k = {col_name}")
+    return finish(g, title, "region", "PR ratio", "k = {col_name}")
 
 
 def ablation_bars(frame, title):
@@ -212,25 +213,36 @@ def ablation_bars(frame, title):
     baseline_lines(g)
     for ax in g.axes.flat:
         ax.tick_params(axis="x", labelrotation=30)
-    return finish(g, title, "", "PR ratio (init / trained)", "h = {col_name}")
+    return finish(g, title, "", "PR ratio", "h = {col_name}")
 
 
 def convergence(table, title):
-    """Sampled estimates against the count of rows, columns, images or rotations (rows of
-    panels), per quantity (columns), colour k, line style the model; bands: ± 1 SE."""
+    """Sampled estimates against the count of rows, columns, images or rotations, colour k,
+    line style the model; bands: ± 1 SE. Three panels a row: the grid quantities (PR ratio,
+    KL) one row each across the axes, then the rotation-ratio quantities one row per axis."""
     import seaborn as sns
 
-    g = sns.relplot(table, x="count", y="estimate", hue="k", style="model", col="quantity",
-                    row="axis", kind="line", marker="o",
-                    palette=style.palette(table.k.unique(), "k"),
-                    **facet_kws(table.quantity.nunique(), 1.0, 1.5, sharey="col", sharex=False))
-    for (axis, quantity), ax in g.axes_dict.items():
-        sub = table[(table.quantity == quantity) & (table.axis == axis)]
+    cells = []
+    grid_q = [q for q in dict.fromkeys(table.quantity) if not str(q).startswith("rr")]
+    rr_q = [q for q in dict.fromkeys(table.quantity) if str(q).startswith("rr")]
+    for q in grid_q:
+        cells += [(q, a) for a in dict.fromkeys(table[table.quantity == q].axis)]
+    for a in dict.fromkeys(table[table.quantity.isin(rr_q)].axis):
+        cells += [(q, a) for q in rr_q if ((table.quantity == q) & (table.axis == a)).any()]
+    fig, axes = style.panel_grid(len(cells), panel_height=1.55)
+    pal = style.palette(table.k.unique(), "k")
+    for i, (ax, (q, a)) in enumerate(zip(axes, cells)):
+        sub = table[(table.quantity == q) & (table.axis == a)]
+        sns.lineplot(sub, x="count", y="estimate", hue="k", style="model", marker="o", ax=ax,
+                     palette=pal, legend=i == 0)
         for (k, _), d in sub.groupby(["k", "model"]):
             ax.fill_between(d["count"], d.estimate - d.se, d.estimate + d.se, alpha=0.15,
                             color=style.k_color(k))
         ax.set_xscale("log", base=2)
-    return finish(g, title)
+        ax.set(title=f"{q} · {a}", xlabel="count", ylabel="")
+    style.figure_legend(fig, axes[:1])
+    fig.suptitle(title)
+    return fig
 
 
 def fashion_bars(cells, title):
@@ -241,4 +253,4 @@ def fashion_bars(cells, title):
                     kind="bar", palette=style.palette(cells.k.unique(), "k"),
                     **cat_kws(cells.layer.nunique(), 0.8, 1.4))
     baseline_lines(g)
-    return finish(g, title, "hidden width h", "PR ratio (init / trained)")
+    return finish(g, title, "hidden width h", "PR ratio")

@@ -41,6 +41,7 @@ def excess_panels(data, x, hue, title, row=None, xlabel="", order=None, hue_orde
     g.set_axis_labels(xlabel, "excess")
     g.figure.suptitle(title)
     g.tight_layout()
+    style.grid_legend(g.figure, g.axes.flat[0])
     return g.figure
 
 
@@ -82,4 +83,5 @@ def exact_vs_sampled(samp, title):
     g.set_axis_labels("sampled minors per image", "sampled / exact")
     g.figure.suptitle(title)
     g.tight_layout()
+    style.grid_legend(g.figure, g.axes.flat[0])
     return g.figure
