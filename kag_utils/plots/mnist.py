@@ -188,32 +188,29 @@ def spatial_box(frame, x, title, order=None, xlabel=None, width_fraction: float 
     return finish(g, title, xlabel or x, "PR ratio", "k = {col_name}")
 
 
-def regions_bars(frame, regions, title):
-    """PR ratio per image region, per layer (rows) and k (columns), mean ± std."""
+def pr_ratio_bars(frame, x, col, title, order=None, xlabel="", col_template="{col_name}"):
+    """PR ratio (mean ± std) per level of ``x``, standard and augmented side by side, per
+    layer (rows) and ``col`` (columns); dotted: ratio 1."""
     import seaborn as sns
 
-    g = sns.catplot(frame, x="region", y="pr_ratio", hue="training", col="k", row="layer",
-                    kind="bar", errorbar="sd", order=list(regions), hue_order=TRAININGS,
+    g = sns.catplot(frame, x=x, y="pr_ratio", hue="training", col=col, row="layer",
+                    kind="bar", errorbar="sd", order=order, hue_order=TRAININGS,
                     palette=style.palette(TRAININGS), sharey=False,
-                    **cat_kws(frame.k.nunique(), 1.0, 1.4))
+                    **cat_kws(frame[col].nunique(), 1.0, 1.4))
     baseline_lines(g)
     for ax in g.axes.flat:
         ax.tick_params(axis="x", labelrotation=30)
-    return finish(g, title, "region", "PR ratio", "k = {col_name}")
+    return finish(g, title, xlabel, "PR ratio", col_template)
+
+
+def regions_bars(frame, regions, title):
+    """PR ratio per image region, per layer (rows) and k (columns)."""
+    return pr_ratio_bars(frame, "region", "k", title, list(regions), "region", "k = {col_name}")
 
 
 def ablation_bars(frame, title):
     """PR ratio per (lr, weight decay) setting, per layer (rows) and width (columns)."""
-    import seaborn as sns
-
-    g = sns.catplot(frame, x="setting", y="pr_ratio", hue="training", col="hidden", row="layer",
-                    kind="bar", errorbar="sd", hue_order=TRAININGS,
-                    palette=style.palette(TRAININGS), sharey=False,
-                    **cat_kws(frame.hidden.nunique(), 1.0, 1.3))
-    baseline_lines(g)
-    for ax in g.axes.flat:
-        ax.tick_params(axis="x", labelrotation=30)
-    return finish(g, title, "", "PR ratio", "h = {col_name}")
+    return pr_ratio_bars(frame, "setting", "hidden", title, col_template="h = {col_name}")
 
 
 def convergence(table, title):
