@@ -346,3 +346,11 @@ def test_quick_run_figures_print_legibly(quick_run):
     shrunk = [f"{n}: {saved[n]:.2f} in printed at {f:g} linewidth" for n, f in
               _included_widths().items() if saved[n] > style.width(f) + slack]
     assert not shrunk, "figures shrunk below their font sizes on the page:\n" + "\n".join(shrunk)
+
+
+def test_titles_wrap_to_the_figure_width_outside_math():
+    text = "random(32) against batch size ($q^{(1)}$ = 0.01; dotted: false-positive rates q(k))"
+    lines = style.wrap(text, 2.0).split("\n")
+    assert len(lines) > 1 and " ".join(lines) == text
+    assert all(line.count("$") % 2 == 0 for line in lines)
+    assert style.wrap("a $x_3 = 0.5$ b", 0.1).split("\n")[1] == "$x_3 = 0.5$"

@@ -329,3 +329,31 @@ def grid_legend(fig, ax) -> None:
         ncols -= 1
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=ncols,
                frameon=False)
+
+
+def wrap(text: str, width_in: float, size_pt: float = FONT_PT + 0.5) -> str:
+    """``text`` broken into lines that fit ``width_in`` inches at ``size_pt`` (an estimate: an
+    average glyph is 0.55 em), never inside a $...$ math span; existing line breaks stay."""
+    per_line = max(20, int(width_in * 72 / (0.55 * size_pt)))
+    out = []
+    for para in text.split("\n"):
+        words, merged = para.split(" "), []
+        for w in words:                      # keep a math span in one piece
+            if merged and merged[-1].count("$") % 2 == 1:
+                merged[-1] += " " + w
+            else:
+                merged.append(w)
+        line = ""
+        for w in merged:
+            if line and len(line) + 1 + len(w) > per_line:
+                out.append(line)
+                line = w
+            else:
+                line = f"{line} {w}" if line else w
+        out.append(line)
+    return "\n".join(out)
+
+
+def suptitle(fig, text: str) -> None:
+    """The figure's title, wrapped to its width."""
+    fig.suptitle(wrap(text, fig.get_size_inches()[0]))

@@ -291,7 +291,7 @@ def verdict_heatmap(table, title: str = "", ax=None, width_fraction: float = 1.0
     ax.axvline(0.5, color="k", lw=1)
     title = title or "verdict per claim and early-stopping reading (first column: default)"
     if ax is None or len(fig.axes) == 1:
-        fig.suptitle(title)         # the figure's width, not the heatmap's, bounds the title
+        style.suptitle(fig, title)  # the figure's width, not the heatmap's, bounds the title
     else:
         ax.set_title(title)
     from matplotlib.patches import Patch

@@ -27,7 +27,7 @@ def minor_densities(pooled, ks, bins, title):
                 fontsize=style.SMALL_PT)
     axes[0].set_ylabel("density")
     style.figure_legend(fig, axes[:1])
-    fig.suptitle(title)
+    style.suptitle(fig, title)
     return fig
 
 
@@ -44,7 +44,7 @@ def mean_excess(fits, qgrid, sel, ks, title):
         ax.set(title=f"k = {k}", xlabel="quantile rank q")
     axes[0].set_ylabel("MEF(Q(q)) / MEF(Q(0.90))")
     style.figure_legend(fig, axes[:1])
-    fig.suptitle(title)
+    style.suptitle(fig, title)
     return fig
 
 
@@ -100,7 +100,7 @@ def metric_panels(df: pd.DataFrame, x: str, title: str, xlabel: str, categorical
     if extra is not None:
         draw(axes[-1], extra[0], "series", extra[1], legend=True)
     style.figure_legend(fig, axes)
-    fig.suptitle(title)
+    style.suptitle(fig, title)
     return fig
 
 
@@ -117,5 +117,5 @@ def bootstrapped_r2(f16df: pd.DataFrame, series_order, title):
         ax.set(xlabel="batch size B", ylabel=label)
     style.figure_legend(fig, axes[:1], ncols=3)
     axes[1].axhline(0, ls="--", color="0.4", lw=0.9)
-    fig.suptitle(title)
+    style.suptitle(fig, title)
     return fig

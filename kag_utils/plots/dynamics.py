@@ -56,7 +56,7 @@ def evolution_figure(r, metrics, names, titles, vlines, title, q1):
     for ax, name in zip(axes, names):
         marks(ax, name, metrics, r["features"], "onset")
     style.figure_legend(fig, axes)
-    fig.suptitle(title)
+    style.suptitle(fig, title)
     return fig
 
 
@@ -91,5 +91,5 @@ def lambda_figure(r, metrics, names, readings, lams, title, q1, titles=None):
     for ax, name, reading in cells:
         marks(ax, name, metrics, r["features"][reading], "window")
     style.figure_legend(fig, [c[0] for c in cells])
-    fig.suptitle(title)
+    style.suptitle(fig, title)
     return fig

@@ -47,7 +47,7 @@ def finish(g, title: str, xlabel: str | None = None, ylabel: str | None = None,
     g.set_titles(row_template="{row_name}", col_template=col_template)
     if xlabel is not None or ylabel is not None:
         g.set_axis_labels(xlabel or "", ylabel or "")
-    g.figure.suptitle(title)
+    style.suptitle(g.figure, title)
     g.tight_layout()
     style.grid_legend(g.figure, g.axes.flat[0])
     return g.figure
@@ -238,7 +238,7 @@ def convergence(table, title):
         ax.set_xscale("log", base=2)
         ax.set(title=f"{q} · {a}", xlabel="count", ylabel="")
     style.figure_legend(fig, axes[:1])
-    fig.suptitle(title)
+    style.suptitle(fig, title)
     return fig
 
 

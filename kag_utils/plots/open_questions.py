@@ -39,7 +39,7 @@ def excess_panels(data, x, hue, title, row=None, xlabel="", order=None, hue_orde
         ax.axhline(0, color="0.5", lw=0.8, ls=":")
         ax.tick_params(axis="x", labelrotation=30)
     g.set_axis_labels(xlabel, "excess")
-    g.figure.suptitle(title)
+    style.suptitle(g.figure, title)
     g.tight_layout()
     style.grid_legend(g.figure, g.axes.flat[0])
     return g.figure
@@ -81,7 +81,7 @@ def exact_vs_sampled(samp, title):
         ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
     g.set_titles("{col_name}")
     g.set_axis_labels("sampled minors per image", "sampled / exact")
-    g.figure.suptitle(title)
+    style.suptitle(g.figure, title)
     g.tight_layout()
     style.grid_legend(g.figure, g.axes.flat[0])
     return g.figure
