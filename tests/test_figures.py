@@ -353,4 +353,4 @@ def test_titles_wrap_to_the_figure_width_outside_math():
     lines = style.wrap(text, 2.0).split("\n")
     assert len(lines) > 1 and " ".join(lines) == text
     assert all(line.count("$") % 2 == 0 for line in lines)
-    assert style.wrap("a $x_3 = 0.5$ b", 0.1).split("\n")[1] == "$x_3 = 0.5$"
+    assert style.wrap("a" * 20 + " $x_3 = 0.5$ b", 0.1).split("\n")[1].startswith("$x_3 = 0.5$")
