@@ -44,9 +44,15 @@ def widths_axis(g, hidden) -> None:
 
 def finish(g, title: str, xlabel: str | None = None, ylabel: str | None = None,
            col_template: str = "{col_name}"):
-    g.set_titles(row_template="{row_name}", col_template=col_template)
+    # rows are named on their y axes (a rotated margin title as tall as a long name would
+    # squeeze the panels)
+    g.set_titles(row_template="", col_template=col_template)
     if xlabel is not None or ylabel is not None:
         g.set_axis_labels(xlabel or "", ylabel or "")
+    if g.row_names:
+        for i, name in enumerate(g.row_names):
+            label = g.axes[i, 0].get_ylabel()
+            g.axes[i, 0].set_ylabel(f"{name}: {label}" if label else str(name))
     style.suptitle(g.figure, title)
     g.tight_layout()
     style.grid_legend(g.figure, g.axes.flat[0])
