@@ -279,7 +279,8 @@ def verdict_heatmap(table, title: str = "", ax=None, width_fraction: float = 1.0
     codes = table.assign(code=table.verdict.map(VERDICT_CODES)).pivot(
         index="claim", columns="reading", values="code").loc[claims, readings]
     if ax is None:
-        fig, ax = plt.subplots(figsize=(style.width(width_fraction), 1.6 + 0.16 * len(claims)))
+        # room for the rotated reading names below (constrained layout collapses without it)
+        fig, ax = plt.subplots(figsize=(style.width(width_fraction), 2.8 + 0.16 * len(claims)))
     else:
         fig = ax.figure
     cmap = ListedColormap(["#d9534f", "#bbbbbb", "#f0ad4e", "#5cb85c"])
