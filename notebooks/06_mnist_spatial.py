@@ -375,7 +375,7 @@ plt.show()
 dist = mr.spatial_frame(sp, "distance")
 spatial_box(dist[dist.hidden == show_h], "d",
             f"PR ratio over minimum pixel distance, h = {show_h}\n(images × seeds)",
-            "fig3b_pr_ratio_vs_distance", xlabel="min. distance d (pixels)")
+            "fig3b_pr_ratio_vs_distance", xlabel="min. distance d")
 dist_sum = mr.spatial_summary(dist, ["d"])
 record.add(**mr.spatial_numbers(dist_sum, "fig3", "d", "d"))
 dist_sum[dist_sum.hidden == show_h].pivot_table(index=["layer", "k", "training"], columns="d",
