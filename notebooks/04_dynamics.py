@@ -274,7 +274,7 @@ fig, ax = plt.subplots(figsize=(style.width(0.5), 2.6))
 ax.axvspan(lo_w, hi_w, color="0.92", zorder=0, label="P1 Goldilocks 0.7-1.2")
 ax.axvline(paper.LAMBDA_XOR_RANGE[1], ls=":", color="0.6", lw=1)
 sns.lineplot(r2_long, x="lam", y="R2", hue="split", marker="o", errorbar="se",
-             err_style="bars", ax=ax, palette={"training": style.TRAINED, "test": "#0072B2"})
+             err_style="bars", ax=ax, palette=style.palette(["training", "test"]))
 ax.axhline(paper.LAMBDA_XOR_R2_AT_EXTREMUM, ls=":", color="0.4", lw=1)
 ax.axvline(paper.LAMBDA_XOR_EASY_MAX, ls="--", color="0.4", lw=1)
 ax.set(xlabel=r"$\lambda$", ylabel="best $R^2$ (mean ± SE)",

@@ -47,7 +47,7 @@ COLORS = {
     "xor": "#0072B2", "linear": "#E69F00", "random": "#555555",
     "lambda_xor": "#CC79A7", "so_xor": "#009E73", "gaussian": "#56B4E9",
     # splits of a data set
-    "train": "#D55E00", "training": "#D55E00", "test": "#0072B2",
+    "train": "#D55E00", "training": "#D55E00", "test": "#6A3D9A",
     # P2 training
     "standard": "#332288", "augmented": "#44AA99",
     # layers of an MLP (P2: L1, L2; notebook 07: layer 1, 2, 3)
