@@ -66,6 +66,7 @@ import seaborn as sns
 import torch
 
 import kag_utils as kag
+from kag_utils.figures import style
 from kag_utils.p1 import summaries
 from kag_utils.readings import claim_names as names
 from kag_utils.readings import setup_tables
@@ -97,18 +98,20 @@ X1, X2 = torch.meshgrid(grid1d, grid1d, indexing="xy")
 plane = torch.stack([X1, X2, torch.full_like(X1, 0.5)], -1).reshape(-1, 3)
 shown = [("xor", None), ("linear", None), ("lambda_xor", 0.5), ("lambda_xor", 1.5),
          ("so_xor", 1), ("gaussian", 0.3)]
-fig, axes = plt.subplots(1, len(shown) + 1, figsize=(3.0 * (len(shown) + 1), 2.9))
+fig, axes = style.panel_grid(len(shown) + 1, panel_height=1.75)
 for ax, (name, param) in zip(axes, shown):
     z = kag.evaluate_target(name, plane, param).reshape(X1.shape)
     im = ax.imshow(z.numpy(), origin="lower", extent=(-1, 1, -1, 1), cmap="RdBu_r",
                    vmin=-float(z.abs().max()), vmax=float(z.abs().max()))
     ax.set_title(name if param is None else f"{name}({param})")
     ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
     ax.grid(False)
-axes[0].set_ylabel("$x_2$")
 labels = kag.make_dataset("random")["train"][1]
-axes[-1].hist(labels.numpy(), bins=30, color="0.5")
+axes[-1].hist(labels.numpy(), bins=30, color=style.color("random"))
 axes[-1].set_title("random: labels")
+axes[-1].set_xlabel("label")
 fig.suptitle("Target functions (slices at $x_3 = 0.5$)")
 session.savefig(fig, "fig0_targets")
 plt.show()
@@ -174,18 +177,19 @@ for row in t1.itertuples():
                        row.train_r2_mean, paper_sd=p_sd, ours_sd=row.train_r2_std,
                        cause=note, resolution=1e-4)
 
-fig, ax = plt.subplots(figsize=(5.5, 3.6))
-sns.lineplot(table, x="m", y="train_r2", hue="target", marker="o", errorbar="sd", ax=ax)
+fig, ax = plt.subplots(figsize=(style.width(0.55), 2.5))
+sns.lineplot(table, x="m", y="train_r2", hue="target", marker="o", errorbar="sd", ax=ax,
+             palette=style.palette(targets))
 for t in targets:
     if t in paper.TABLE_I:
         ms = sorted(paper.TABLE_I[t])
         ax.errorbar(ms, [paper.TABLE_I[t][m][0] for m in ms],
-                    yerr=[paper.TABLE_I[t][m][1] for m in ms], fmt="x", color="0.3",
-                    capsize=3, label=f"paper {t}" if t == targets[0] else None)
+                    yerr=[paper.TABLE_I[t][m][1] for m in ms], fmt="x", color=style.color("paper"),
+                    capsize=3, label="P1" if t == targets[0] else None)
 ax.set_xscale("log", base=2)
 ax.set_xticks(widths, [str(m) for m in widths])
 ax.set_ylabel("training $R^2$ (mean ± std)")
-ax.set_title("Table I: training $R^2$ (crosses: P1)")
+ax.set_title("Training $R^2$ (crosses: P1 Table I)")
 session.savefig(fig, "table1_r2")
 plt.show()
 
@@ -244,8 +248,8 @@ if bc_max is not None:
                    cause="B_c depends on the unstated criterion (A-07), on epoch-resolved step counts "
                    "and on 4 seeds; the paper gives one approximate value. All experiments use "
                    "B = 250 regardless")
-fig, ax = plt.subplots(figsize=(4.8, 3.2))
-sns.barplot(cb, x="m", y="B_c", color="C0", ax=ax)
+fig, ax = plt.subplots(figsize=(style.width(0.48), 2.2))
+sns.barplot(cb, x="m", y="B_c", color=style.color("xor"), ax=ax)
 ax.axhline(paper.CRITICAL_BATCH_SIZE, ls="--", color="0.3", label="P1: B = 250")
 ax.set_ylabel("$B_c = E_{min}/S_{min}$")
 ax.legend()
@@ -351,7 +355,8 @@ cfg1 = kag.RunConfig(target="xor", hidden=(fig1_width,), seed=fig1_seed, **proto
 run1 = kag.ensure_runs([cfg1], scheduler=scheduler)[0]
 x_ex = kag.make_inputs(1000, "train")[fig1_example:fig1_example + 1]
 panels = summaries.fig1_panels(run1, x_ex)     # {"initial" | "trained": {"A^T", "B", "J"}}
-fig, axes = plt.subplots(2, 3, figsize=(7.5, 8.5), gridspec_kw={"width_ratios": [3, 1, 3]})
+fig, axes = plt.subplots(2, 3, figsize=(style.width(0.62), 5.6),
+                         gridspec_kw={"width_ratios": [3, 1.4, 3]})
 for col, (key, kind) in enumerate((("A^T", "$A^T$"), ("B", "$B$"), ("J", "$J(x)$"))):
     lim = max(float(np.abs(panels[t][key]).max()) for t in ("initial", "trained"))
     for row, tag in enumerate(("initial", "trained")):
@@ -360,13 +365,14 @@ for col, (key, kind) in enumerate((("A^T", "$A^T$"), ("B", "$B$"), ("J", "$J(x)$
         im = ax.imshow(M, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
         ax.set_xticks(range(M.shape[1]), [str(i + 1) for i in range(M.shape[1])])
         ax.set_yticks(range(M.shape[0]), [str(j + 1) for j in range(M.shape[0])] if col == 0 else [])
-        ax.set_title(f"{kind} {tag}", fontsize=10)
+        ax.set_title(f"{kind} {tag}")
         ax.grid(False)
-    fig.colorbar(im, ax=axes[:, col], orientation="horizontal", fraction=0.04, pad=0.06)
+    cbar = fig.colorbar(im, ax=axes[:, col], orientation="horizontal", fraction=0.04, pad=0.06)
+    cbar.ax.locator_params(nbins=3 if col != 1 else 2)
 axes[0, 0].set_ylabel("hidden neuron $j$")
 axes[1, 0].set_ylabel("hidden neuron $j$")
-fig.suptitle(f"Fig. 1: xor({fig1_width}), seed {fig1_seed}, training input #{fig1_example}\n"
-             f"(train $R^2$ = {run1.r2_train:.3f}; colour scale shared by initial and trained)")
+fig.suptitle(f"xor({fig1_width}), seed {fig1_seed}, training input #{fig1_example}, "
+             f"train $R^2$ = {run1.r2_train:.3f}\n(colour scales shared by initial and trained)")
 session.savefig(fig, "fig1_weights_jacobian")
 plt.show()
 record.add(fig1={"train_r2": run1.r2_train,

@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 import kag_utils as kag
+from kag_utils.figures import style
 from kag_utils.p1 import summaries
 from kag_utils.readings import zero_rows as zr
 from kag_utils import readings as rule
@@ -101,7 +102,7 @@ FLOOR = 1e-16
 def zipf_panel(ax, run, k, title):
     J_tr = kag.first_layer_jacobian(run.params, x_eval)
     J_in = kag.first_layer_jacobian(run.init_params, x_eval)
-    for J, label, color in ((J_in, "initial", "0.55"), (J_tr, "trained", "C3")):
+    for J, label in ((J_in, "initial"), (J_tr, "trained")):
         rm = np.sort(kag.row_means(J, k).reshape(-1).numpy())
         # millions of sorted values: draw ~6,000 ranks, dense at both ends (a log-scale plot
         # of a sorted curve looks the same and draws in milliseconds)
@@ -109,22 +110,23 @@ def zipf_panel(ax, run, k, title):
         ends = np.geomspace(1, n, 2000)
         idx = np.unique(np.concatenate([np.linspace(0, n - 1, 2000), ends - 1, n - ends])
                         .round().astype(int))
-        ax.plot(idx / max(n - 1, 1), np.maximum(rm[idx], FLOOR), color=color, label=label, lw=1.5)
+        ax.plot(idx / max(n - 1, 1), np.maximum(rm[idx], FLOOR), color=style.color(label), label=label,
+                lw=1.3)
     for q1, ls in zip(q1s, (":", "--", "-.")):
         ax.axhline(kag.zero_threshold(J_in, k, kag.false_positive_rate(q1, m, k)), color="0.2",
-                   ls=ls, lw=0.9, label=f"$Q^{{({k})}}$, $q^{{(1)}}$ = {100 * q1:g}%")
+                   ls=ls, lw=0.9, label=f"$Q^{{(k)}}$ at $q^{{(1)}}$ = {100 * q1:g}%")
     ax.set_yscale("log")
     ax.set_ylim(FLOOR / 3, None)
     ax.set_xlabel("normalised rank")
     ax.set_title(title)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+fig, axes = style.panel_grid(3, panel_height=2.3)
 for ax, k in zip(axes, (1, 2, 3)):
     zipf_panel(ax, runs["xor", zipf_seed], k, f"({'abc'[k - 1]}) size-{k} row means")
 axes[0].set_ylabel(r"row mean $\bar\rho^{(k)}_j(x)$")
-axes[-1].legend(fontsize=8, loc="lower right")
-fig.suptitle(f"Fig. 2: Zipf plots of xor({m}), seed {zipf_seed}")
+style.figure_legend(fig, axes[:1])
+fig.suptitle(f"Zipf plots of xor({m}), seed {zipf_seed}")
 session.savefig(fig, "fig2_zipf_xor")
 plt.show()
 
@@ -135,12 +137,12 @@ plt.show()
 # deviates somewhat, `xor(32)` shows a noticeable low-rank regime.
 
 # %%
-fig, axes = plt.subplots(1, len(targets), figsize=(4.4 * len(targets), 3.8), sharey=True)
-for ax, target in zip(np.atleast_1d(axes), targets):
+fig, axes = style.panel_grid(len(targets), panel_height=2.3, sharey=True)
+for ax, target in zip(axes, targets):
     zipf_panel(ax, runs[target, zipf_seed], 3, f"{target}({m})")
-np.atleast_1d(axes)[0].set_ylabel(r"size-3 row mean")
-np.atleast_1d(axes)[-1].legend(fontsize=8, loc="lower right")
-fig.suptitle(f"Fig. 3: size-3 row means, seed {zipf_seed}")
+axes[0].set_ylabel(r"size-3 row mean")
+style.figure_legend(fig, axes[:1])
+fig.suptitle(f"Size-3 row means, seed {zipf_seed}")
 session.savefig(fig, "fig3_zipf_targets")
 plt.show()
 

@@ -65,6 +65,7 @@ import pandas as pd
 import seaborn as sns
 
 import kag_utils as kag
+from kag_utils.figures import style
 from kag_utils.p1 import pooling, toy_jacobians as toy
 from kag_utils.readings import concentration as conc
 from kag_utils.readings.concentration import READINGS
@@ -97,17 +98,18 @@ print(f"rotation ratios from {n_rot} Haar rotations x {n_x_rot} inputs"
 
 # %%
 tail_rows = []   # per target: each seed's tail shares of the trained minors against the initial
-fig, axes = plt.subplots(1, len(targets), figsize=(4.4 * len(targets), 3.6), sharey=True)
-for ax, target in zip(np.atleast_1d(axes), targets):
+fig, axes = style.panel_grid(len(targets), sharey=True)
+for ax, target in zip(axes, targets):
     pooled = pooling.pooled_minors([runs[target, big, s] for s in seeds], x_eval, 3)
     tail_rows.append(pooled.tail_shares.assign(target=target, k=3))
     # tens of millions of minors per panel: bin them with numpy (100 bins), let seaborn draw
     # the weighted bin centres, instead of handing it the raw values
     sns.histplot(pooled.log10_counts(100), x="log10 |minor|", weights="count", hue="model", bins=100,
                  stat="density", element="step", common_norm=False, ax=ax,
-                 palette={"initial": "0.5", "trained": "C3"})
+                 palette=style.palette(["initial", "trained"]))
     ax.set_title(f"{target}({big})")
-fig.suptitle(f"Fig. 4: size-3 minors of the m = {big} models (pooled over inputs and seeds)")
+style.figure_legend(fig, axes)
+fig.suptitle(f"Size-3 minors of the m = {big} models (pooled over inputs and seeds)")
 session.savefig(fig, "fig4_minor_distributions")
 plt.show()
 
@@ -165,24 +167,24 @@ long = conc.curves_long(df)   # target, m, seed, metric, k, value: for the figur
 
 
 def by_m(metric, ylabel, title, name, ref=None):
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+    fig, axes = style.panel_grid(3, sharey=True)
     for ax, k in zip(axes, (1, 2, 3)):
         d = long[(long.metric == metric) & (long.k == k)]
-        sns.lineplot(d, x="m", y="value", hue="target", marker="o", errorbar="se", ax=ax)
+        sns.lineplot(d, x="m", y="value", hue="target", marker="o", errorbar="se", ax=ax,
+                     palette=style.palette(d.target.unique()))
         if ref is not None:
             ax.axhline(ref, color="0.3", ls="--", lw=0.9)
         ax.set_xscale("log", base=2)
         ax.set_xticks(widths, [str(w) for w in widths])
         ax.set_title(f"k = {k}")
         ax.set_ylabel(ylabel)
-        if k != 3 and ax.get_legend():
-            ax.get_legend().remove()
+    style.figure_legend(fig, axes)
     fig.suptitle(title)
     session.savefig(fig, name)
     plt.show()
 
 
-by_m("pr_norm", "PR trained / initial", "Fig. 5: normalised participation ratio "
+by_m("pr_norm", "PR trained / initial", "Normalised participation ratio "
      "(mean ± SE over seeds)", "fig5_normalised_pr", ref=1.0)
 pr_sum = conc.curve_summary(df, "pr_norm")
 pr_sum.round(3)
@@ -264,7 +266,7 @@ for row in conc.scaling_rows(sc, tol=1e-9, change=1e-3):
 # xor(m) model's $k > 1$ random rotation ratio is greater than one for all $m$".
 
 # %%
-by_m("rr_norm", "RR trained / initial", "Fig. 6: normalised random rotation ratio "
+by_m("rr_norm", "RR trained / initial", "Normalised random rotation ratio "
      "(mean ± SE over seeds)", "fig6_normalised_rr", ref=1.0)
 rr_sum = conc.curve_summary(df, "rr_norm")
 record.add(**conc.curve_numbers("fig6", rr_sum, "rr_norm"))
@@ -353,7 +355,7 @@ record.compare(**conc.initial_rr_c_row(c_fit, big))   # literal c; the signed c 
 # $k = 1$.
 
 # %%
-by_m("divergence", "column divergence", "Fig. 7: column divergence from the initial "
+by_m("divergence", "column divergence", "Column divergence from the initial "
      "model (mean ± SE over seeds)", "fig7_column_divergence", ref=0.0)
 dv_sum = conc.curve_summary(df, "divergence")
 record.add(**conc.curve_numbers("fig7", dv_sum, "divergence"))

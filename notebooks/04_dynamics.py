@@ -70,6 +70,8 @@ import kag_utils as kag
 from kag_utils import paper_values as paper
 from kag_utils.p1 import dynamics as dyn
 from kag_utils.p1 import lambda_xor as lx
+from kag_utils.figures import style
+from kag_utils.plots import dynamics as figs
 
 session = kag.start("04_dynamics", params_name, output_root)   # records the parameters cell
 record = session.record
@@ -124,58 +126,14 @@ METRICS = study.metrics      # name: (column, ks, direction of KA geometry, axis
 # (across $\lambda$).
 
 # %%
-PALETTE = dict(zip(["k=1", "k=2", "k=3"], sns.color_palette("colorblind", 3)))
-
-
-def panel(ax, d, name, feats, mark, legend=True):
-    """One metric's seed means ± SE per k, its baselines dotted, and per k our onset
-    (triangle, mark="onset") or window (bar, mark="window")."""
-    sns.lineplot(d[d.metric == name], x="x", y="value", hue="k", palette=PALETTE, marker="o",
-                 errorbar="se", err_style="bars", ax=ax, legend=legend)
-    for j, k in enumerate(METRICS[name][1]):
-        f, color, tr = feats[name, k], PALETTE[f"k={k}"], ax.get_xaxis_transform()
-        ax.axhline(f["baseline"], ls=":", color=color, lw=1)
-        if mark == "onset" and f["onset"]:
-            ax.plot(f["onset"]["x"], 0, marker="^", color=color, ms=9, clip_on=False, transform=tr)
-        if mark == "window" and f["window"]:
-            ax.plot([f["window"]["low"], f["window"]["high"]], [0.02 + 0.03 * j] * 2,
-                    color=color, lw=4, solid_capstyle="butt", transform=tr)
-    ax.set_ylabel(METRICS[name][3] + (f", $q^{{(1)}}$ = {q1:g}" if name in dyn.PERCENT else ""))
-
-
-def evo_figure(r, names, titles, vlines, fig_name, title):
-    """Seed means ± SE over training (r: dyn.evolution_readings); triangles: our onsets."""
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3), layout="constrained")
-    for ax, name, t in zip(axes, names, titles):
-        panel(ax, r["plot"], name, r["features"], "onset")
-        for g in vlines:
-            ax.axvline(g, ls="--", color="0.4", lw=1)
-        ax.set_xticks([dyn.INIT_X, 0, 0.25, 0.5, 0.75, 1], ["init", 0, 0.25, 0.5, 0.75, 1])
-        ax.set(xlabel="training $R^2$", title=t)
-    fig.suptitle(title)
+def evo_figure(names, titles, vlines, fig_name, title):
+    fig = figs.evolution_figure(evo_r, METRICS, names, titles, vlines, title, q1)
     session.savefig(fig, fig_name)
     plt.show()
 
 
-def lam_figure(r, names, readings, fig_name, title, titles=None):
-    """Seed means ± SE across lambda (r: lx.lambda_readings), one row of panels per reading;
-    grey: P1's window; bars: ours."""
-    w, h = (5.3 if titles else 4.2) * len(names), 3.7 * len(readings) + 0.6
-    fig, axes = plt.subplots(len(readings), len(names), squeeze=False, sharex=True, sharey="col",
-                             figsize=(w, h), layout="constrained")
-    for row_axes, reading in zip(axes, readings):
-        long, _ = r["long"][reading]
-        for ax, name, t in zip(row_axes, names, titles or [None] * len(names)):
-            ax.axvspan(*lx.GOLDILOCKS, color="0.92", zorder=0)
-            panel(ax, long[long.x.isin(lams)], name, r["features"][reading], "window",
-                  legend=titles is not None or name == names[0])
-            ax.set_xlabel(r"$\lambda$")
-            if not t:
-                ax.set(ylabel="", title=f"{METRICS[name][3]}\n{lx.READINGS[reading]}")
-                ax.title.set_fontsize(9)
-            else:
-                ax.set_title(t)
-    fig.suptitle(title)
+def lam_figure(names, readings, fig_name, title, titles=None):
+    fig = figs.lambda_figure(lam_r, METRICS, names, readings, lams, title, q1, titles)
     session.savefig(fig, fig_name)
     plt.show()
 
@@ -229,12 +187,11 @@ dyn.checkpoint_epochs(evo).T
 # (c) shows how much of the signal is input-dependent zero rows, the KA-like part.
 
 # %%
-evo_figure(evo_r, ("zero", "dep", "zero_nc"),
-           ("(a) zero rows", "(b) dependent zero rows",
-            "(c) zero rows outside consistently-zero rows"),
+evo_figure(("zero", "dep", "zero_nc"),
+           ("(a) zero rows", "(b) dependent zero rows", "(c) zero rows outside\nconsistently-zero rows"),
            (paper.EVOLUTION_TRANSITION_R2,), "fig8_zero_rows_evolution",
-           f"Fig. 8: evolution of zero rows over training, xor({width}) "
-           f"(mean ± SE over {len(seeds)} seeds)")
+           f"Zero rows over training, xor({width}), $q^{{(1)}}$ = {q1:g}\n(mean ± SE over "
+           f"{len(seeds)} seeds; markers: our onsets)")
 dyn.evolution_table(evo_feat, ("zero", "dep", "zero_nc"), q1)
 
 # %% [markdown]
@@ -248,12 +205,12 @@ dyn.evolution_table(evo_feat, ("zero", "dep", "zero_nc"), q1)
 # a minimum of PR and maxima of RR and divergence. Dashed lines: $R^2$ = 0.5 and 0.85.
 
 # %%
-evo_figure(evo_r, ("pr", "rr", "div"),
+evo_figure(("pr", "rr", "div"),
            ("(a) participation ratio", "(b) random rotation ratio", "(c) column divergence"),
            (paper.EVOLUTION_TRANSITION_R2, paper.EVOLUTION_EXTREMUM_R2),
            "fig9_concentration_evolution",
-           f"Fig. 9: evolution of minor concentration over training, xor({width}) "
-           f"(mean ± SE over {len(seeds)} seeds; RR: {n_rot} rotations x {n_x_rot} inputs)")
+           f"Minor concentration over training, xor({width}) (mean ± SE over {len(seeds)} "
+           f"seeds;\nRR: {n_rot} rotations × {n_x_rot} inputs; markers: our onsets)")
 dyn.evolution_table(evo_feat, ("pr", "rr", "div"), q1)
 
 # %% [markdown]
@@ -313,16 +270,16 @@ r2_long = lam_dfs["in"].query("lam in @lams").melt(
     id_vars=["lam", "seed"], value_vars=["train_r2", "test_r2"], var_name="split", value_name="R2")
 r2_long["split"] = r2_long.split.map({"train_r2": "training", "test_r2": "test"})
 lo_w, hi_w = paper.GOLDILOCKS["lambda_xor"]
-fig, ax = plt.subplots(figsize=(7.5, 4.3), layout="constrained")
+fig, ax = plt.subplots(figsize=(style.width(0.5), 2.6))
 ax.axvspan(lo_w, hi_w, color="0.92", zorder=0, label="P1 Goldilocks 0.7-1.2")
 ax.axvline(paper.LAMBDA_XOR_RANGE[1], ls=":", color="0.6", lw=1)
 sns.lineplot(r2_long, x="lam", y="R2", hue="split", marker="o", errorbar="se",
-             err_style="bars", ax=ax)
+             err_style="bars", ax=ax, palette=style.palette(["training", "test"]))
 ax.axhline(paper.LAMBDA_XOR_R2_AT_EXTREMUM, ls=":", color="0.4", lw=1)
 ax.axvline(paper.LAMBDA_XOR_EASY_MAX, ls="--", color="0.4", lw=1)
 ax.set(xlabel=r"$\lambda$", ylabel="best $R^2$ (mean ± SE)",
-       title=f"Fig. 10: λ-xor({width}), {len(seeds)} seeds per λ "
-             f"(dotted: R² 0.85 and P1's λ range end 1.5; dashed: λ = 1.2)")
+       title=f"λ-xor({width}), {len(seeds)} seeds per λ\n(dotted: $R^2$ = 0.85, λ = 1.5; "
+             "dashed: λ = 1.2)")
 ax.legend(loc="lower left")
 session.savefig(fig, "fig10_lambda_r2")
 plt.show()
@@ -370,10 +327,10 @@ for row in rows:
 
 # %%
 lam_r = lx.lambda_readings(lam_dfs, lam_base_dfs, lams, study)
-lam_figure(lam_r, ("zero", "dep", "zero_nc"), ("in",), "fig11_lambda_zero_rows",
-           f"Fig. 11: zero rows of λ-xor({width}) (mean ± SE over {len(seeds)} seeds; bars: "
-           "our windows)", ("(a) zero rows", "(b) dependent zero rows",
-                            "(c) zero rows outside consistently-zero rows"))
+lam_figure(("zero", "dep", "zero_nc"), ("in",), "fig11_lambda_zero_rows",
+           f"Zero rows of λ-xor({width}), $q^{{(1)}}$ = {q1:g}\n(mean ± SE over {len(seeds)} seeds; "
+           "bars: our windows)",
+           ("(a) zero rows", "(b) dependent zero rows", "(c) zero rows outside\nconsistently-zero rows"))
 lx.lambda_table(lam_r["features"], ("zero", "dep", "zero_nc"), q1)
 
 # %%
@@ -384,18 +341,18 @@ record.add("lambda_xor.dead_neurons_mean", dead_means)
 dead_table
 
 # %%
-lam_figure(lam_r, ("pr", "rr", "div"), ("in",), "fig12_lambda_concentration",
-           f"Fig. 12: minor concentration of λ-xor({width}) (mean ± SE over {len(seeds)} seeds; "
-           f"RR: {n_rot} rotations x {n_x_rot} inputs; bars: our windows)",
+lam_figure(("pr", "rr", "div"), ("in",), "fig12_lambda_concentration",
+           f"Minor concentration of λ-xor({width}) (mean ± SE over {len(seeds)} seeds;\n"
+           f"RR: {n_rot} rotations × {n_x_rot} inputs; bars: our windows)",
            ("(a) participation ratio", "(b) random rotation ratio", "(c) column divergence"))
 lx.lambda_table(lam_r["features"], ("pr", "rr", "div"), q1)
 
 # %%
 # Both readings side by side: top row P1's (all rows), bottom row with the dead rows left out
 if dead_rows_out:
-    lam_figure(lam_r, ("zero", "dep", "pr", "rr", "div"), ("in", "out"),
+    lam_figure(("zero", "dep", "pr", "rr", "div"), ("in", "out"),
                "fig11_12_lambda_dead_rows_out",
-               f"Figs. 11-12, two readings: λ-xor({width}), {len(seeds)} seeds")
+               f"Two readings: λ-xor({width}), {len(seeds)} seeds")
 
 # %% [markdown]
 # ### $\lambda$-xor versus the paper

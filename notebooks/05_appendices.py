@@ -75,10 +75,10 @@ n_sigma = 2.0                # G window: significance in combined standard error
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
 import kag_utils as kag
 from kag_utils.p1 import appendices as app
+from kag_utils.plots import appendices as figs
 from kag_utils.p1.pooling import pool_minors, seed_minors
 from kag_utils.readings.aggregate import summarize
 
@@ -111,22 +111,12 @@ print({f"{s} k={k}": v.size for (s, k), v in pooled.items()}, "minors pooled")
 # ### Fig. 13: size-$k$ minor distributions
 #
 # Densities of $\log_{10}$ of the minors (100 bins over the union of both ranges, A-21).
-# Exact zeros have no logarithm. They are counted in the titles, and each curve integrates
+# Exact zeros have no logarithm. They are counted in each panel, and each curve integrates
 # to its non-zero share.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
-for ax, k in zip(axes, KS):
-    h = kag.log10_histogram({s: pooled[(s, k)] for s in ("initial", "trained")}, bins=a_bins)
-    for s, color in (("initial", "C0"), ("trained", "C1")):
-        ax.stairs(h[s]["density"], h["edges"], label=s, color=color, fill=True, alpha=0.35)
-        ax.stairs(h[s]["density"], h["edges"], color=color)
-    zeros = ", ".join(f"{s} {h[s]['n_zero']}" for s in ("initial", "trained"))
-    ax.set(title=f"k = {k} (exact zeros: {zeros})", xlabel=r"$\log_{10}$ size-%d minor" % k)
-axes[0].set_ylabel("density")
-axes[0].legend()
-fig.suptitle(f"Fig. 13: size-k minors of xor(32), trained vs initial "
-             f"({len(seeds)} seeds x {a_n_x} inputs pooled)")
+fig = figs.minor_densities(pooled, KS, a_bins, f"Size-k minors of xor(32), trained vs initial "
+                           f"({len(seeds)} seeds × {a_n_x} inputs pooled)")
 session.savefig(fig, "fig13_minor_distributions")
 plt.show()
 
@@ -198,17 +188,8 @@ qtab[["k", "state", "seed", "n_zero", "q_hi", "q_lo", "log10_ratio", "log10_rati
 qgrid = kag.quantile_grid(0.90, 1.0, 0.001)
 mef, fits = app.mef_slopes(minors, pooled, seeds, qgrid, a_fit_range, KS)   # fits: pooled
 sel = (qgrid >= a_fit_range[0]) & (qgrid < a_fit_range[1])
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
-for ax, k in zip(axes, KS):
-    for s, color in (("initial", "C0"), ("trained", "C1")):
-        fit = fits[(s, k)]
-        ax.plot(qgrid, fit["mef_norm"], color=color, label=s)
-        ax.plot(qgrid[sel], fit["intercept"] + fit["slope"] * qgrid[sel], "--", color=color, lw=1)
-    ax.set(title=f"k = {k}", xlabel="quantile rank q")
-axes[0].set_ylabel("MEF(Q(q)) / MEF(Q(0.90))")
-axes[0].legend()
-fig.suptitle("Fig. 14: mean excess functions of xor(32) size-k minors (dashed: linear fits "
-             f"over q in [{a_fit_range[0]}, {a_fit_range[1]}))")
+fig = figs.mean_excess(fits, qgrid, sel, KS, "Mean excess functions of xor(32) size-k minors "
+                       f"(dashed: linear fits over q in [{a_fit_range[0]}, {a_fit_range[1]}))")
 session.savefig(fig, "fig14_mean_excess")
 plt.show()
 mef_sum = app.mef_classes(mef)
@@ -251,9 +232,9 @@ r2tab.pivot(index="target", columns="batch_size", values="train_r2_mean").round(
 
 # %%
 rand = bdf[bdf.target == "random"]
-fig = app.five_panels(rand, "batch_size", f"Fig. 15: random(32) vs batch size (q(1) = {q1:g}; "
-                      f"dotted: false-positive rates q(k); mean ± SE over {len(seeds)} seeds)",
-                      "batch size B", True, q1)
+fig = figs.metric_panels(rand, "batch_size", f"random(32) against batch size ($q^{{(1)}}$ = "
+                         f"{q1:g}; dotted: false-positive rates q(k); mean ± SE over "
+                         f"{len(seeds)} seeds)", "batch size B", True, q1)
 session.savefig(fig, "fig15_random32_batch_size")
 plt.show()
 
@@ -271,8 +252,8 @@ plt.show()
 # and `linear(32)`, only text claims; A-29).
 
 # %%
-fig = app.five_panels(bdf, "batch_size", "App. B: random(32), xor(32), linear(32) vs batch "
-                      "size (k = 3; mean ± SE)", "batch size B", True, q1, hue="target")
+fig = figs.metric_panels(bdf, "batch_size", "random(32), xor(32), linear(32) against batch size "
+                         "(k = 3; mean ± SE)", "batch size B", True, q1, hue="target")
 session.savefig(fig, "fig15_supp_targets_k3")
 plt.show()
 b_metric_cols = app.metric_columns(q1, bdf)
@@ -380,15 +361,8 @@ ranges
 f16 = app.fig16_configs(f16_batch_sizes, f16_seeds, f16_expanded_width, main)  # (series, config)
 f16df = app.fig16_table(f16, kag.ensure_runs([c for _, c in f16], scheduler=scheduler))
 series_order = list(dict.fromkeys(n for n, _ in f16))
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
-for ax, col, label in zip(axes, ("train_r2", "test_r2"), ("best training $R^2$", "test $R^2$")):
-    sns.pointplot(f16df, x="batch_size", y=col, hue="series", hue_order=series_order,
-                  errorbar="se", dodge=0.4, markersize=4, linewidth=1.2, ax=ax)
-    ax.set(xlabel="batch size B", ylabel=label)
-    ax.legend(fontsize=7, title=None)
-axes[1].axhline(0, ls="--", color="0.4", lw=1)
-fig.suptitle(f"Fig. 16: random labels, training and test $R^2$ vs batch size "
-             f"(mean ± SE over {len(f16_seeds)} seeds)")
+fig = figs.bootstrapped_r2(f16df, series_order, f"Random labels: training and test $R^2$ "
+                           f"against batch size (mean ± SE over {len(f16_seeds)} seeds)")
 session.savefig(fig, "fig16_bootstrapped_r2")
 plt.show()
 f16sum = summarize(f16df, ["series", "batch_size"], ["train_r2", "test_r2", "epochs"])
@@ -426,8 +400,8 @@ if es_batch_sizes:
                                                     scheduler=scheduler)
     es_rows = kag.early_stopping.row_verdicts(es_table)
     fig = kag.early_stopping.verdict_heatmap(
-        es_table, f"App. B random(32): verdict per claim and early-stopping reading "
-        f"({len(seeds)} seeds; first column: our default)")
+        es_table, f"random(32), App. B claims: verdict per claim and early-stopping reading\n"
+        f"({len(seeds)} seeds; first column: our default)", width_fraction=0.8)
     session.savefig(fig, "early_stopping_app_b_verdicts")
     plt.show()
     app.record_es_study(record, es_table, es_rows, es_readings)
@@ -472,13 +446,13 @@ so = {rd: app.c_evaluate(so_cfgs, rd, run_of, ecfg, scheduler).assign(
 sodf, so_out = so["in"], so.get("out")
 xor_so = c_xor["in"][c_xor["in"].seed.isin(so_seeds)]     # the xor(32) of these seeds and inputs
 if so_out is not None:
-    fig = app.five_panels(so_out, "alpha", f"Fig. 17, dead rows left out: SO(α)-xor(32) "
-                          f"(mean ± SE over {len(so_seeds)} seeds)", "α", True, q1)
+    fig = figs.metric_panels(so_out, "alpha", f"SO(α)-xor(32), dead rows left out "
+                             f"(mean ± SE over {len(so_seeds)} seeds)", "α", True, q1)
     session.savefig(fig, "fig17_so_xor_dead_rows_out")
     plt.show()
 r2_long = pd.concat([sodf.assign(series=s, value=sodf[f"{s}_r2"]) for s in ("train", "test")])
-fig = app.five_panels(sodf, "alpha", f"Fig. 17: SO(α)-xor(32) (q(1) = {q1:g}; mean ± SE over "
-                      f"{len(so_seeds)} seeds)", "α", True, q1, extra=(r2_long, "$R^2$"))
+fig = figs.metric_panels(sodf, "alpha", f"SO(α)-xor(32) ($q^{{(1)}}$ = {q1:g}; mean ± SE over "
+                         f"{len(so_seeds)} seeds)", "α", True, q1, extra=(r2_long, "$R^2$"))
 session.savefig(fig, "fig17_so_xor")
 plt.show()
 record.add(so_matrices={str(a): kag.target_info("so_xor", a)["O"].numpy().round(6).tolist()
@@ -522,12 +496,11 @@ g_dfs = {rd: app.c_evaluate(g_cfgs, rd, run_of, ecfg, scheduler).assign(
 g_r2 = pd.concat([g_dfs["in"].assign(series=s, value=g_dfs["in"][f"{s}_r2"])
                   for s in ("train", "test")])
 for rd, df in g_dfs.items():
-    fig = app.five_panels(df, "lam", (f"Fig. 18: G(λ)(32) (q(1) = {q1:g}; " if rd == "in" else
-                                      "Fig. 18, dead rows left out: G(λ)(32) (")
-                          + f"mean ± SE over {len(g_seeds)} seeds)", "λ", False, q1,
-                          extra=(g_r2, "$R^2$") if rd == "in" else None)
-    for ax in fig.axes[:5]:
-        ax.axvspan(*kag.paper_values.GOLDILOCKS["gaussian"], color="0.85", zorder=0)
+    fig = figs.metric_panels(df, "lam", (f"G(λ)(32) ($q^{{(1)}}$ = {q1:g}; " if rd == "in" else
+                                         "G(λ)(32), dead rows left out (")
+                             + f"mean ± SE over {len(g_seeds)} seeds; grey: P1's window)", "λ",
+                             False, q1, extra=(g_r2, "$R^2$") if rd == "in" else None,
+                             span=kag.paper_values.GOLDILOCKS["gaussian"])
     session.savefig(fig, "fig18_gaussian" + ("" if rd == "in" else "_dead_rows_out"))
     plt.show()
 g_sum = app.record_gaussian(record, g_dfs, c_init, c_xor, g_seeds, g_lambdas, b_metric_cols, q1,

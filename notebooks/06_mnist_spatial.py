@@ -103,9 +103,7 @@ fashion_epochs = 10          # its epochs (P2: 200; one epoch of 60,000 images c
 import os
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 
 import kag_utils as kag
@@ -114,6 +112,7 @@ from kag_utils.mnist import comparison as mc
 from kag_utils.mnist import convergence as mconv
 from kag_utils.mnist import readings as mr
 from kag_utils.mnist import spatial
+from kag_utils.plots import mnist as figs
 
 session = kag.start("06_mnist_spatial", params_name, output_root)   # records the parameters cell
 record = session.record
@@ -158,15 +157,7 @@ mr.accuracy_display(acc_sum, paper.MNIST_ACCURACY)
 
 # %%
 curves = mr.accuracy_curves(runs)
-fig, ax = plt.subplots(figsize=(6.2, 3.6))
-sns.lineplot(curves, x="epoch", y="test_acc", hue="hidden", style="training", errorbar="sd",
-             palette="viridis", ax=ax)
-for t, ls in (("standard", "--"), ("augmented", ":")):
-    ax.axhline(paper.MNIST_ACCURACY[t], color="0.3", ls=ls, lw=0.9, label=f"P2 {t}")
-ax.set_ylim(max(0.5, float(curves.test_acc.min())), 1.0)
-ax.set_ylabel("test accuracy (mean ± std over seeds)")
-ax.legend(fontsize=7, ncols=2)
-ax.set_title(f"Test accuracy during training ({data} data)")
+fig = figs.accuracy_curves(curves, paper.MNIST_ACCURACY, data)
 session.savefig(fig, "accuracy_curves")
 plt.show()
 
@@ -190,28 +181,10 @@ print(f"Fig. 1 on the first {eval_images} test images; RR on the first {rr_image
 mr.fig1_samples(ev, with_rr)
 
 # %%
-def widths_axis(g, baseline=1.0):
-    """Log2 width axis with the widths as ticks, and a dotted no-KA baseline, on every panel."""
-    for key, ax in g.axes_dict.items():
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(hidden, [str(h) for h in hidden])
-        if baseline is not None:
-            row = key[0] if isinstance(key, tuple) else key
-            ax.axhline(0.0 if str(row).startswith("KL") else baseline, color="0.4", lw=0.8,
-                       ls=":")
-
-
 f1 = mr.fig1_summary(ev, with_rr)
-g = sns.relplot(mr.fig1_long(ev, with_rr), x="hidden", y="value", hue="k", style="training",
-                row="metric", col="layer", kind="line", marker="o", errorbar="sd",
-                err_style="bars", palette="deep",
-                facet_kws=dict(sharey="row", margin_titles=True), height=2.6, aspect=1.45)
-widths_axis(g)
-g.set_titles(row_template="{row_name}", col_template="{col_name}")
-g.set_axis_labels("hidden width h", "")
-g.figure.suptitle("Fig. 1: KA signatures of trained vs initial networks (mean ± std over seeds)",
-                  y=1.02)
-session.savefig(g.figure, "fig1_trained_vs_init")
+fig = figs.trained_vs_init(mr.fig1_long(ev, with_rr), hidden, "KA signatures of trained and initial "
+                           "networks (mean ± std over seeds)")
+session.savefig(fig, "fig1_trained_vs_init")
 plt.show()
 
 # %% [markdown]
@@ -221,14 +194,10 @@ plt.show()
 
 # %%
 if n_rot:
-    g = sns.relplot(mr.rr_long(ev), x="hidden", y="RR", hue="k", style="state", row="training",
-                    col="layer", kind="line", marker="o", errorbar="sd", err_style="bars",
-                    palette="deep", facet_kws=dict(margin_titles=True), height=2.6, aspect=1.45)
-    widths_axis(g)
-    g.set_titles(row_template="{row_name}", col_template="{col_name}")
-    g.figure.suptitle(f"Rotation ratios of trained and initial networks ({rr_images} images, "
-                      f"{rr_rows} x {rr_cols} combinations, {n_rot} rotations)", y=1.02)
-    session.savefig(g.figure, "fig1_rotation_ratios")
+    fig = figs.rotation_ratios(mr.rr_long(ev), hidden, f"Rotation ratios of trained and initial "
+                               f"networks ({rr_images} images, {rr_rows} × {rr_cols} "
+                               f"combinations, {n_rot} rotations)")
+    session.savefig(fig, "fig1_rotation_ratios")
     plt.show()
 
 # %% [markdown]
@@ -251,14 +220,9 @@ mr.fig1_display(f1, with_rr)
 # with $\sigma'(z) > 0.95$, trained against initial, on the Fig. 1 images.
 
 # %%
-g = sns.relplot(mr.activity_long(ev), x="hidden", y="share", hue="model", style="slope",
-                col="layer", kind="line", marker="o", errorbar="sd", err_style="bars", height=3.0,
-                aspect=1.2, hue_order=["initial", "standard (trained)", "augmented (trained)"],
-                palette=["0.5", "C0", "C1"])
-widths_axis(g, baseline=None)
-g.set_axis_labels("hidden width h", "share of (image, unit) pairs")
-g.figure.suptitle("GELU slopes: 'off' |sigma'(z)| < 0.05 and 'on' sigma'(z) > 0.95", y=1.03)
-session.savefig(g.figure, "fig1_gelu_slopes")
+fig = figs.gelu_slopes(mr.activity_long(ev), hidden, "GELU slopes: 'off' |σ'(z)| < 0.05 and "
+                       "'on' σ'(z) > 0.95")
+session.savefig(fig, "fig1_gelu_slopes")
 plt.show()
 act_sum = mr.activity_summary(ev)
 record.add(**mr.activity_numbers(act_sum))
@@ -292,18 +256,10 @@ kag.ensure_mnist_runs(tl_cfgs, data=mnist, data_dir=data_dir, scheduler=schedule
 tl_ecfg = kag.MNISTEvalConfig(n_images=timeline_images, ks=tuple(timeline_ks), n_rows=timeline_rows,
                               n_cols=timeline_cols, n_rot=0)
 tl = kag.mnist.evaluation.timeline_mnist(tl_cfgs, tl_ecfg, scheduler=scheduler, data_dir=data_dir)
-g = sns.relplot(mr.timeline_long(tl, min(timeline_ks)), x="epoch", y="value", hue="training",
-                style="k", row="quantity", col="layer", kind="line", marker="o", errorbar="sd",
-                err_style="bars", hue_order=["standard", "augmented"], height=2.6, aspect=1.5,
-                facet_kws=dict(sharey="row", margin_titles=True))
-for (quantity, layer), ax in g.axes_dict.items():
-    if quantity == "PR ratio":
-        ax.axhline(1.0, color="0.3", lw=0.9, ls=":")
-    ax.axvline(epochs, color="0.5", lw=0.8, ls="--")
-g.set_titles(row_template="{row_name}", col_template="{col_name}")
-g.figure.suptitle(f"Timeline, h = {timeline_hidden} ({run.steps_per_epoch} steps per epoch; "
-                  f"dashed: the main runs' {epochs} epochs)", y=1.03)
-session.savefig(g.figure, "timeline_pr_ratio")
+fig = figs.timeline(mr.timeline_long(tl, min(timeline_ks)), epochs,
+                    f"Timeline, h = {timeline_hidden} ({run.steps_per_epoch} steps per epoch;\n"
+                    f"dashed: the main runs' {epochs} epochs)")
+session.savefig(fig, "timeline_pr_ratio")
 plt.show()
 tl_sum = mr.timeline_summary(tl)
 record.add(**mr.timeline_numbers(tl_sum))
@@ -375,50 +331,20 @@ ball_sizes.round(1).rename(columns={
 
 # %%
 draws = [s for s in sel if s["analysis"] == "ball" and s["value"] == radii[0]]
-digit = mnist.test_images[0].numpy()
-fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6))
-cmap = plt.get_cmap("Blues", len(radii) + 1)
-for ax, (center, title) in zip(axes[:2], (((14, 14), "around the centre pixel"),
-                                          (draws[0]["center"], "around our first seed pixel"))):
-    img = spatial.nested_balls_image(center, radii).numpy().astype(float)
-    shown = np.where(img < 0, np.nan, len(radii) + 1 - img)
-    shown[img == 0] = 0
-    ax.imshow(shown, cmap=cmap, vmin=0, vmax=len(radii) + 1)
-    ax.plot(center[1], center[0], "r*", ms=12)
-    ax.set_title(f"(a) balls r = {', '.join(str(int(r)) for r in radii)}\n{title}", fontsize=9)
-    ax.grid(False)
-axes[2].imshow(digit, cmap="gray_r")
-for s in draws:
-    axes[2].plot(s["center"][1], s["center"][0], "r*", ms=9)
-    axes[2].add_patch(plt.Circle((s["center"][1], s["center"][0]), radii[0], fill=False,
-                                 color="C3", lw=1))
-axes[2].set_xlim(-0.5, 27.5)
-axes[2].set_ylim(27.5, -0.5)
-axes[2].set_title(f"our {len(draws)} seed pixels, r = {radii[0]:g},\non test image 0", fontsize=9)
-axes[2].grid(False)
+fig = figs.ball_regions(radii, draws, mnist.test_images[0].numpy())
 session.savefig(fig, "fig2a_ball_regions")
 plt.show()
 
 
 # %%
-def spatial_box(frame, x, title, name, order=None, xlabel=None):
-    """Box plots of per-image PR ratios (images x draws x seeds), one panel per layer and k."""
-    g = sns.catplot(frame, x=x, y="pr_ratio", hue="training", col="k", row="layer", kind="box",
-                    order=order, hue_order=["standard", "augmented"], showfliers=False,
-                    height=2.9, aspect=1.25, margin_titles=True,
-                    sharey=False)
-    for ax in g.axes.flat:
-        ax.axhline(1.0, color="0.3", lw=0.9, ls=":")
-    g.set_axis_labels(xlabel or x, "PR ratio (init / trained)")
-    g.set_titles(row_template="{row_name}", col_template="k = {col_name}")
-    g.figure.suptitle(title, y=1.03)
-    session.savefig(g.figure, name)
+def spatial_box(frame, x, title, name, xlabel):
+    session.savefig(figs.spatial_box(frame, x, title, xlabel=xlabel), name)
     plt.show()
 
 
 balls = mr.spatial_frame(sp, "ball")
 spatial_box(balls[balls.hidden == show_h], "radius",
-            f"Fig. 2(b): PR ratio over ball radius, h = {show_h} (images x seed pixels x seeds)",
+            f"PR ratio over ball radius, h = {show_h}\n(images × seed pixels × seeds)",
             "fig2b_pr_ratio_vs_radius", xlabel="ball radius r (pixels)")
 ball_sum = mr.spatial_summary(balls, ["radius"])
 record.add(**mr.spatial_numbers(ball_sum, "fig2", "radius", "r"))
@@ -445,26 +371,15 @@ mc.ball_claims(ball_sum, spatial_layers, causes).record(record)
 
 # %%
 gen = torch.Generator().manual_seed(0)
-fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6))
-for ax, (k_ex, d_ex) in zip(axes, ((2, min(min_distances)), (3, 7), (3, max(min_distances)))):
-    tuples = spatial.example_separated_tuples(k_ex, d_ex, 4, gen)
-    img = spatial.tuples_image(tuples).numpy().astype(float)
-    ax.imshow(np.where(img == 0, np.nan, img), cmap="tab10", vmin=0.5, vmax=10.5)
-    for t in tuples:
-        pts = np.array([[int(p) // 28, int(p) % 28] for p in t])
-        ax.plot(np.r_[pts[:, 1], pts[:1, 1]], np.r_[pts[:, 0], pts[:1, 0]], lw=0.8, color="0.3")
-    ax.set_xlim(-0.5, 27.5)
-    ax.set_ylim(27.5, -0.5)
-    ax.set_title(f"(a) {k_ex}-tuples, pairwise distance >= {d_ex:g}", fontsize=9)
-    ax.grid(True, alpha=0.3)
+fig = figs.separated_tuples(((2, min(min_distances)), (3, 7), (3, max(min_distances))), gen)
 session.savefig(fig, "fig3a_separated_tuples")
 plt.show()
 
 # %%
 dist = mr.spatial_frame(sp, "distance")
 spatial_box(dist[dist.hidden == show_h], "d",
-            f"Fig. 3(b): PR ratio over minimum pixel distance, h = {show_h} (images x seeds)",
-            "fig3b_pr_ratio_vs_distance", xlabel="minimum pairwise pixel distance d")
+            f"PR ratio over minimum pixel distance, h = {show_h}\n(images × seeds)",
+            "fig3b_pr_ratio_vs_distance", xlabel="min. distance d")
 dist_sum = mr.spatial_summary(dist, ["d"])
 record.add(**mr.spatial_numbers(dist_sum, "fig3", "d", "d"))
 dist_sum[dist_sum.hidden == show_h].pivot_table(index=["layer", "k", "training"], columns="d",
@@ -495,16 +410,9 @@ record.add(**mr.spatial_numbers(reg_sum, "regions", "region"))
 mr.region_display(reg_sum, scfg.regions)
 
 # %%
-g = sns.catplot(regions[regions.hidden == show_h], x="region", y="pr_ratio", hue="training",
-                col="k", row="layer", kind="bar", errorbar="sd", order=list(scfg.regions),
-                hue_order=["standard", "augmented"], height=2.7, aspect=1.35, margin_titles=True,
-                sharey=False)
-for ax in g.axes.flat:
-    ax.axhline(1.0, color="0.3", lw=0.9, ls=":")
-g.set_axis_labels("region", "PR ratio (mean ± std)")
-g.set_titles(row_template="{row_name}", col_template="k = {col_name}")
-g.figure.suptitle(f"PR ratio per image region, h = {show_h} (images x seeds)", y=1.03)
-session.savefig(g.figure, "regions_pr_ratio")
+fig = figs.regions_bars(regions[regions.hidden == show_h], scfg.regions,
+                        f"PR ratio per image region, h = {show_h} (images × seeds)")
+session.savefig(fig, "regions_pr_ratio")
 plt.show()
 mc.region_claims(reg_sum, spatial_layers, causes).record(record)
 
@@ -550,17 +458,9 @@ if ablation_hidden and ablation_lrs and ablation_weight_decays:
     ab_read = mr.ablation_readings(ab_sum, run.steps)
     record.add(**mr.ablation_numbers(ab_sum, ab_read))
     mc.ablation_claims(ab_read, ablation_hidden, len(ablation_seeds), run).record(record)
-    g = sns.catplot(ab_ev[ab_ev.k == max(ks)], x="setting", y="pr_ratio", hue="training",
-                    col="hidden", row="layer", kind="bar", errorbar="sd",
-                    hue_order=["standard", "augmented"], height=2.7, aspect=1.6,
-                    margin_titles=True, sharey=False)
-    for ax in g.axes.flat:
-        ax.axhline(1.0, color="0.3", lw=0.9, ls=":")
-        ax.tick_params(axis="x", labelrotation=20, labelsize=7)
-    g.set_axis_labels("", "PR ratio (init / trained)")
-    g.figure.suptitle(f"Ablation of lr and weight decay: PR ratio at k = {max(ks)} "
-                      "(mean ± std over seeds)", y=1.03)
-    session.savefig(g.figure, "ablation_lr_weight_decay")
+    fig = figs.ablation_bars(ab_ev[ab_ev.k == max(ks)], f"Ablation of lr and weight decay: PR "
+                             f"ratio at k = {max(ks)} (mean ± std over seeds)")
+    session.savefig(fig, "ablation_lr_weight_decay")
     plt.show()
     display(ab_read.round(3))
 else:
@@ -596,17 +496,9 @@ if conv_hidden:
                             "tops": dict(rows=conv_rows, cols=conv_cols, images=conv_images,
                                          rr_rows=conv_rr_rows, rr_cols=conv_rr_cols,
                                          rr_images=conv_rr_images, n_rot=conv_rot)})
-    g = sns.relplot(conv.table, x="count", y="estimate", hue="k", style="model", col="axis",
-                    row="quantity", kind="line", marker="o", palette="deep", height=2.1,
-                    aspect=1.3, facet_kws=dict(sharey="row", sharex=False, margin_titles=True))
-    for (quantity, axis), ax in g.axes_dict.items():
-        sub = conv.table[(conv.table.quantity == quantity) & (conv.table.axis == axis)]
-        for (k, model), d in sub.groupby(["k", "model"]):
-            ax.fill_between(d["count"], d.estimate - d.se, d.estimate + d.se, alpha=0.15)
-        ax.set_xscale("log", base=2)
-    g.set_titles(row_template="{row_name}", col_template="{col_name}")
-    g.figure.suptitle("Convergence of the sampled estimates (± 1 jackknife SE over images)", y=1.02)
-    session.savefig(g.figure, "convergence")
+    fig = figs.convergence(conv.table, "Convergence of the sampled estimates "
+                           "(± 1 jackknife SE over images)")
+    session.savefig(fig, "convergence")
     plt.show()
     display(pd.DataFrame({"chosen": conv.chosen, "used": used}).T)
     print(conv_check["text"])
@@ -647,15 +539,9 @@ if fashion is not None:
             .assign(main=[f"{a}/{b}" for a, b in mc.data_size_checks(cells).values()]
                     if set(mc.data_size_checks(cells)) == set(mc.data_size_checks(f_cells))
                     else None))
-    g = sns.catplot(f_cells.reset_index(), x="hidden", y="pr_ratio_mean", hue="k", col="layer",
-                    row="training", kind="bar", palette="deep", height=2.4, aspect=1.4,
-                    margin_titles=True)
-    for ax in g.axes.flat:
-        ax.axhline(1.0, color="0.3", lw=0.9, ls=":")
-    g.set_axis_labels("hidden width h", "PR ratio (init / trained)")
-    g.figure.suptitle(f"Fashion-MNIST ({fashion.n_train:,} images, {fashion_epochs} epochs): "
-                      "PR ratio, seed means", y=1.03)
-    session.savefig(g.figure, "fashion_pr_ratio")
+    fig = figs.fashion_bars(f_cells.reset_index(), f"Fashion-MNIST ({fashion.n_train:,} images, "
+                            f"{fashion_epochs} epochs): PR ratio, seed means")
+    session.savefig(fig, "fashion_pr_ratio")
     plt.show()
 
 # %% [markdown]

@@ -181,13 +181,12 @@ kan_grid = 5                 # spline intervals on [-1, 1]
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 
 import kag_utils as kag
 from kag_utils.mnist import exact as mexact
+from kag_utils.plots import open_questions as figs
 from kag_utils.readings import open_questions as oq
 
 session = kag.start("07_open_questions", params_name, output_root)   # records the parameters cell
@@ -196,22 +195,11 @@ record.default_ours_n = len(seeds)   # seeds behind every "ours" standard deviat
 protocol = dict(batch_size=batch_size, max_epochs=max_epochs, patience=patience)
 ecfg = kag.EvalConfig(n_x=n_x, ks=tuple(ks), q1s=(q1,), n_rot=n_rot, n_x_rot=n_x_rot)
 early = kag.checkpoint_state(early_r2)
-METRICS = [f"{oq.primary_label(m, k)}" for m, k in oq.PRIMARY]
 
 
-def excess_panels(data, x, hue, title, col="metric", xlabel="", **kw):
-    """Seed means ± standard error of the excess, one panel per primary metric."""
-    d = data.assign(metric=[oq.primary_label(m, k) for m, k in zip(data["metric"], data["k"])])
-    g = sns.catplot(d, x=x, y="excess", hue=hue, col=col, kind="point", errorbar="se",
-                    dodge=0.35, sharey=False, height=2.7, aspect=1.1, col_order=METRICS,
-                    linestyle="none", **kw)
-    for ax in g.axes.flat:
-        ax.axhline(0, color="0.5", lw=0.8, ls=":")
-        ax.tick_params(axis="x", labelrotation=60, labelsize=8)
-    g.set_titles("{row_name} · {col_name}" if "row" in kw else "{col_name}")
-    g.set_axis_labels(xlabel, "excess over the initial model")
-    g.figure.suptitle(title, y=1.04)
-    return g
+def excess_panels(data, x, hue, title, name, **kw):
+    session.savefig(figs.excess_panels(data, x, hue, title, **kw), name)
+    plt.show()
 
 # %% [markdown]
 # ## 1. Oscillatory activations (P1 §V)
@@ -246,15 +234,7 @@ runs1 = act["runs"].copy()
 runs1["target_label"] = [tlabel[oq.target_key(t, p)] for t, p in zip(runs1["target"], runs1["param"])]
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-sns.pointplot(runs1, x="target_label", y="epochs_to_criterion", hue="activation", errorbar="se",
-              dodge=0.35, linestyle="none", ax=axes[0])
-axes[0].set(xlabel="", ylabel=f"epochs to training R² ≥ {criterion:g}", yscale="log",
-            title="Learning speed (runs that reached it)")
-sns.pointplot(runs1, x="target_label", y="r2_train", hue="activation", errorbar="se", dodge=0.35,
-              linestyle="none", ax=axes[1], legend=False)
-axes[1].set(xlabel="", ylabel="training R² (selected weights)", title="Final training R²")
-axes[0].legend(fontsize=7)
+fig = figs.activation_speed(runs1, criterion)
 session.savefig(fig, "oq_activation_speed")
 plt.show()
 print(runs1.groupby(["activation", "target_label"], sort=False)[
@@ -264,9 +244,7 @@ print(runs1.groupby(["activation", "target_label"], sort=False)[
 fin = ex1[ex1["state"] == "final"].reset_index(drop=True)
 fin["target_label"] = [tlabel[oq.target_key(t, p)] for t, p in zip(fin["target"], fin["param"])]
 excess_panels(fin, "target_label", "activation", "KA geometry at the selected weights "
-              "(mean ± SE over seeds)")
-session.savefig(plt.gcf(), "oq_activation_geometry")
-plt.show()
+              "(mean ± SE over seeds)", "oq_activation_geometry")
 
 # %% [markdown]
 # The metrics over training on `xor(32)` and $\lambda$-xor(32): the initial model (excess 0 by
@@ -280,9 +258,7 @@ over = pd.concat([over, over[over["state"] == "final"].assign(state="init", exce
                  ignore_index=True)
 over["target_label"] = [tlabel[oq.target_key(t, p)] for t, p in zip(over["target"], over["param"])]
 excess_panels(over, "state", "activation", "KA geometry over training (mean ± SE over seeds)",
-              row="target_label", order=states)
-session.savefig(plt.gcf(), "oq_activation_training")
-plt.show()
+              "oq_activation_training", row="target_label", order=states)
 
 # %% [markdown]
 # **The tests.** Epochs to $R^2 \ge$ 0.9 and the excess of each primary metric at the end,
@@ -344,11 +320,9 @@ print(dep["runs"].groupby(["depth", "target"])[["r2_train", "r2_test", "stop_epo
 for jac in ("input", "own"):
     d = ex2[(ex2["jacobian"] == jac) & (ex2["state"] == "final")]
     excess_panels(d.assign(layer=d["layer"].map(lambda l: f"layer {l}")), "depth", "layer",
-                  f"KA geometry by layer, {jac} Jacobians (mean ± SE over seeds)", row="target",
-                  xlabel="hidden layers",
+                  f"KA geometry by layer, {jac} Jacobians (mean ± SE over seeds)",
+                  f"oq_depth_layers_{jac}", row="target", xlabel="hidden layers",
                   hue_order=[f"layer {l}" for l in range(1, max(depths) + 1)])
-    session.savefig(plt.gcf(), f"oq_depth_layers_{jac}")
-    plt.show()
 
 # %%
 print("where the geometry sits (excess by layer, Holm-adjusted one-sample p):")
@@ -406,17 +380,9 @@ samp["ratio"] = samp["value"].to_numpy() / exact_v.reindex(
     pd.MultiIndex.from_frame(samp[["hidden", "layer", "metric"]])).to_numpy()
 samp["grid"] = [f"{r}x{c}" for r, c in zip(samp["n_rows"], samp["n_cols"])]
 samp["network"] = [f"h={h} {l}" for h, l in zip(samp["hidden"], samp["layer"])]
-g = sns.relplot(samp, x="n_minors", y="ratio", hue="network", col="metric", kind="line",
-                errorbar="sd", err_style="bars", marker="o", col_wrap=2, height=2.6, aspect=1.4,
-                facet_kws=dict(sharey=False))
-for ax in g.axes.flat:
-    ax.set_xscale("log")
-    ax.axhline(1.0, color="0.4", lw=0.8, ls=":")
-g.set_titles("{col_name}")
-g.set_axis_labels("sampled minors per image", "sampled / exact")
-g.figure.suptitle(f"Sampled 2-minor estimates over the exact values: mean ± sd of "
-                  f"{exact_draws} draws, first {exact_images} test image(s)", y=1.03)
-session.savefig(g.figure, "oq_exact_vs_sampled")
+fig = figs.exact_vs_sampled(samp, f"Sampled 2-minor estimates over the exact values: mean ± sd "
+                            f"of {exact_draws} draws,\nfirst {exact_images} test image(s)")
+session.savefig(fig, "oq_exact_vs_sampled")
 plt.show()
 
 # %%
@@ -458,9 +424,7 @@ print(kdf.groupby(["model", "target"], sort=False)[["n_parameters", "r2_train", 
 
 # %%
 excess_panels(ex4, "target", "model", "KA geometry of the first layer: KAN against MLP "
-              "(mean ± SE over seeds)")
-session.savefig(plt.gcf(), "oq_kan_vs_mlp")
-plt.show()
+              "(mean ± SE over seeds)", "oq_kan_vs_mlp")
 print(kcmp.round(4).to_string(index=False))
 
 # %% [markdown]

@@ -8,6 +8,10 @@ from kag_utils.cli import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Illegible figures fail the tests (kag-run's notebooks inherit this); outside the tests a
+# figure that fails the layout check is saved with a warning, so a long run loses nothing.
+os.environ.setdefault("KAG_STRICT_FIGURES", "1")
+
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory):

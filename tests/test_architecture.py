@@ -37,9 +37,10 @@ LAYERS = [
     ("version",),            # __version__ (a leaf: imports nothing of kag_utils)
     ("core",),               # pure math: jacobians, minors, rotations, metrics, threads
     ("readings",),           # seed aggregation, claim and curve rules, verdicts, tails
+    ("figures",),            # the figure style and the notebooks' drawing functions
     ("pipeline",),           # paths, cache, sweep, results, session
     ("p1", "mnist"),         # the two papers: models, training, cached kinds
-    ("manuscript",),         # published values, the TeX generator
+    ("manuscript", "plots"), # the TeX generator; what the notebooks draw (peers)
     ("cli",),                # kag-run, lab, regression
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}

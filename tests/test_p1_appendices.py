@@ -17,7 +17,9 @@ matplotlib.use("Agg")
 
 from kag_utils.core.jacobians import gelu_prime
 from kag_utils.core.metrics import false_positive_rate
+from kag_utils.figures import style
 from kag_utils.p1 import appendices as app
+from kag_utils.plots import appendices as figs
 from kag_utils.p1 import pooling
 from kag_utils.p1 import early_stopping
 from kag_utils.p1.models import init_params
@@ -591,12 +593,14 @@ def test_five_panels_layout():
     long = app.long_metrics(df, "batch_size", 0.01)
     assert set(long.panel) == {"zero", "dep", "pr", "div"} and len(long) == 4 * (3 + 2 + 3 + 3)
     extra = pd.concat([df.assign(series=s, value=df[f"{s}_r2"]) for s in ("train", "test")])
-    fig = app.five_panels(df, "batch_size", "t", "B", True, 0.01, extra=(extra, "$R^2$"))
+    fig = figs.metric_panels(df, "batch_size", "t", "B", True, 0.01, extra=(extra, "$R^2$"))
     axes = fig.axes
     assert len(axes) == 6 and not axes[3].get_visible()        # no RR columns: panel hidden
+    assert style.panel_rows(fig) == [3, 3, 3, 2, 2]             # 3 + 3 panels, RR hidden
+    style.check_layout(fig)
     assert axes[0].get_title() == "Zero rows (%)" and axes[5].get_title() == "$R^2$"
     plt.close(fig)
-    fig = app.five_panels(b_frame(["xor", "linear"], [32, 64], [0], lambda t, B: 0.5), "batch_size",
-                          "t", "B", False, 0.01, hue="target")
+    fig = figs.metric_panels(b_frame(["xor", "linear"], [32, 64], [0], lambda t, B: 0.5),
+                             "batch_size", "t", "B", False, 0.01, hue="target")
     assert len(fig.axes) == 5 and fig.axes[2].get_title() == "Normalised PR (k=3)"
     plt.close(fig)

@@ -12,6 +12,7 @@ from .tex import (NOTEBOOK_STEMS, NOTEBOOKS, SECTIONS, SECTION_GROUPS, claim_slu
 from .prose import AMBIGUITIES, cited_ambiguities, comparison_cells, reader_tex
 from .resultset import ResultSet, row_agrees, sha256, tally_groups, tally_sentence
 from .causes import CAUSE_BY_ID, classify, row_detail, shared_clauses
+from .captions import paper_figure_tex
 
 
 # --------------------------------------------------------------------------------------------
@@ -400,7 +401,8 @@ def notebook_auto_section(rs: ResultSet, nb: str) -> str:
             continue
         lines += [r"\begin{figure}[htbp]\centering",
                   r"\kagfig[width=\linewidth,height=0.4\textheight,keepaspectratio]{" + fig + "}",
-                  r"\caption{\texttt{" + tex_escape(fig) + r"} from notebook \texttt{" +
+                  r"\caption{" + (f"{paper_figure_tex(fig)}: " if paper_figure_tex(fig) else "")
+                  + r"\texttt{" + tex_escape(fig) + r"} from notebook \texttt{" +
                   tex_escape(nb) + r"} (generated caption).}",
                   r"\end{figure}"]
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ results file is the same whatever calls it); the table functions are pure.
 
 Shared: :func:`main_config` (the main protocol's m = 32 model), :func:`with_runs` (R^2 and
 epochs next to evaluate()'s metrics), :func:`panels` / :func:`long_metrics` (Fig. 15's five
-panels as a long table) and :func:`five_panels` (the figure of Figs. 15, 17, 18).
+panels as a long table; kag_utils.plots.appendices draws them).
 
 Notebook 03 pools the same kind of minors (``pooled_minors``: size-k minors of the trained
 and initial first layers over seeds); :func:`seed_minors` keeps the per-seed arrays that App.
@@ -102,53 +102,6 @@ def long_metrics(df: pd.DataFrame, x: str, q1: float) -> pd.DataFrame:
             rows.append(pd.DataFrame({x: df[x], "seed": df["seed"], "panel": name,
                                       "k": f"k={k}", "value": df[c] * scale}))
     return pd.concat(rows, ignore_index=True)
-
-
-def five_panels(df: pd.DataFrame, x: str, title: str, xlabel: str, categorical: bool, q1: float,
-                extra: tuple | None = None, hue: str = "k"):
-    """P1's Fig. 15 layout (:func:`panels`: zero rows, dependent zero rows, normalised PR and
-    RR, column divergence) of ``df`` against column ``x``, mean ± SE over seeds; dotted: the
-    false-positive rates q(k) of the zero-row panel. ``categorical``: x as categories
-    (pointplot) or numbers (lineplot). ``extra``: (long table with a "series" column and
-    "value", title) of a sixth panel, e.g. R^2. ``hue``: "k", or a column of df (then k = 3
-    only). Panels without data are hidden. Returns the figure."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    specs = panels(q1)
-    data = long_metrics(df, x, q1) if hue == "k" else None
-    n = len(specs) + (extra is not None)
-    fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 3.5))
-
-    def draw(ax, d, h, label):
-        if categorical:
-            sns.pointplot(d, x=x, y="value", hue=h, order=sorted(df[x].unique()), errorbar="se",
-                          dodge=0.3, markersize=4, linewidth=1.2, ax=ax)
-        else:
-            sns.lineplot(d, x=x, y="value", hue=h, errorbar="se", marker="o", ax=ax)
-        ax.set(title=label, xlabel=xlabel, ylabel="")
-        ax.legend(fontsize=7, title=None)
-
-    for ax, (name, label, cols, scale, ref) in zip(axes, specs):
-        if hue == "k":
-            d = data[data.panel == name]
-        else:                      # one column per panel: its k = 3 column, coloured by hue
-            d = df.assign(value=df[cols[-1]] * scale, k=df[hue]) if cols[-1] in df else df[:0]
-        if d.empty:
-            ax.set_visible(False)
-            continue
-        draw(ax, d, "k", label + ("" if hue == "k" else " (k=3)"))
-        if ref is not None:
-            ax.axhline(ref, ls="--", color="0.4", lw=1)
-        if name == "zero" and hue == "k":
-            for j, k in enumerate(KS):
-                ax.axhline(100 * false_positive_rate(q1, 32, k), ls=":",
-                           color=sns.color_palette()[j], lw=1)
-    if extra is not None:
-        draw(axes[-1], extra[0], "series", extra[1])
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
 
 
 def pct(col: str) -> float:

@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from ..figures import style
 from ..readings import claim_names as names
 from ..readings import paper_values as paper
 from .evaluation import EvalConfig, evaluate
@@ -266,9 +267,10 @@ def summary(rows, readings: Sequence[dict]) -> dict:
 VERDICT_CODES = {"not reproduced": 0, "new result": 1, "inconclusive": 2, "reproduced": 3}
 
 
-def verdict_heatmap(table, title: str = "", ax=None):
+def verdict_heatmap(table, title: str = "", ax=None, width_fraction: float = 1.0):
     """Claim x reading heatmap of verdicts (green reproduced, yellow inconclusive, grey new
-    result, red not reproduced); the default reading is the first column. Returns the figure."""
+    result, red not reproduced); the default reading is the first column. The figure is drawn
+    for ``width_fraction`` of the printed text width. Returns the figure."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
@@ -277,21 +279,25 @@ def verdict_heatmap(table, title: str = "", ax=None):
     codes = table.assign(code=table.verdict.map(VERDICT_CODES)).pivot(
         index="claim", columns="reading", values="code").loc[claims, readings]
     if ax is None:
-        fig, ax = plt.subplots(figsize=(1.0 + 0.32 * len(readings), 1.2 + 0.22 * len(claims)))
+        # room for the rotated reading names below (constrained layout collapses without it)
+        fig, ax = plt.subplots(figsize=(style.width(width_fraction), 2.8 + 0.16 * len(claims)))
     else:
         fig = ax.figure
     cmap = ListedColormap(["#d9534f", "#bbbbbb", "#f0ad4e", "#5cb85c"])
     ax.imshow(codes.to_numpy(dtype=float), cmap=cmap, vmin=-0.5, vmax=3.5, aspect="auto",
               interpolation="nearest")
-    ax.set_xticks(range(len(readings)), readings, rotation=90, fontsize=6)
-    ax.set_yticks(range(len(claims)), claims, fontsize=6)
+    ax.set_xticks(range(len(readings)), readings, rotation=90, fontsize=style.MIN_FONT_PT)
+    ax.set_yticks(range(len(claims)), claims, fontsize=style.MIN_FONT_PT)
     ax.grid(False)
     ax.axvline(0.5, color="k", lw=1)
-    ax.set_title(title or "verdict per claim and early-stopping reading (first column: default)",
-                 fontsize=8)
+    title = title or "verdict per claim and early-stopping reading (first column: default)"
+    if ax is None or len(fig.axes) == 1:
+        style.suptitle(fig, title)  # the figure's width, not the heatmap's, bounds the title
+    else:
+        ax.set_title(title)
     from matplotlib.patches import Patch
-    ax.legend(handles=[Patch(color=cmap(i), label=v) for v, i in VERDICT_CODES.items()],
-              fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.legend(handles=[Patch(color=cmap(i), label=v) for v, i in VERDICT_CODES.items()],
+               loc="outside lower center", ncols=len(VERDICT_CODES))
     return fig
 
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 import ast
 import inspect
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..figures import style
 from .paths import find_root
 from .results import Recorder
 
@@ -62,14 +64,8 @@ def parameter_values(notebook: str, namespace: dict[str, Any],
 
 
 def setup_style() -> None:
-    """The seaborn/matplotlib style shared by every figure of the project."""
-    import matplotlib
-    import seaborn as sns
-
-    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    matplotlib.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150,
-                                "figure.constrained_layout.use": True,
-                                "savefig.bbox": "tight", "axes.titlesize": "medium"})
+    """The style shared by every figure of the project (kag_utils.figures.style)."""
+    style.apply()
 
 
 @dataclass
@@ -84,14 +80,32 @@ class Session:
     def figures_dir(self) -> Path:
         return self.output_root / "figures" / self.params_name
 
+    @staticmethod
+    def _check(check, obj) -> None:
+        """Run a legibility check: raise when $KAG_STRICT_FIGURES is set, else warn."""
+        try:
+            check(obj)
+        except ValueError as err:
+            if os.environ.get("KAG_STRICT_FIGURES", "") not in ("", "0"):
+                raise
+            warnings.warn(f"{err} (saved anyway; KAG_STRICT_FIGURES=1 makes this an error)",
+                          stacklevel=3)
+
     def savefig(self, fig, name: str, label: bool = True) -> Path:
-        """Save ``fig`` as ``figures/<set>/<name>.png`` (and .pdf for the paper build)."""
+        """Save ``fig`` as ``figures/<set>/<name>.png`` (and .pdf for the paper build).
+        The figure must print legibly (``style.check_layout``: at most the text width, at
+        most three panels a row, no text below 7 pt). A figure that does not is still saved,
+        with a warning, so that nothing computed is lost; with ``$KAG_STRICT_FIGURES=1`` (set by
+        the test suite) it raises ValueError instead."""
+        self._check(style.check_layout, fig)
         self.figures_dir.mkdir(parents=True, exist_ok=True)
         if label and self.params_name != "paper":
-            fig.text(0.995, 0.005, f"params: {self.params_name}", ha="right", va="bottom",
-                     fontsize=7, color="0.45")
+            # above the top right corner, clear of every panel, tick and title
+            fig.text(0.995, 1.0, f"params: {self.params_name}", ha="right", va="bottom",
+                     fontsize=style.MIN_FONT_PT, color="0.45")
         path = self.figures_dir / f"{name}.png"
         fig.savefig(path)
+        self._check(style.check_saved_width, path)
         # no creation date: the same figure gives the same bytes, so a re-run leaves git clean
         fig.savefig(path.with_suffix(".pdf"), metadata={"CreationDate": None})
         self.figures.append(name)
