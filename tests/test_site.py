@@ -51,7 +51,8 @@ ROWS = [
      "ours_sd": "0.0015", "ours_n": "4", "verdict": "reproduced", "notebook": "01_setup"},
     {"claim": "critical batch size", "section": "P1 §II–III", "source": "P1 Sec III",
      "paper_value": "250", "ours_value": "153.3", "verdict": "not reproduced",
-     "cause": "criterion unstated <b>", "notebook": "01_setup"},
+     "cause": "criterion unstated <b>", "note": "criterion unstated <b>; more",
+     "notebook": "01_setup"},
     {"claim": "P2 ratio", "section": "P2", "source": "P2 Fig. 1", "paper_value": "> 1",
      "ours_value": "1.2", "verdict": "not comparable", "notebook": "06_mnist_spatial"},
 ]
@@ -116,7 +117,21 @@ def test_site_from_a_synthetic_run(synthetic, tmp_path):
     comparison = (dest / "comparison.html").read_text()
     assert comparison.count('<td class="verdict" data-verdict=') == len(ROWS) + len(VERDICTS)
     assert "0.985 &plusmn; 0.0081" in comparison and "0.9804 &plusmn; 0.0015" in comparison
-    assert "criterion unstated &lt;b&gt;" in comparison              # escaped, not markup
+    assert comparison.count("criterion unstated &lt;b&gt;") == 1     # escaped, and once
+
+
+def test_site_replaces_only_its_own_folder(synthetic, tmp_path):
+    dest = tmp_path / "site"
+    _build(synthetic, dest)
+    (dest / "stale.html").write_text("from an earlier build")
+    _build(synthetic, dest)                                  # a site of this command: rebuilt
+    assert not (dest / "stale.html").exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("not ours")
+    with pytest.raises(site.SiteError, match="new or empty --dest"):
+        _build(synthetic, other)
+    assert (other / "keep.txt").exists()
 
 
 def test_site_without_executed_notebooks_says_what_to_run(synthetic, tmp_path):

@@ -263,8 +263,7 @@ def comparison_page(set_name: str, rows: Sequence[Mapping[str, str]],
         parts.append('<table class="verdicts"><thead><tr>'
                      + "".join(f"<th>{c}</th>" for c in columns) + "</tr></thead><tbody>")
         for row in group:
-            notes = "; ".join(html.escape(row[k]) for k in ("cause", "note", "readings")
-                              if row.get(k))
+            notes = "; ".join(html.escape(t) for t in _notes(row))
             parts.append(
                 f"<tr><td>{html.escape(row['claim'])}</td>"
                 f"<td>{html.escape(row.get('source', ''))}</td>"
@@ -274,6 +273,13 @@ def comparison_page(set_name: str, rows: Sequence[Mapping[str, str]],
         parts.append("</tbody></table>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _notes(row: Mapping[str, str]) -> list[str]:
+    """The row's cause, note and readings, each once (the note often repeats the cause)."""
+    texts = [row[k].strip() for k in ("cause", "note", "readings") if (row.get(k) or "").strip()]
+    return [t for i, t in enumerate(texts)
+            if not any(t in u and (t != u or j < i) for j, u in enumerate(texts) if j != i)]
 
 
 def _legend() -> str:
@@ -372,10 +378,6 @@ def build_site(set_name: str = "paper", out: str | os.PathLike | None = None,
             f"no executed notebooks in {runs}: executed notebooks are not committed; run the "
             f"set first, e.g.  kag-run --params {set_name}  (it writes runs/{set_name}/*.ipynb"
             f"), or pass --runs DIR (kag-run --run-dir)")
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    exporter = _exporter()
     notebooks = []
     for page in pages:
         nb = nbformat.read(page.source, as_version=4)
@@ -386,6 +388,13 @@ def build_site(set_name: str = "paper", out: str | os.PathLike | None = None,
             raise SiteError(f"{page.source} was run with parameter set "
                             f"{injected['params_name']!r}, not {page.from_set!r}")
         notebooks.append(nb)
+    if dest.exists() and any(dest.iterdir()):
+        if not (dest / "site.json").exists():
+            raise SiteError(f"{dest} exists and holds something other than a site of this "
+                            "command (no site.json): pass a new or empty --dest")
+        shutil.rmtree(dest)           # the previous build of this site
+    dest.mkdir(parents=True, exist_ok=True)
+    exporter = _exporter()
     for i, (page, nb) in enumerate(zip(pages, notebooks)):
         (dest / page.page).write_text(render_notebook(nb, page.title, _nav(pages, i), exporter))
     by_stem = {p.stem: p for p in pages}
