@@ -130,3 +130,15 @@ def test_signed_reading_one_pass_and_values(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="rr_readings"):
         kag.evaluate(CFGS[:1], ("final",), ECFG, cache=cache, progress=False,
                      rr_readings=("abs", "max"))
+
+
+def test_state_kinds_group_their_configs_by_run():
+    from kag_utils.p1.runs import group_by_run
+    from kag_utils.pipeline.sweep import get_kind
+
+    a, b = CFGS
+    items = [ev.eval_config(a, "final", ECFG), ev.eval_config(b, "final", ECFG),
+             ev.eval_config(a, "init", ECFG)]
+    assert group_by_run(items) == [[items[0], items[2]], [items[1]]]
+    for kind in (ev.EVAL_KIND, ev.ALIVE_KIND, "p1_layers"):
+        assert get_kind(kind).group is group_by_run

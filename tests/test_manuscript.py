@@ -211,7 +211,7 @@ def test_generate_writes_macros_tables_and_manifest(synth):
     assert r"\kagdef{cmp/critical-batch-size-max-over-m.verdict}{not reproduced}" in numbers
     assert r"\kagdef{cmp/critical-batch-size-max-over-m.status}{not reproduced}" in numbers
     assert r"\kagdef{tally/all.sentence}{3 of 4 comparisons reproduced (1 not reproduced)}" in numbers
-    assert r"\kagdef{tally/p1-iii.total}{2}" in numbers
+    assert r"\kagdef{tally/p1-ii-iii.total}{2}" in numbers
     assert r"\kagdef{set/name}{quick}" in numbers
     assert "fig_a" in (gen / "figures.tex").read_text()
     assert r"\kagnotebookdone{02_zero_rows}" in (gen / "figures.tex").read_text()
@@ -231,17 +231,19 @@ def test_appendix_lists_every_comparison_row_grouped(synth):
     with open(out / "results" / "quick" / "comparison.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     for row in rows:
-        assert ms.tex_escape(row["claim"]) in appendix, row["claim"]
+        assert ms.reader_tex(row["claim"]) in appendix, row["claim"]
         assert f"% row: {ms.claim_slug(row['claim'])}" in appendix
     assert appendix.count("% row: ") == len(rows)
     # groups in paper order, each with its tally, then the overall tally
-    heads = re.findall(r"\\textbf\{(P1 Sec\. [^}]*)\} \\quad \((\d+) of (\d+) comparisons? "
+    heads = re.findall(r"\\textbf\{(P1 Sec\. [^}]*)\}\\quad (\d+) of (\d+) comparisons? "
                        r"reproduced", appendix)
-    assert [h[0] for h in heads] == ["P1 Sec. III: targets, training and Table I",
+    assert [h[0] for h in heads] == ["P1 Sec. II--III: set-up, training and Table I",
                                      "P1 Sec. IV.A: zero rows"]
     assert heads[0][1:] == ("1", "2")
     assert "3 of 4 comparisons reproduced (1 not reproduced)" in appendix
-    assert r"criterion unstated (A-07); 50\% \& more\_" in appendix
+    # the row's cause and its own note, as prose: no manifest identifier, no raw key
+    assert r"\emph{batch criterion}: criterion unstated; 50\% \& more\_ (" in appendix
+    assert "A-07" not in appendix
 
 
 def test_undefined_key_and_missing_figure_are_caught(synth):
@@ -337,6 +339,9 @@ def test_manuscript_keys_exist_in_the_quick_reference():
     notebooks = {p.stem: p for p in runner.list_notebooks(ROOT)}
     declared = {}
     tally_groups = {"all"} | set(ms.NOTEBOOK_STEMS) | {g for g, _ in ms.SECTION_GROUPS}
+    from kag_utils.manuscript.summary import phrases
+    phrase_names = set(phrases(ms.ResultSet("quick", ROOT, {s: {"numbers": n} for s, n in
+                                                             refs.items()}, [])))
     problems = []
     for key, where in ms.used_keys(_main_sources()).items():
         scope, _, rest = key.partition("/")
@@ -347,7 +352,9 @@ def test_manuscript_keys_exist_in_the_quick_reference():
             ok = group in tally_groups and fld in {"agree", "disagree", "total", "sentence"}
         elif scope == "cmp":
             ok = rest.rpartition(".")[2] in {"claim", "source", "paper", "ours", "verdict",
-                                             "status", "note", "notebook"}
+                                             "status", "note", "notebook", "window"}
+        elif scope == "phrase":
+            ok = rest in phrase_names
         elif scope in refs:
             if rest.startswith("param."):
                 name = rest[len("param."):].removesuffix(".count")
@@ -468,7 +475,7 @@ def test_latex_stops_at_an_undefined_key(synth):
         (pdir / "main.log").read_text()
     (pdir / "main.tex").write_text(MINI_MAIN % (r"\kag{01_setup/table1.xor.m32.train_r2.pm} "
                                                 r"\kagfig[width=1cm]{fig_a} "
-                                                r"\input{\kaggen/disagreements}"))
+                                                r"\input{\kaggen/verdicts}"))
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
                            "main.tex"], cwd=pdir, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-2000:]

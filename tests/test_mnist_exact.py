@@ -77,6 +77,26 @@ def test_sampled_estimates_scatter_around_exact(nets):
     assert ex == pytest.approx(float((st["sum_p1"] / st["sum_p2"].sqrt()).mean()))
 
 
+def test_sampled_draws_equal_the_grid_kernel_on_the_same_samples(nets):
+    """The sampled estimates (minors.sampled_minor_stats, notebook 06's kernel) are those of
+    exact_minors.grid_minor_stats on the same draws: the same minors and bins, sums up to
+    rounding order."""
+    from kag_utils.core.exact_minors import grid_minor_stats
+    from kag_utils.mnist.evaluation import column_samples, row_samples
+    trained, init, x = nets
+    df = exact_vs_sampled(trained, init, x, "L1", n_images=2, n_draws=2, counts=((10, 300),),
+                          edge_counts=(28, 3000), bins=20)
+    edges = np.asarray(df.attrs["edges"])
+    Js = [mlp_jacobians(p, x[:2], ("L1",))["L1"].contiguous() for p in (trained, init)]
+    for d in (0, 1):
+        rows, _ = row_samples(H, 2, 10, 42 + d)
+        cols, _ = column_samples(2, 300, 42 + d)
+        ref = pair_metrics_from_stats(*(grid_minor_stats(J, rows, cols, edges) for J in Js))
+        got = df[(df.estimator == "sampled") & (df.draw == d)].set_index("metric")["value"]
+        for metric, value in ref.items():
+            assert got[metric] == pytest.approx(value, rel=1e-12, abs=1e-15), metric
+
+
 def test_sampling_bias_arithmetic():
     rows = [dict(hidden=4, layer="L1", n_images=1, estimator="exact", n_rows=6, n_cols=6,
                  draw=-1, metric="pr_ratio", value=1.0)]

@@ -47,9 +47,9 @@ def run_info(**kw):
     return mc.RunInfo(**args)
 
 
-def causes_for(c, run=None):
+def causes_for(c, run=None, ablation=False):
     acc = pd.DataFrame({"training": list(TRAININGS), "train_acc": [1.0, 0.9]})
-    return mc.Causes.from_tables(run or run_info(), c, acc, 0.5, "no timeline")
+    return mc.Causes.from_tables(run or run_info(), c, acc, 0.5, "no timeline", ablation)
 
 
 # -- Fig. 1 cells ------------------------------------------------------------------------------
@@ -251,6 +251,11 @@ def test_fig1_rows_and_causes():
     fail_std = pd.Series([True], index=pd.Index(["standard"], name="training"))
     assert causes.of(fail_aug) == causes.full and causes.of(fail_std) == causes.short
     assert "r = 0.50" in causes.full and "47,000" in causes.short
+    # M-03: the ablation's rows carry its result; without the ablation it is untested
+    assert "untested in this run" in causes.full and "M-03" in causes.full
+    with_ablation = causes_for(c, ablation=True).full
+    assert "lr x weight decay ablation') give the result" in with_ablation
+    assert "untested" not in with_ablation
     rr = dict(n_rot=5, rr_images=4, rr_rows=10, rr_cols=10)
     rec = Recorder("06_mnist_spatial", "paper", default_ours_n=3)
     (mc.fig1_claims(c, causes, rr) + mc.trend_claims(c, causes)).record(rec)
@@ -271,6 +276,33 @@ def test_fig1_rows_and_causes():
     assert {r["verdict"] for r in rec2.comparison} == {"not comparable"}
     assert not any("RR" in r["ours_value"] for r in rec2.comparison if isinstance(
         r["ours_value"], str))
+
+
+def test_pr_ratio_trends_are_judged_on_standard_errors():
+    """Means in strict order whose steps lie within the seed errors are not agreement: the PR
+    ratio's trend rows are inconclusive, by the KL and RR rows' rule (trend_verdicts)."""
+    c = mr.cells(mr.fig1_summary(fake_ev(), True))
+    causes = causes_for(c)
+    noisy = c.assign(pr_ratio_se=1.0)             # the same means, errors far above the trends
+    claims = mc.fig1_claims(noisy, causes, None)
+    rows = {r["claim"]: r for r in claims.rows}
+    for claim, level in (("Layer 1 stronger than layer 2 (PR ratio)", "layer"),
+                         ("higher-order minors stronger (PR ratio increases with k)", "k"),
+                         ("larger networks stronger (PR ratio increases with h)", "hidden")):
+        assert rows[claim]["verdict"] == "inconclusive", claim
+        assert "within the seed errors" in rows[claim]["cause"]
+        n = claims.numbers[f"fig1_trends.pr_ratio.{level}"]
+        assert n["inconclusive"] == n["cells"]
+    assert claims.numbers["fig1_k_increasing"] == claims.numbers["fig1_k_cells"] == 8
+    assert claims.numbers["fig1_l1_gt_l2"] == 12                  # strict order, still counted
+    assert (mr.trend_verdicts(noisy, "k", "pr_ratio") == "inconclusive").all()
+    # a significant step against the trend: not reproduced, with the cause of failing cells
+    rev = c.copy()
+    rev.loc[("augmented", "L1", 3, 64), "pr_ratio_mean"] = 0.5
+    row = next(r for r in mc.fig1_claims(rev, causes, None).rows
+               if r["claim"] == "higher-order minors stronger (PR ratio increases with k)")
+    assert row["verdict"] == "not reproduced"
+    assert row["cause"].startswith("higher k amplifies") and "M-03" in row["cause"]
 
 
 def test_run_info():

@@ -28,10 +28,16 @@ Besides ``numbers`` the table holds, per notebook:
 
 and for the whole set: ``set/name``, ``set/device``, ``set/wall_time_min``, ``set/digest``,
 ``set/notebooks``; one entry per comparison row, ``cmp/<slug>.{claim,source,paper,ours,
-verdict,status,note,notebook}`` (verdict: agrees/disagrees; status: reproduced/not reproduced) with ``slug`` the claim lower-cased with every run of other
-characters than a-z, 0-9 replaced by ``-`` (``%`` -> ``pct`` first, :func:`claim_slug`); and
-tallies ``tally/<group>.{agree,disagree,total,sentence}`` for ``all``, each notebook stem and
-each paper-section group (:data:`SECTION_GROUPS`).
+verdict,status,note,notebook,window}`` (verdict and status: the row's verdict; window: a
+window value such as "0.15-0.7" in words) with ``slug`` the claim lower-cased with every run of
+other characters than a-z, 0-9 replaced by ``-`` (``%`` -> ``pct`` first, :func:`claim_slug`);
+tallies ``tally/<group>.{agree,disagree,total,sentence,<verdict>}`` for ``all``, each notebook
+stem and each paper section (:data:`SECTIONS`, the ``section`` column, nested in the notebooks:
+every tally of the text comes from this one grouping); and ``phrase/<name>``, sentences whose
+wording depends on a number's sign or size (:func:`summary.phrases`). Notes, causes, claims and
+text values enter the TeX through :func:`prose.reader_tex` (no raw keys, Python literals,
+True/False or manifest identifiers); ``tests/test_manuscript_prose.py`` checks every generated
+sentence with :func:`prose.prose_problems`.
 
 **Rounding** depends on the kind of number and is chosen by the first glob pattern of
 :data:`FORMATS` that matches the key (R^2 to 4 decimals as Table I, percentages to 3 as
@@ -46,8 +52,12 @@ edited by hand. The PDF carries a digest of its inputs in its metadata (:func:`p
 Modules, each one job (imports run down this list):
 
     tex         notebook sections and paper-section groups, macro names, escaping, number formats
+    prose       program text -> reader's prose, phrases from numbers, the grammar checks
     resultset   a loaded result set, its lookup table of numbers, verdict tallies
-    tables      the generated tables (Tables I-IV, comparison appendix, provenance, ...)
+    causes      the causes of disagreement, each explained once, and each row's own detail
+    tables      the generated tables (Tables I-IV, verdicts by section, the per-claim appendix,
+                provenance, parameters, ...)
+    summary     the abstract's verdict tally and what ran at which protocol
     writer      paper/generated/<set>/ and its sources.json manifest; the input digest
     checks      keys and figures used vs defined; staleness
     latex       the latexmk build and the command line (``main``)
@@ -59,8 +69,12 @@ from .checks import (check_manuscript, check_stale, defined_figures, defined_key
 from .latex import (APT_PACKAGES, PDF_NAME, BuildResult, build, install_hint, log_problems, main,
                     missing_tex, pdf_digest)
 from .resultset import ResultSet, load_result_set, result_macros, tally_groups, tally_sentence
-from .tables import appendix_table, pending_notebooks, wording_table
-from .tex import (FORMATS, NOTEBOOK_STEMS, NOTEBOOKS, SECTION_GROUPS, ManuscriptError, claim_slug,
-                  comparison_cells, format_number, format_value, macro_name, source_group,
+from .tables import (appendix_table, borrowed_notebooks, pending_notebooks, verdict_table,
+                     wording_table)
+from .tex import (FORMATS, NOTEBOOK_STEMS, NOTEBOOKS, SECTION_GROUPS, SECTIONS, ManuscriptError,
+                  claim_slug, format_number, format_value, macro_name, row_group, source_group,
                   tex_escape)
+from .prose import (AMBIGUITIES, change_phrase, comparison_cells, expand_manuscript,
+                    plain_text, prose_problems, reader_tex, window_phrase)
+from .causes import CAUSES, classify
 from .writer import generate, input_digest, manuscript_sources, paper_dir, project_root, render

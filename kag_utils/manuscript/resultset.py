@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..readings.verdicts import COMPARABLE, VERDICTS, tally
-from .tex import (ManuscriptError, NOTEBOOK_STEMS, SECTION_GROUPS, claim_slug, comparison_cells,
-                  format_kind, format_number, format_value, macro_name, source_group, tex_escape)
+from .tex import (ManuscriptError, NOTEBOOK_STEMS, SECTION_GROUPS, claim_slug, format_kind,
+                  format_number, format_value, macro_name, row_group, tex_escape)
+from .prose import comparison_cells, reader_tex, window_phrase
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,7 +138,8 @@ def result_macros(rs: ResultSet) -> dict[str, str]:
     for nb, record in rs.records.items():
         numbers = record.get("numbers", {})
         for key, value in numbers.items():
-            put(nb, key, format_value(key, value))
+            # text the notebooks wrote (answers, labels) is prose for the reader
+            put(nb, key, reader_tex(value) if isinstance(value, str) else format_value(key, value))
             if isinstance(value, list):
                 put(nb, f"{key}.count", str(len(value)))
         for key, text in _add_pm(numbers).items():
@@ -161,7 +163,8 @@ def result_macros(rs: ResultSet) -> dict[str, str]:
     put("set", "name", tex_escape(rs.name))
     put("set", "notebooks", str(len(rs.records)))
     put("set", "wall_time_min", format_number(wall / 60, "dec1"))
-    put("set", "device", tex_escape(devices.pop()) if len(devices) == 1 else "several machines")
+    put("set", "device", r"\texttt{" + tex_escape(devices.pop()) + "}" if len(devices) == 1
+        else "several machines")
 
     slugs: dict[str, int] = {}
     for row in rs.comparison:
@@ -172,12 +175,13 @@ def result_macros(rs: ResultSet) -> dict[str, str]:
         else:
             slugs[slug] = 1
         paper, ours = comparison_cells(row)
-        for key, text in (("claim", tex_escape(row["claim"])), ("source", tex_escape(row["source"])),
+        for key, text in (("claim", reader_tex(row["claim"])), ("source", reader_tex(row["source"])),
                           ("paper", paper), ("ours", ours),
                           ("verdict", row["verdict"]), ("status", row["verdict"]),
-                          ("note", tex_escape(row.get("note", ""))),
+                          ("note", reader_tex(row.get("note", ""))),
                           ("notebook", tex_escape(row.get("notebook", "")))):
             put("cmp", f"{slug}.{key}", text)
+        put("cmp", f"{slug}.window", window_phrase(row["ours_value"]))
     for group, rows in tally_groups(rs).items():
         counts = tally(rows)
         comparable = sum(counts[v] for v in COMPARABLE)
@@ -191,15 +195,21 @@ def result_macros(rs: ResultSet) -> dict[str, str]:
 
 
 def tally_sentence(counts: Mapping[str, int]) -> str:
-    """'12 of 15 comparisons reproduced (2 not reproduced, 1 inconclusive); 3 more not
-    comparable' from verdict counts; only comparable rows count in the first number."""
+    """'12 of 15 comparisons reproduced (2 not reproduced, 1 inconclusive); not counted: 3 not
+    comparable' from verdict counts; only comparable rows count in the first number. Without
+    comparable rows: 'no comparison at the papers' protocols (not counted: 21 not
+    comparable)'."""
     comparable = sum(counts.get(v, 0) for v in COMPARABLE)
     rest = [f"{counts[v]} {v}" for v in COMPARABLE[1:] if counts.get(v)]
+    extra = [f"{counts[v]} {v}{'s' if v == 'new result' and counts[v] != 1 else ''}"
+             for v in VERDICTS if v not in COMPARABLE and counts.get(v)]
+    if not comparable:
+        return ("no comparison at the papers' protocols"
+                + (f" (not counted: {', '.join(extra)})" if extra else ""))
     text = (f"{counts.get('reproduced', 0)} of {comparable} comparison"
             f"{'s' if comparable != 1 else ''} reproduced")
     if rest:
         text += f" ({', '.join(rest)})"
-    extra = [f"{counts[v]} {v}" for v in VERDICTS if v not in COMPARABLE and counts.get(v)]
     if extra:
         text += f"; not counted: {', '.join(extra)}"
     return text
@@ -210,10 +220,12 @@ def row_agrees(row: Mapping[str, str]) -> bool:
 
 
 def tally_groups(rs: ResultSet) -> dict[str, list[dict[str, str]]]:
-    """Comparison rows by ``all``, by notebook stem and by paper-section group (all present)."""
+    """Comparison rows by ``all``, by notebook stem and by paper section (:data:`SECTIONS`,
+    the ``section`` column); every tally of the manuscript comes from here. The sections nest
+    in the notebooks (notebook 05 is App. A, B and C), so the two agree."""
     groups: dict[str, list[dict[str, str]]] = {"all": list(rs.comparison)}
     for stem in NOTEBOOK_STEMS + sorted(set(rs.records) - set(NOTEBOOK_STEMS)):
         groups[stem] = [r for r in rs.comparison if r.get("notebook") == stem]
     for gid, _ in SECTION_GROUPS:
-        groups[gid] = [r for r in rs.comparison if source_group(r["source"]) == gid]
+        groups[gid] = [r for r in rs.comparison if row_group(r) == gid]
     return groups

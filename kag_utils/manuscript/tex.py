@@ -20,21 +20,38 @@ NOTEBOOKS = [
 ]
 NOTEBOOK_STEMS = [stem for stem, _, _ in NOTEBOOKS]
 
-# Comparison rows are grouped by the section of the paper their ``source`` points to, in this
-# order: (group id, title). :func:`source_group` maps a source string to a group id.
-SECTION_GROUPS = [
-    ("p1-ii", "P1 Sec. II: KA geometry"),
-    ("p1-iii", "P1 Sec. III: targets, training and Table I"),
-    ("p1-iv-a", "P1 Sec. IV.A: zero rows"),
-    ("p1-iv-b", "P1 Sec. IV.B: minor concentration"),
-    ("p1-iv-c", "P1 Sec. IV.C: dynamics and interpolation"),
-    ("p1-app-a", "P1 App. A: tails of the minor distributions"),
-    ("p1-app-b", "P1 App. B: batch size and latent KA geometry"),
-    ("p1-app-c", "P1 App. C: other interpolations"),
-    ("p2", "P2: MNIST"),
-    ("beyond", "Beyond the papers: new results"),
-    ("other", "Other claims"),
+# Comparison rows are grouped by the section of the paper they belong to, the ``section``
+# column of comparison.csv (kag_utils.pipeline.results.section_of: one section per notebook,
+# notebook 05 split by appendix), in this order: (group id, section label, title). Every tally
+# of the manuscript (abstract, verdict table, sections, appendix) uses this one grouping.
+SECTIONS = [
+    ("p1-ii-iii", "P1 §II–III", "P1 Sec. II–III: set-up, training and Table I"),
+    ("p1-iv-a", "P1 §IV.A", "P1 Sec. IV.A: zero rows"),
+    ("p1-iv-b", "P1 §IV.B", "P1 Sec. IV.B: minor concentration"),
+    ("p1-iv-c", "P1 §IV.C", "P1 Sec. IV.C: dynamics and interpolation"),
+    ("p1-app-a", "P1 App. A", "P1 App. A: tails of the minor distributions"),
+    ("p1-app-b", "P1 App. B", "P1 App. B: batch size and latent KA geometry"),
+    ("p1-app-c", "P1 App. C", "P1 App. C: other interpolations"),
+    ("p2", "P2", "P2: MNIST"),
+    ("beyond", "Beyond the papers", "Beyond the papers: new results"),
+    ("other", "", "Other claims"),
 ]
+SECTION_GROUPS = [(gid, title) for gid, _, title in SECTIONS]
+_SECTION_IDS = {label: gid for gid, label, _ in SECTIONS if label}
+
+
+def row_group(row: Mapping[str, str]) -> str:
+    """The :data:`SECTIONS` id of a comparison row, from its ``section`` column (from its
+    source, :func:`source_group`, for rows without one)."""
+    label = (row.get("section") or "").strip()
+    if label in _SECTION_IDS:
+        return _SECTION_IDS[label]
+    if label.startswith("P1 App."):
+        return "p1-app-" + label[-1].lower() if label[-1] in "ABC" else "other"
+    group = source_group(row.get("source", ""))
+    return "p1-ii-iii" if group in ("p1-ii", "p1-iii") else group
+
+
 _FIG_GROUP = {1: "p1-ii", 2: "p1-iv-a", 3: "p1-iv-a", 4: "p1-iv-b", 5: "p1-iv-b", 6: "p1-iv-b",
               7: "p1-iv-b", 8: "p1-iv-c", 9: "p1-iv-c", 10: "p1-iv-c", 11: "p1-iv-c",
               12: "p1-iv-c", 13: "p1-app-a", 14: "p1-app-a", 15: "p1-app-b", 16: "p1-app-b",
@@ -209,49 +226,6 @@ def format_value(key: str, value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(format_value(key, v) for v in value)
     return tex_escape(value)
-
-
-def _decimals_for(paper_text: str, paper: float) -> int:
-    """Decimals to show a paper value and ours beside it: the paper's printed decimals, at least
-    3 significant digits of the paper's value."""
-    printed = len(paper_text.split(".")[1]) if "." in paper_text and "e" not in paper_text else 0
-    if printed > 4 and paper != 0:
-        # P1 prints at most 4 decimals: this is a value derived from its tables (e.g. a ratio
-        # of Table III means), shown to 3 significant digits
-        printed = max(0, 2 - math.floor(math.log10(abs(paper))))
-    if paper == 0:
-        return max(printed, 2)
-    if paper == int(paper) and abs(paper) >= 10:
-        return 0
-    return min(6, max(printed, 1 - math.floor(math.log10(abs(paper))), 2 if abs(paper) < 10 else 0))
-
-
-def _to_float(text: str) -> float | None:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def comparison_cells(row: Mapping[str, str]) -> tuple[str, str]:
-    """(paper, ours) of a comparison row as LaTeX text: numbers with the paper's precision
-    and ``+- sd`` where given, anything else escaped."""
-    paper, ours = _to_float(row.get("paper_value", "")), _to_float(row.get("ours_value", ""))
-    decimals = _decimals_for(row["paper_value"], paper) if paper is not None else 3
-
-    def cell(value_text: str, value: float | None, sd_text: str) -> str:
-        if value is None:
-            return tex_escape(value_text)
-        text = format_number(value, f"dec{decimals}") if abs(value) >= 10 ** -decimals or \
-            value == 0 else format_number(value, "sig3")
-        sd = _to_float(sd_text)
-        if sd is not None:
-            text += r" \ensuremath{\pm} " + format_number(sd, f"dec{decimals}")
-        return text
-
-    return (cell(row["paper_value"], paper, row.get("paper_sd", "")),
-            cell(row["ours_value"], ours, row.get("ours_sd", "")))
 
 
 def source_group(source: str) -> str:

@@ -8,9 +8,10 @@ figures, so most rows read a qualitative claim cell by cell (a cell: training x 
 after the seed mean, plus the spatial key) under a stated criterion:
 
 * "trained > initial", "> 1 at every radius / distance / region": every cell mean above 1;
-* "L1 stronger than L2", "stronger with k / with h" (PR ratio): strict order of the cell means;
-  for the KL divergence and the RR ratio the same claims are judged by the rules of
-  :mod:`kag_utils.readings` on the seed standard errors (``monotone``, ``exceeds``), all cells;
+* "L1 stronger than L2", "stronger with k / with h", for the PR ratio, the KL divergence and
+  the RR ratio alike: each cell judged by the rules of :mod:`kag_utils.readings` on the seed
+  standard errors (``monotone``, ``exceeds``; a trend within the errors is inconclusive), the
+  claim by all cells (the strict order of the cell means is counted beside them);
 * "scale-agnostic": cell means within :data:`SCALE_AGNOSTIC` of each other across radii;
   "stable": above 1 and within :data:`STABLE` of the unconstrained (d = 1) value;
 * "approximately 30% (30-40%) lower": 1 - augmented/standard PR ratio, averaged over cells, in
@@ -120,23 +121,26 @@ class Causes:
     """The likely causes named by rows that are not reproduced.
 
     ``full``: where the PR ratio is at or below 1 (the GELU-slope mechanism, the data size and
-    P2's lost hyperparameters); ``short``: the short training. :meth:`of` picks one for a set of
-    failing cells: ``full`` when a failing training has Fig. 1 cells at or below 1."""
+    P2's lost hyperparameters, which the lr x weight-decay ablation tests when ``ablation``
+    says it runs: the cause then points to its rows); ``short``: the short training.
+    :meth:`of` picks one for a set of failing cells: ``full`` when a failing training has
+    Fig. 1 cells at or below 1."""
 
     run: RunInfo
     corr: float                  # readings.off_share_correlation
     train_fit: float             # the standard networks' last-epoch training accuracy
     timeline: str                # timeline_text(...)
     below_any: pd.Series         # per training: some Fig. 1 PR ratio cell at or below 1
+    ablation: bool = False       # the run has the lr x weight-decay ablation (ablation_claims)
 
     @classmethod
     def from_tables(cls, run: RunInfo, c: pd.DataFrame, acc: pd.DataFrame, corr: float,
-                    timeline: str) -> "Causes":
+                    timeline: str, ablation: bool = False) -> "Causes":
         above = c.pr_ratio_mean > 1
         train_fit = (float(acc[acc.training == "standard"].train_acc.mean())
                      if "standard" in set(acc.training) else math.nan)
         return cls(run, corr, train_fit, timeline,
-                   (~above).groupby(level="training").any())
+                   (~above).groupby(level="training").any(), bool(ablation))
 
     @property
     def full(self) -> str:
@@ -145,10 +149,13 @@ class Causes:
                 "regime instead of switching them off (2a; over cells the change of the 'off' "
                 f"share and the PR ratio correlate, r = {self.corr:.2f}); this is what the "
                 f"standard networks do here, which fit their {n:,} training digits (train "
-                f"accuracy {100 * self.train_fit:.1f}%); {self.timeline}. Likely causes, "
-                f"untestable without full MNIST: the small training set ({n:,} digits and "
-                f"{steps:,} optimiser steps vs P2's {paper.MNIST_PROTOCOL['n_train']:,} and "
-                f"{p2_steps():,}) and P2's lost learning rate and weight decay (M-03)")
+                f"accuracy {100 * self.train_fit:.1f}%); {self.timeline}. Likely causes: "
+                f"the small training set ({n:,} digits and {steps:,} optimiser steps vs P2's "
+                f"{paper.MNIST_PROTOCOL['n_train']:,} and {p2_steps():,}; only full MNIST can "
+                "settle it) and P2's lost learning rate and weight decay (M-03), "
+                + ("which the lr x weight-decay ablation tests: its rows ('... lr x weight "
+                   "decay ablation') give the result" if self.ablation else
+                   "untested in this run (no lr x weight-decay ablation)"))
 
     @property
     def short(self) -> str:
@@ -245,34 +252,16 @@ def fig1_claims(c: pd.DataFrame, causes: Causes, rr: dict | None) -> Claims:
                    + f"; KL {c.kl_mean.min():.3g}-{c.kl_mean.max():.3g}", agree=ok,
         note=note + ("" if ok else "; ".join(([causes.of(~above)] if not above.all() else [])
                                              + ([rr_text] if rr_text else [])))))
-    gt = mr.layer_order(c)
-    if gt is not None:
-        out.numbers.update(fig1_l1_gt_l2=int(gt.sum()), fig1_l1_l2_cells=len(gt))
-        ok = bool(gt.all())
-        out.rows.append(dict(
-            claim="Layer 1 stronger than layer 2 (PR ratio)", source="MNIST Sec 3 text",
-            paper_value="L1 > L2", ours_value=f"L1 > L2 in cells (k x h): {mr.per_training(gt)}",
-            agree=ok, note=note + ("" if ok else "L1 <= L2 in some cells; " + causes.of(~gt))))
-    inc = mr.increasing(c, "k")
-    if inc is not None:
-        out.numbers.update(fig1_k_increasing=int(inc.sum()), fig1_k_cells=len(inc))
-        ok = bool(inc.all())
-        out.rows.append(dict(
-            claim="higher-order minors stronger (PR ratio increases with k)",
-            source="MNIST Sec 3 text", paper_value="k=3 > k=2 > k=1",
-            ours_value=f"increasing in cells (layer x h): {mr.per_training(inc)}", agree=ok,
-            note=note + ("" if ok else "higher k amplifies whatever happened: where the PR "
-                         "ratio is below 1 it falls further with k; " + causes.of(~inc))))
-    inc_h = mr.increasing(c, "hidden")
-    if inc_h is not None:
-        out.numbers.update(fig1_h_increasing=int(inc_h.sum()), fig1_h_cells=len(inc_h))
-        ok = bool(inc_h.all())
-        out.rows.append(dict(
-            claim="larger networks stronger (PR ratio increases with h)",
-            source="MNIST Sec 3 text", paper_value="increasing in h",
-            ours_value=f"monotone in cells (layer x k): {mr.per_training(inc_h)}", agree=ok,
-            note=note + ("" if ok else f"not monotone in h in some cells ({run.n_seeds} seeds, "
-                         f"h up to {run.max_hidden}); " + causes.of(~inc_h))))
+    # the PR ratio's trends: strict order of the cell means counted (numbers), each cell
+    # judged on the seed standard errors as the KL and RR trends are (trend_claims)
+    for level, key, cells_key in (("layer", "fig1_l1_gt_l2", "fig1_l1_l2_cells"),
+                                  ("k", "fig1_k_increasing", "fig1_k_cells"),
+                                  ("hidden", "fig1_h_increasing", "fig1_h_cells")):
+        trend = _trend(c, causes, "pr_ratio", level, PR_TREND_CAUSES.get(level, ""))
+        if trend is not None:
+            strict, numbers, row = trend
+            out.numbers.update({key: int(strict.sum()), cells_key: len(strict), **numbers})
+            out.rows.append(row)
     red = mr.aug_reduction_cells(c)
     if red is not None:
         red_mean = float(red.mean())
@@ -307,54 +296,75 @@ def _verdict_counts(verdicts: pd.Series) -> str:
                                                         "not reproduced") if v in counts)
 
 
+# One spec per trend level: (claim, paper value, the other levels, the rule applied per cell).
+TREND_SPECS = {
+    "hidden": ("larger networks stronger ({m} increases with h)", "increasing in h", "layer x k",
+               "increases with h: readings.monotone per (training, layer, k)"),
+    "layer": ("Layer 1 stronger than layer 2 ({m})", "L1 > L2", "k x h",
+              "L1 above L2: readings.exceeds per (training, k, h)"),
+    "k": ("higher-order minors stronger ({m} increases with k)", "k=3 > k=2 > k=1", "layer x h",
+          "increases with k: readings.monotone per (training, layer, h)")}
+# What a PR-ratio trend that is not reproduced adds before its cause.
+PR_TREND_CAUSES = {"k": "higher k amplifies whatever happened: where the PR ratio is below 1 "
+                        "it falls further with k; "}
+
+
+def _trend(c: pd.DataFrame, causes: Causes, metric: str, level: str, cause_prefix: str = ""
+           ) -> tuple[pd.Series, dict, dict] | None:
+    """One trend row of ``metric`` along ``level`` (:data:`TREND_SPECS`): each cell judged on
+    the seed standard errors (:func:`mnist.readings.trend_verdicts` /
+    :func:`mnist.readings.layer_verdicts`), the claim by :func:`kag_utils.readings.claims.all_of`.
+    Returns (strict order of the cell means per cell, numbers, row), or None when the level
+    has a single value."""
+    run = causes.run
+    claim, paper_value, cells_text, rule_text = TREND_SPECS[level]
+    name = METRIC_NAMES[metric]
+    if level == "layer":
+        strict, verdicts = mr.layer_order(c, metric), mr.layer_verdicts(c, metric)
+    else:
+        strict = mr.increasing(c, level, metric)
+        verdicts = mr.trend_verdicts(c, level, metric)
+    if strict is None or verdicts is None:
+        return None
+    verdict = all_of(verdicts.tolist())
+    numbers = {f"fig1_trends.{metric}.{level}": {
+        "cells": len(verdicts), "strict": int(strict.sum()),
+        **{v.replace(" ", "_"): int((verdicts == v).sum())
+           for v in ("reproduced", "inconclusive", "not reproduced")}}}
+    cause = ""
+    if verdict == "not reproduced":
+        cause = cause_prefix + causes.of(verdicts == "not reproduced")
+    elif verdict == "inconclusive":
+        cause = (f"within the seed errors ({run.n_seeds} seeds) in "
+                 f"{mr.per_training(verdicts != 'reproduced')} cells")
+    row = dict(
+        claim=claim.format(m=name), source="MNIST Sec 3 text", paper_value=paper_value,
+        ours_value=f"{'increasing' if level != 'layer' else 'L1 > L2'} in cells "
+                   f"({cells_text}): {mr.per_training(strict)}; 2-SE rule: "
+                   f"{_verdict_counts(verdicts)}",
+        verdict=verdict, cause=cause,
+        note=run.note + f"criterion: {name} {rule_text} cell, on seed standard errors; "
+             "every cell (claims.all_of).")
+    return strict, numbers, row
+
+
 def trend_claims(c: pd.DataFrame, causes: Causes, metrics: Sequence[str] = ("kl", "rr_ratio")
                  ) -> Claims:
     """P2 Sec. 3 says its Fig. 1 trends hold "across all metrics": larger networks, layer 1
     and higher k show stronger signatures. The PR ratio rows are in :func:`fig1_claims`; here
-    the KL divergence and the RR ratio (when computed), each cell judged by
-    :func:`kag_utils.readings.monotone` (increasing in h, in k) or
+    the KL divergence and the RR ratio (when computed), with the same rule (:func:`_trend`):
+    each cell judged by :func:`kag_utils.readings.monotone` (increasing in h, in k) or
     :func:`kag_utils.readings.exceeds` (L1 above L2) on the seed standard errors; the claim
     holds when every cell does (:func:`kag_utils.readings.claims.all_of`)."""
-    run = causes.run
     out = Claims()
-    specs = (("hidden", "larger networks stronger ({m} increases with h)", "increasing in h",
-              "layer x k", "increases with h: readings.monotone per (training, layer, k)"),
-             ("layer", "Layer 1 stronger than layer 2 ({m})", "L1 > L2", "k x h",
-              "L1 above L2: readings.exceeds per (training, k, h)"),
-             ("k", "higher-order minors stronger ({m} increases with k)", "k=3 > k=2 > k=1",
-              "layer x h", "increases with k: readings.monotone per (training, layer, h)"))
     for metric in metrics:
         if f"{metric}_mean" not in c.columns or c[f"{metric}_mean"].isna().all():
             continue
-        name = METRIC_NAMES[metric]
-        for level, claim, paper_value, cells_text, rule_text in specs:
-            if level == "layer":
-                strict, verdicts = mr.layer_order(c, metric), mr.layer_verdicts(c, metric)
-            else:
-                strict = mr.increasing(c, level, metric)
-                verdicts = mr.trend_verdicts(c, level, metric)
-            if strict is None or verdicts is None:
-                continue
-            verdict = all_of(verdicts.tolist())
-            out.numbers[f"fig1_trends.{metric}.{level}"] = {
-                "cells": len(verdicts), "strict": int(strict.sum()),
-                **{v.replace(" ", "_"): int((verdicts == v).sum())
-                   for v in ("reproduced", "inconclusive", "not reproduced")}}
-            fail = verdicts != "reproduced"
-            cause = ""
-            if verdict == "not reproduced":
-                cause = causes.of(verdicts == "not reproduced")
-            elif verdict == "inconclusive":
-                cause = (f"within the seed errors ({run.n_seeds} seeds) in "
-                         f"{mr.per_training(fail)} cells")
-            out.rows.append(dict(
-                claim=claim.format(m=name), source="MNIST Sec 3 text", paper_value=paper_value,
-                ours_value=f"{'increasing' if level != 'layer' else 'L1 > L2'} in cells "
-                           f"({cells_text}): {mr.per_training(strict)}; 2-SE rule: "
-                           f"{_verdict_counts(verdicts)}",
-                verdict=verdict, cause=cause,
-                note=run.note + f"criterion: {name} {rule_text} cell, on seed standard errors; "
-                     "every cell (claims.all_of)."))
+        for level in TREND_SPECS:
+            trend = _trend(c, causes, metric, level)
+            if trend is not None:
+                out.numbers.update(trend[1])
+                out.rows.append(trend[2])
     return out
 
 

@@ -29,6 +29,7 @@ from .evaluation import (ALIVE_KIND, DEAD_FRACTION, DEAD_Q1, alive_config,
 from ..core.activations import GELU, Activation
 from ..core.metrics import consistently_zero_rows
 from .models import Params, first_layer
+from .runs import group_by_run
 from ..pipeline.sweep import register_kind
 
 __all__ = ["weight_row_sizes", "compare_dead_rows", "dead_neuron_analysis", "bias_silenced",
@@ -208,18 +209,8 @@ def _alive_payload(ac: dict, cache) -> dict:
 
 def alive_task(kind: str, configs, cache_root: str, on_result=None) -> list[str]:
     """Sweep task of kind ``p1_alive``: the dead-rows-out reading of each state."""
-    from .evaluation import load_run_cached, store_each
-    try:
-        return store_each(kind, configs, cache_root, _alive_payload, on_result)
-    finally:
-        load_run_cached.cache_clear()
-
-
-def _alive_group(configs: list) -> list[list]:
-    groups: dict[str, list] = {}
-    for ac in configs:
-        groups.setdefault(ac["run"].key(), []).append(ac)
-    return list(groups.values())
+    from .evaluation import store_run_readings
+    return store_run_readings(kind, configs, cache_root, _alive_payload, on_result)
 
 
 def _alive_dependencies(ac: dict) -> list:
@@ -227,5 +218,5 @@ def _alive_dependencies(ac: dict) -> list:
     return [(EVAL_KIND, eval_config(ac["run"], ac["state"], ac["eval"]))]
 
 
-register_kind(ALIVE_KIND, group=_alive_group, task=alive_task,
+register_kind(ALIVE_KIND, group=group_by_run, task=alive_task,
               dependencies=_alive_dependencies, splittable=True)

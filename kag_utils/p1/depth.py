@@ -38,11 +38,11 @@ from ..pipeline.cache import Cache
 from ..pipeline.sweep import compute_and_load, register_kind
 from .activations import METRICS, run_table, seed_summary
 from .evaluation import (SPLITS, check_state, eval_inputs, fixed_rotations, load_run_cached,
-                         state_params, state_r2, store_each)
+                         state_params, state_r2, store_run_readings)
 from .models import Params
 from .protocol import P1_PROTOCOL
 from .runs import KIND as RUN_KIND
-from .runs import RunConfig, ensure_runs
+from .runs import RunConfig, ensure_runs, group_by_run
 
 __all__ = ["LAYER_KIND", "JACOBIANS", "DEPTH_TARGETS", "DEPTH_METRICS", "LayerEvalConfig",
            "layer_jacobians", "layer_metrics", "depth_configs", "layer_config", "depth_study"]
@@ -180,24 +180,14 @@ def _layers_payload(lc: dict, cache: Cache) -> dict:
 
 def layers_task(kind: str, configs, cache_root: str, on_result=None) -> list[str]:
     """Sweep task of kind ``p1_layers``: every layer's metrics of each state."""
-    try:
-        return store_each(kind, configs, cache_root, _layers_payload, on_result)
-    finally:
-        load_run_cached.cache_clear()
-
-
-def _layers_group(configs: list) -> list[list]:
-    groups: dict[str, list] = {}
-    for lc in configs:
-        groups.setdefault(lc["run"].key(), []).append(lc)
-    return list(groups.values())
+    return store_run_readings(kind, configs, cache_root, _layers_payload, on_result)
 
 
 def _layers_dependencies(lc: dict) -> list:
     return [(RUN_KIND, lc["run"])]
 
 
-register_kind(LAYER_KIND, group=_layers_group, task=layers_task,
+register_kind(LAYER_KIND, group=group_by_run, task=layers_task,
               dependencies=_layers_dependencies, splittable=True)
 
 

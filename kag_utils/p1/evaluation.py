@@ -41,7 +41,7 @@ from ..core.metrics import p1_metrics, random_rotation_ratios_readings
 from .models import Params, first_layer, init_params
 from ..core.rotations import haar_rotations
 from .runs import KIND as RUN_KIND
-from .runs import Run, RunConfig, load_run
+from .runs import Run, RunConfig, group_by_run, load_run
 from ..pipeline.sweep import compute_and_load, register_kind
 from .targets import make_inputs
 
@@ -316,20 +316,20 @@ def _state_metrics(ec: dict, cache: Cache) -> dict:
     return payload
 
 
-def eval_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=None) -> list[str]:
-    """Sweep task of kind ``p1_eval``: every P1 metric of a state against its initial model."""
+def store_run_readings(kind: str, configs: Sequence[dict], cache_root: str, compute,
+                       on_result) -> list[str]:
+    """Body of the sweep tasks whose configs read states of cached runs (grouped by
+    :func:`kag_utils.p1.runs.group_by_run`, loaded through :func:`load_run_cached`):
+    :func:`store_each`, then the task's runs are let go."""
     try:
-        return store_each(kind, configs, cache_root, _state_metrics, on_result)
+        return store_each(kind, configs, cache_root, compute, on_result)
     finally:
         load_run_cached.cache_clear()
 
 
-def _eval_group(configs: list) -> list[list]:
-    """All states of one run in one task (the run is loaded once)."""
-    groups: dict[str, list] = {}
-    for ec in configs:
-        groups.setdefault(ec["run"].key(), []).append(ec)
-    return list(groups.values())
+def eval_task(kind: str, configs: Sequence[dict], cache_root: str, on_result=None) -> list[str]:
+    """Sweep task of kind ``p1_eval``: every P1 metric of a state against its initial model."""
+    return store_run_readings(kind, configs, cache_root, _state_metrics, on_result)
 
 
 def _eval_dependencies(ec: dict) -> list:
@@ -341,7 +341,7 @@ def _eval_dependencies(ec: dict) -> list:
 
 
 # Each state is evaluated on its own (grouping only saves loading a run twice): splittable.
-register_kind(EVAL_KIND, group=_eval_group, task=eval_task, dependencies=_eval_dependencies,
+register_kind(EVAL_KIND, group=group_by_run, task=eval_task, dependencies=_eval_dependencies,
               splittable=True)
 
 

@@ -271,6 +271,16 @@ def group_runs(configs: Sequence[RunConfig], max_size: int = MAX_GROUP) -> list[
     return out
 
 
+def group_by_run(configs: Sequence[dict]) -> list[list[dict]]:
+    """Group function of the kinds whose configs read one trained run (``config["run"]``, a
+    :class:`RunConfig`): one group per run (by its cache key), in first-seen order, so a task
+    loads each run once."""
+    groups: dict[str, list] = {}
+    for c in configs:
+        groups.setdefault(c["run"].key(), []).append(c)
+    return list(groups.values())
+
+
 def run_dependencies(config: RunConfig) -> list[tuple[str, RunConfig]]:
     return [(KIND, config.input_map.base)] if config.input_map is not None else []
 
