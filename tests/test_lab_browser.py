@@ -12,8 +12,9 @@ with as many cells as ``jupytext.read`` gives, no text editor, no dialog, and a 
 - ``test_without_default_viewer_the_check_fails``: the same check with the default-viewer
   setting removed from the overlay sees the text editor, so the check has teeth.
 
-Needs Debian's ``chromium`` and ``chromium-driver`` (CI installs them, see .ci/run); skips
-locally with a reason when they are absent, fails under CI. A failing check leaves a
+Needs Debian's ``chromium`` and ``chromium-driver`` (CI installs them, see .ci/run; the
+``browser`` fixture of tests/conftest.py); skips locally with a reason when they are absent,
+fails under CI. A failing check leaves a
 screenshot and the page's HTML in the test's temp dir; the message names them and the server log.
 """
 from __future__ import annotations
@@ -39,27 +40,10 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1400,1000"]
 CELLS = ".jp-NotebookPanel .jp-Notebook .jp-Cell"
 SERVER_START_S = 120   # generous: a 2-core CI machine shared with other jobs
 SETTLE_S = 120         # page load until a notebook, an editor or a dialog shows
 KERNEL_S = 120         # kernel start until idle
-
-
-def _require_browser() -> tuple[str, str]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        missing = [n for n, p in (("chromium", chromium), ("chromedriver", driver)) if not p]
-        reason = (f"browser test needs Debian's chromium and chromium-driver ({', '.join(missing)} "
-                  "not on PATH; install with: apt-get install chromium chromium-driver)")
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; under CI they must be there (.ci/run installs them)")
-        pytest.skip(reason)
-    pytest.importorskip("selenium")
-    pytest.importorskip("jupyterlab")
-    return chromium, driver
 
 
 def _free_port() -> int:
@@ -254,29 +238,8 @@ def expected_cells(path: Path) -> int:
 # ----------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    chromium, chromedriver = _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    workdir = tmp_path_factory.mktemp("chromium")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROME_FLAGS + [f"--user-data-dir={workdir / 'profile'}"]:
-        options.add_argument(flag)
-    env = {**os.environ, "XDG_CONFIG_HOME": str(workdir / "xdg-config"),
-           "XDG_CACHE_HOME": str(workdir / "xdg-cache")}
-    service = Service(chromedriver, env=env, log_output=str(workdir / "chromedriver.log"))
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(SETTLE_S)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 def _server(root_dir, workdir, overlay=lab.OVERLAY):
+    pytest.importorskip("jupyterlab")
     server = LabServer(root_dir, workdir, overlay)
     try:
         yield server.start()

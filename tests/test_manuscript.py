@@ -440,6 +440,25 @@ def test_pending_sections_are_listed():
         assert rf"\kagnotebook{{{stem}}}" in text, f"no section for {stem} in main.tex"
 
 
+def test_the_pdf_date_is_the_newest_results_timestamp(synth):
+    """SOURCE_DATE_EPOCH comes from the inputs (the newest provenance.timestamp_utc), not from
+    the clock; one set outside wins; FORCE_SOURCE_DATE makes \\today follow it too."""
+    out, _ = synth
+    rs = ms.load_result_set(out, "quick")
+    for stem, stamp in (("01_setup", "2026-01-02T03:04:05Z"), ("02_zero_rows", "2025-06-01T00:00:00Z")):
+        rs.records[stem].setdefault("provenance", {})["timestamp_utc"] = stamp
+    assert ms_latex.source_date_epoch(rs) == 1767323045   # 2026-01-02T03:04:05Z
+    env = ms_latex.reproducible_env(1767323045, base={"PATH": "/bin"})
+    assert env == {"PATH": "/bin", "SOURCE_DATE_EPOCH": "1767323045", "FORCE_SOURCE_DATE": "1"}
+    assert ms_latex.reproducible_env(5, base={"SOURCE_DATE_EPOCH": "7"})["SOURCE_DATE_EPOCH"] == "7"
+    rs.records["01_setup"]["provenance"]["timestamp_utc"] = "yesterday"
+    with pytest.raises(ms.ManuscriptError, match="timestamp_utc 'yesterday'"):
+        ms_latex.source_date_epoch(rs)
+    for record in rs.records.values():
+        record["provenance"].pop("timestamp_utc")
+    assert ms_latex.source_date_epoch(rs) == 0
+
+
 # --------------------------------------------------------------------------------------------
 # LaTeX (slow)
 
@@ -505,6 +524,33 @@ def test_committed_paper_results_build(tmp_path):
         rel = path.relative_to(fresh)
         assert (committed / rel).exists() and (committed / rel).read_text() == \
             path.read_text(), f"paper/generated/paper/{rel} differs from a fresh generation"
+    # Byte-identical rebuild: the fresh PDF (another folder, another time) equals the committed
+    # one, whose digest test_committed_pdf_is_built_from_the_committed_sources ties to these
+    # inputs. Built by another pdfTeX, the committed PDF cannot be compared: then a second
+    # fresh build (another folder again) must equal the first.
+    committed_pdf = PAPER / f"{ms.PDF_NAME}.pdf"
+    if _pdftex_producer(committed_pdf) == _pdftex_producer(res.pdf):
+        reference, what = committed_pdf, "the committed paper/kag-reproduction.pdf"
+    else:
+        warnings.warn(f"{committed_pdf} was built by {_pdftex_producer(committed_pdf)}, this "
+                      f"machine has {_pdftex_producer(res.pdf)}: comparing two fresh builds")
+        (tmp_path / "second").mkdir()
+        reference = _build_copy(tmp_path / "second", "paper", ROOT)[1].pdf
+        what = "a second fresh build"
+    assert _sha256(res.pdf) == _sha256(reference), (
+        f"a fresh build from the committed inputs differs from {what}: the build is not "
+        "reproducible (SOURCE_DATE_EPOCH, trailer ID, figure PDFs?) or the committed PDF is "
+        "out of date (bash scripts/paper.sh)")
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _pdftex_producer(pdf: Path) -> str | None:
+    found = re.search(rb"/Producer\s*\((pdfTeX-[^)]*)\)", Path(pdf).read_bytes())
+    return found.group(1).decode() if found else None
 
 
 def test_tables_find_every_claim_they_read_in_the_paper_set():

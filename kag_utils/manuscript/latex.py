@@ -11,9 +11,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .tex import ManuscriptError
+from .resultset import ResultSet, load_result_set
 from .writer import generate, paper_dir
 from .checks import check_manuscript, check_stale
 
@@ -71,6 +73,45 @@ def log_problems(log_text: str) -> list[str]:
     return out
 
 
+# --------------------------------------------------------------------------------------------
+# reproducible output: the same inputs give the same bytes
+
+def source_date_epoch(rs: ResultSet) -> int:
+    """The PDF's date (``SOURCE_DATE_EPOCH``): when its newest result was computed, the latest
+    ``provenance.timestamp_utc`` of the set's records (borrowed ones included). It is part of
+    the inputs (the results files, which the digest covers), so it does not move with the
+    time or place of the build; a set without timestamps gets 0 (1970-01-01)."""
+    stamps = []
+    for stem, record in rs.records.items():
+        text = (record.get("provenance") or {}).get("timestamp_utc")
+        if not text:
+            continue
+        try:
+            when = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise ManuscriptError(f"results of {stem}: provenance.timestamp_utc {text!r} is "
+                                  "not YYYY-MM-DDTHH:MM:SSZ") from None
+        stamps.append(int(when.timestamp()))
+    return max(stamps, default=0)
+
+
+def reproducible_env(epoch: int, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a byte-reproducible pdfTeX run: ``SOURCE_DATE_EPOCH`` sets
+    /CreationDate, /ModDate and the trailer /ID's seed, ``FORCE_SOURCE_DATE=1`` also
+    ``\\today`` and ``\\time``. A ``SOURCE_DATE_EPOCH`` already set outside wins (the
+    reproducible-builds convention)."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault("SOURCE_DATE_EPOCH", str(epoch))
+    env["FORCE_SOURCE_DATE"] = "1"
+    return env
+
+
+# Prepended to main.tex (latexmk -usepretex): the trailer /ID from the input digest instead of
+# the output file's path, and no /PTEX.FileName etc. in included figure PDFs (paths of the
+# build); the PDF then depends only on its inputs and the TeX Live version.
+REPRODUCIBLE_PRETEX = r"\pdftrailerid{kag-%s}\pdfsuppressptexinfo=-1\relax "
+
+
 @dataclass
 class BuildResult:
     pdf: Path
@@ -97,15 +138,18 @@ def build(set_name: str = "paper", out: str | os.PathLike | None = None,
     if problems:
         raise ManuscriptError("the manuscript does not fit the results of set "
                               f"{set_name!r}:\n  " + "\n  ".join(problems))
+    sources = json.loads((gen / "sources.json").read_text())
+    epoch = source_date_epoch(load_result_set(out or pdir.parent, set_name))
     outdir = pdir / "build" / set_name
     outdir.mkdir(parents=True, exist_ok=True)
     cmd = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
            f"-jobname={PDF_NAME}", f"-outdir=build/{set_name}",
-           "-usepretex=\\def\\kagset{" + set_name + "}", "main.tex"]
+           "-usepretex=" + REPRODUCIBLE_PRETEX % sources["digest"][:32]
+           + "\\def\\kagset{" + set_name + "}", "main.tex"]
     if quiet:
         cmd.insert(1, "-quiet")
-    env = dict(os.environ, BIBINPUTS=f"{pdir}{os.pathsep}", TEXINPUTS=f"{pdir}{os.pathsep}",
-               max_print_line="100000")
+    env = dict(reproducible_env(epoch), BIBINPUTS=f"{pdir}{os.pathsep}",
+               TEXINPUTS=f"{pdir}{os.pathsep}", max_print_line="100000")
     proc = subprocess.run(cmd, cwd=pdir, capture_output=True, text=True, env=env)
     log = outdir / f"{PDF_NAME}.log"
     log_text = log.read_text(errors="replace") if log.exists() else ""
@@ -126,9 +170,8 @@ def build(set_name: str = "paper", out: str | os.PathLike | None = None,
     if set_name == "paper":
         shutil.copyfile(pdf, pdir / f"{PDF_NAME}.pdf")
         pdf = pdir / f"{PDF_NAME}.pdf"
-    rs_pending = json.loads((gen / "sources.json").read_text())["pending"]
     return BuildResult(pdf=pdf, log=log, seconds=time.time() - start, warnings=warnings,
-                       pending=rs_pending)
+                       pending=sources["pending"])
 
 
 def pdf_digest(pdf: Path) -> str | None:
