@@ -177,7 +177,7 @@ for row in t1.itertuples():
                        row.train_r2_mean, paper_sd=p_sd, ours_sd=row.train_r2_std,
                        cause=note, resolution=1e-4)
 
-fig, ax = plt.subplots(figsize=(style.width(0.55), 2.5))
+fig, ax = plt.subplots(figsize=(style.width(0.52), 2.5))
 sns.lineplot(table, x="m", y="train_r2", hue="target", marker="o", errorbar="sd", ax=ax,
              palette=style.palette(targets))
 for t in targets:
@@ -248,7 +248,7 @@ if bc_max is not None:
                    cause="B_c depends on the unstated criterion (A-07), on epoch-resolved step counts "
                    "and on 4 seeds; the paper gives one approximate value. All experiments use "
                    "B = 250 regardless")
-fig, ax = plt.subplots(figsize=(style.width(0.48), 2.2))
+fig, ax = plt.subplots(figsize=(style.width(0.45), 2.5))
 sns.barplot(cb, x="m", y="B_c", color=style.color("xor"), ax=ax)
 ax.axhline(paper.CRITICAL_BATCH_SIZE, ls="--", color="0.3", label="P1: B = 250")
 ax.set_ylabel("$B_c = E_{min}/S_{min}$")

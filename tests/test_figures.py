@@ -367,3 +367,40 @@ def test_savefig_outside_strict_mode_warns_and_keeps_the_figure(tmp_path, monkey
     with pytest.warns(UserWarning, match="printed width.*saved anyway"):
         path = session.savefig(fig, "wide")
     assert path.exists() and path.with_suffix(".pdf").exists()
+
+
+def _printed_fraction(opts: str) -> float | None:
+    """The \\linewidth fraction a \\kagfig option list prints at (None: the drawn size)."""
+    m = re.search(r"width\s*=\s*([\d.]*)\s*\\linewidth", opts or "")
+    if not m:
+        return None
+    return float(m.group(1) or 1.0)
+
+
+def test_committed_figures_print_at_their_drawn_size():
+    """Every figure of the committed manuscript prints at (about) the size it was drawn at, so
+    that its fonts reach the page at their nominal sizes (>= style.MIN_FONT_PT): a figure drawn
+    wider than the text and scaled down, or given a smaller \\kagfig width than it was drawn
+    for, prints its 7.5-pt ticks below 7 pt."""
+    from kag_utils.manuscript.checks import defined_figures
+
+    files = defined_figures(ROOT / "paper" / "generated" / "paper")
+    shrunk = []
+    tex = re.sub(r"(?<!\\)%.*", "", MAIN.read_text())          # comments out
+    for opts, name in re.findall(r"\\kagfig\s*(?:\[([^\]]*)\])?\s*\{([^{}]*)\}", tex):
+        png = (ROOT / "paper" / files[name]).with_suffix(".png")
+        drawn = style.saved_width(png)
+        frac = _printed_fraction(opts)
+        printed = min(drawn, style.TEXT_WIDTH_IN) if frac is None else frac * style.TEXT_WIDTH_IN
+        scale = printed / drawn
+        if scale * style.SMALL_PT < style.MIN_FONT_PT - 1e-6:
+            shrunk.append(f"{name}: drawn {drawn:.2f} in, printed {printed:.2f} in "
+                          f"(fonts x {scale:.2f})")
+    assert not shrunk, ("figures printed smaller than drawn (redraw them with "
+                        "kag_utils.figures.style, or give \\kagfig no width):\n" + "\n".join(shrunk))
+
+
+def test_printed_fraction_reads_the_width_option():
+    assert _printed_fraction("width=0.5\\linewidth") == 0.5
+    assert _printed_fraction("width=\\linewidth") == 1.0
+    assert _printed_fraction("") is None and _printed_fraction("height=3cm") is None
