@@ -1,9 +1,10 @@
 """Notebook 06's further studies, each one call: the timeline of one width trained longer
-with checkpoints (section 2b, M-21), the lr x weight-decay ablation (section 7, M-03), the convergence of the sampled estimates (section 8) and Fashion-MNIST's full-size
-training set (section 9). Each trains what the run cache lacks, evaluates, and returns the
-tables the notebook draws and the :class:`~kag_utils.mnist.comparison.Claims` (numbers and
-comparison rows) it records; the readings themselves live in :mod:`kag_utils.mnist.readings`
-and :mod:`kag_utils.mnist.comparison`.
+with checkpoints (section 2b, M-21), the lr x weight-decay ablation (section 7, M-03), the
+convergence of the sampled estimates (section 8) and Fashion-MNIST's full-size training set
+(section 9). Each trains what the run cache lacks, evaluates, and returns the tables the
+notebook draws and the :class:`~kag_utils.mnist.comparison.Claims` (numbers and comparison
+rows) it records; the readings themselves live in :mod:`kag_utils.mnist.readings` and
+:mod:`kag_utils.mnist.comparison`.
 """
 from __future__ import annotations
 
