@@ -78,6 +78,7 @@ import pandas as pd
 
 import kag_utils as kag
 from kag_utils.p1 import appendices as app
+from kag_utils.p1 import appendix_studies as studies
 from kag_utils.plots import appendices as figs
 from kag_utils.p1.pooling import pool_minors, seed_minors
 from kag_utils.readings.aggregate import summarize
@@ -98,7 +99,9 @@ x_train = kag.make_inputs(1000, "train")
 # seed we take the minor matrices $J^{(k)}(x)$ (IV.1) of the first `a_n_x` training inputs in
 # **float64** end to end and pool all entries over inputs, rows, columns and seeds. A ratio of
 # $10^{45}$ would put $Q(0.01)$ near float32's smallest subnormal, $1.4\times10^{-45}$ (A-20),
-# so we also repeat the size-3 ratio in float32.
+# so we also repeat the size-3 ratio in float32. **Fig. 13**: densities of $\log_{10}$ of the
+# minors (100 bins over the union of both ranges, A-21); exact zeros, which have no logarithm,
+# are counted in each panel, and each curve integrates to its non-zero share.
 
 # %%
 a_runs = kag.ensure_runs([app.main_config("xor", s, main) for s in seeds], scheduler=scheduler)
@@ -106,15 +109,6 @@ xa = x_train[:a_n_x]
 minors = seed_minors(a_runs, xa, KS)       # (state, k) -> [per-seed float64 arrays]
 pooled = pool_minors(minors)
 print({f"{s} k={k}": v.size for (s, k), v in pooled.items()}, "minors pooled")
-
-# %% [markdown]
-# ### Fig. 13: size-$k$ minor distributions
-#
-# Densities of $\log_{10}$ of the minors (100 bins over the union of both ranges, A-21).
-# Exact zeros have no logarithm. They are counted in each panel, and each curve integrates
-# to its non-zero share.
-
-# %%
 fig = figs.minor_densities(pooled, KS, a_bins, f"Size-k minors of xor(32), trained vs initial "
                            f"({len(seeds)} seeds × {a_n_x} inputs pooled)")
 session.savefig(fig, "fig13_minor_distributions")
@@ -124,12 +118,11 @@ plt.show()
 # **Peakedness near zero and heavy tails, measured (Figs. 4, 13).** P1: training gives
 # "simultaneous peakedness near zero and heavy tails (large outliers)" (§IV.B, Fig. 4), and
 # the trained `xor(32)` has "larger magnitude outliers than at initialization (in addition to
-# its greater peakedness near zero)" (App. A, Fig. 13). Measured per seed against the same
-# seed's initial model (`kag.tail_shares`): the share of trained minors **below** the initial
-# 0.01 quantile (peakedness near zero; exact zeros count) and **above** the initial 0.99
-# quantile (heavy tail). Without a change both shares are 1 %; a rescaling raises one and
-# lowers the other; only a distribution that spreads towards zero *and* into the tail raises
-# both. The quantile levels are P1's own (its App. A ratio). Rule: `readings.exceeds`, the
+# its greater peakedness near zero)" (App. A, Fig. 13). Per seed against its own initial model
+# (`kag.tail_shares`): the share of trained minors **below** the initial 0.01 quantile
+# (peakedness; exact zeros count) and **above** the initial 0.99 quantile (heavy tail), P1's
+# own levels. Unchanged, both shares are 1 %; a rescaling raises one and lowers the other;
+# only a spread towards zero *and* into the tail raises both. Rule: `readings.exceeds`, the
 # seed mean above 1 % by more than 2 standard errors.
 
 # %%
@@ -141,48 +134,35 @@ shares.round(3)
 # ### The 0.99/0.01 quantile ratio and the maximum
 #
 # P1: $Q(0.99)/Q(0.01)$ of the size-3 minors of `xor(32)` is "astronomical, $10^{45}$ vs
-# $10^4$ at initialization". The trained size-3 maximum is "approximately an order of
-# magnitude larger" than the initial one. We give both per seed and pooled, on all minors
-# (zeros included). Where $Q(0.01) = 0$ the ratio is undefined and only the ratio over the
-# non-zero minors is given (A-20).
+# $10^4$ at initialization", and the trained size-3 maximum "approximately an order of
+# magnitude larger" than the initial one. Both per seed and pooled, on all minors (zeros
+# included); where $Q(0.01) = 0$ only the ratio over the non-zero minors is defined (A-20).
 
 # %%
-qtab = app.quantile_table(minors, pooled, seeds, KS)
-# A-20 check: the same pooled size-3 ratio from float32 Jacobians and minors (float32's
-# smallest subnormal is 1.4e-45, close to the paper's 10^-45 scale)
-f32 = app.float32_quantiles(a_runs, xa, k=3)
-record.add(app_a_float32_k3={key: f32[key] for key in ("log10_ratio", "n_zero", "q_lo")})
-app.record_quantile_ratios(record, qtab, seeds, KS)
-print("float32 check, trained k = 3: Q(0.01) = %.3g, exact zeros %d, log10 ratio %s"
-      % (f32["q_lo"], f32["n_zero"], f32["log10_ratio"]))
-print({key: record.numbers[f"app_a.k3.{key}"] for key in (
-    "trained.log10_quantile_ratio_pooled", "initial.log10_quantile_ratio_pooled",
-    "log10_max_ratio_pooled")}, "(paper: 45, 4, ~1)")
+qtab, f32 = studies.record_quantiles(record, minors, pooled, a_runs, xa, seeds, KS)  # + A-20
+print(studies.quantile_check_text(record, f32))
 qtab[["k", "state", "seed", "n_zero", "q_hi", "q_lo", "log10_ratio", "log10_ratio_nonzero", "max"]]
 
 # %% [markdown]
 # **Reading.** The growth of the maximum (about one decade) agrees with P1. The initial ratio
 # (about $10^{4.7}$, every seed alike) lies in P1's decade $[10^4, 10^5)$ but rounds to
-# $10^5$, so its row is protocol-dependent on how P1 rounds its exponent. The trained ratio does not reach $10^{45}$. Ours
-# is about $10^{12}$ pooled and $10^{8}$–$10^{13}$ per seed, and float32 gives the same
-# value, so float32 underflow does not explain P1's number. $Q(0.01)$ is set by triples of
-# neurons sitting together in GeLU's flat negative tail ($|\sigma'(z)| \approx |z|\phi(z)$).
-# The seed-to-seed spread is mostly how deep that tail is reached. A ratio of $10^{45}$ needs
-# three neurons with $|\sigma'| \sim 10^{-15}$ ($z \approx -8$) together in 1 % of all
-# triples, a far more saturated first layer than any of our `xor(32)` models has.
-
-# %% [markdown]
+# $10^5$: protocol-dependent on how P1 rounds its exponent. The trained ratio does not reach
+# $10^{45}$: ours is about $10^{12}$ pooled and $10^{8}$–$10^{13}$ per seed, the same in
+# float32, so underflow does not explain P1's number. $Q(0.01)$ is set by triples of neurons
+# together in GeLU's flat negative tail ($|\sigma'(z)| \approx |z|\phi(z)$); the seed spread is
+# mostly how deep that tail is reached. $10^{45}$ needs three neurons with $|\sigma'| \sim
+# 10^{-15}$ ($z \approx -8$) together in 1 % of all triples, a far more saturated first layer
+# than any of our `xor(32)` models has.
+#
 # ### Fig. 14: mean excess functions over the top quantile ranks
 #
 # $\mathrm{MEF}(u) = E[X - u \mid X > u]$ at $u = Q(q)$, $q = 0.900, 0.901, \dots, 0.999$,
-# normalised by its value at $q = 0.90$. Dividing by that value makes trained and initial
-# curves comparable despite their different spans. Dashed lines are least-squares lines
-# over $q \in [0.90, 0.99)$ (A-21), which also excises the highest ranks at $k = 2$ as P1
-# does. A constant MEF is an exponential tail, an increasing one is heavier (power-law-like)
-# and a decreasing one is lighter than exponential.
-# We classify a tail by the sign of its fitted slope: per seed, with the class significant
-# when |mean slope| exceeds two standard errors over seeds. The slope over the top 1 %
-# ($q \in [0.99, 1.0)$) tests P1's remark that the answer depends on the range.
+# normalised by its value at $q = 0.90$ so that trained and initial curves compare despite
+# their spans. Dashed: least-squares lines over $q \in [0.90, 0.99)$ (A-21), which also excises
+# the highest ranks at $k = 2$ as P1 does. A constant MEF is an exponential tail, an increasing
+# one heavier (power-law-like), a decreasing one lighter. A tail's class is the sign of its
+# fitted slope per seed, significant when |mean slope| exceeds 2 SE over seeds; the slope over
+# the top 1 % ($q \in [0.99, 1.0)$) tests P1's remark that the answer depends on the range.
 
 # %%
 qgrid = kag.quantile_grid(0.90, 1.0, 0.001)
@@ -194,32 +174,28 @@ session.savefig(fig, "fig14_mean_excess")
 plt.show()
 mef_sum = app.mef_classes(mef)
 app.record_tail_laws(record, mef, mef_sum, KS)
-mef_sum[["k", "state", "slope_top10_mean", "slope_top10_se", "class_top10", "slope_top1_mean",
-         "slope_top1_se", "class_top1"]]
+studies.mef_display(mef_sum)
 
 # %% [markdown]
-# **Reading.** The trained size-1 MEF falls steeply (a lighter-than-exponential tail). The
-# trained size-2 and size-3 MEFs rise faster than the initial ones (heavier tails). The
-# trained $k = 2$ curve turns down in the top 1 %, the "decay at high rank" that P1 excises
-# as a finite-sample effect. One difference: our *initial* $k = 1$ MEF falls only mildly,
-# and not consistently over seeds, so it reads as nearly exponential rather than clearly
-# lighter. The top-1 % slopes often have the opposite sign to the top-10 % ones, which is
-# P1's point that no single law fits.
-
-# %% [markdown]
+# **Reading.** The trained size-1 MEF falls steeply (lighter than exponential); the trained
+# size-2 and size-3 MEFs rise faster than the initial ones (heavier tails). The trained
+# $k = 2$ curve turns down in the top 1 %, the "decay at high rank" that P1 excises as a
+# finite-sample effect. One difference: our *initial* $k = 1$ MEF falls only mildly, not
+# consistently over seeds (nearly exponential rather than clearly lighter). The top-1 % slopes
+# often have the opposite sign to the top-10 % ones: P1's point that no single law fits.
+#
 # ## App. B · Batch-size dependence and latent KA geometry in `random(32)`
 #
 # `random(32)`, `xor(32)` and `linear(32)` are trained at $B \in \{32, 64, 128, 256, 512,
-# 1000\}$ with the main protocol (A-07: the appendix uses 256, not 250). The mini-batches
-# are reshuffled every epoch and the partial last batch is kept (A-08). Along with them we
-# train `random(32)` under the other early-stopping readings of A-06 (same seeds: one
-# trajectory per seed serves every reading). Metrics are on the first `n_x` training inputs with
-# $q^{(1)} = 0.01$ (A-25); PR and RR are normalised per seed by the initial model (A-16).
+# 1000\}$ with the main protocol (A-07: the appendix uses 256, not 250), mini-batches
+# reshuffled every epoch, the partial last batch kept (A-08); with them `random(32)` under
+# the other early-stopping readings of A-06 (one trajectory per seed serves every reading).
+# Metrics on the first `n_x` training inputs with $q^{(1)} = 0.01$ (A-25); PR and RR
+# normalised per seed by the initial model (A-16).
 
 # %%
 b_cfgs = app.b_configs(b_targets, b_batch_sizes, seeds, b_control_seeds, main)
-# early-stopping readings of random(32) (A-06; section "Early-stopping readings" below):
-# trained with the sweep, each seed's readings as one trajectory
+# early-stopping readings of random(32) (A-06; "Early-stopping readings" below)
 es_readings = kag.early_stopping.reading_grid(es_monitors, es_min_deltas, es_restore)
 es_claims = kag.early_stopping.app_b_claims(seeds, es_batch_sizes, protocol, q1=q1)
 es_ecfg = kag.EvalConfig(n_x=es_n_x, n_rot=0, q1s=(q1,))
@@ -228,7 +204,6 @@ run_of = {r.config: r for r in kag.ensure_runs(b_cfgs + es_cfgs, scheduler=sched
 bdf = app.with_runs(kag.evaluate(b_cfgs, ecfg=ecfg, scheduler=scheduler), b_cfgs, run_of)
 r2tab = summarize(bdf, ["target", "batch_size"], ["train_r2", "test_r2", "epochs"])
 r2tab.pivot(index="target", columns="batch_size", values="train_r2_mean").round(4)
-
 
 # %%
 rand = bdf[bdf.target == "random"]
@@ -239,17 +214,14 @@ session.savefig(fig, "fig15_random32_batch_size")
 plt.show()
 
 # %% [markdown]
-# **Reading.** Two of P1's three regimes appear. Small batches give dead neurons: most
-# zero rows are consistently zero, and the share at $B = 32, 64$ is close to P1's 97 %/95 %.
-# Full batch gives an `xor`-like signal (PR, divergence and zero rows within error of
-# `xor(32)`'s). The middle regime does not appear. At $B = 256$ our `random(32)` is strongly
-# concentrated, and dead neurons persist up to $B = 512$. Under our stopping rule the
-# signal falls smoothly with $B$ instead of vanishing at the critical batch size. The
-# early-stopping readings below show how much of this is the unstated stopping rule.
-
-# %% [markdown]
-# Below, the same panels for all three targets at $k = 3$ (P1 gives no figure for `xor(32)`
-# and `linear(32)`, only text claims; A-29).
+# **Reading.** Two of P1's three regimes appear. Small batches give dead neurons: most zero
+# rows are consistently zero, the share at $B = 32, 64$ close to P1's 97 %/95 %. Full batch
+# gives an `xor`-like signal (PR, divergence and zero rows within error of `xor(32)`'s). The
+# middle regime does not: at $B = 256$ our `random(32)` is strongly concentrated, dead neurons
+# persist up to $B = 512$, and the signal falls smoothly with $B$ instead of vanishing at the
+# critical batch size. The early-stopping readings below show how much of this is the
+# unstated stopping rule. Next, the same panels for all three targets at $k = 3$ (P1 gives no
+# figure for `xor(32)` and `linear(32)`, only text claims; A-29).
 
 # %%
 fig = figs.metric_panels(bdf, "batch_size", "random(32), xor(32), linear(32) against batch size "
@@ -267,13 +239,7 @@ bsum.set_index(["target", "batch_size"])[[f"{c}_mean" for c in b_metric_cols]].T
 # (2.6, A-14). P1: "About 97% and 95% of zero rows in the size-1 minor matrix are
 # consistently zero when B = 32 and B = 64; and there are no consistently zero rows for
 # B ∈ {128, 256, 512, 1000}."
-
-# %%
-cz = app.consistent_table(bdf, q1)
-app.record_consistent_shares(record, cz, len(seeds))
-cz
-
-# %% [markdown]
+#
 # **Which neurons die?** P1: the consistently zero rows "exactly coincide with the smallest
 # rows of the weight matrix" (size of row $j$ of $A^T$ = mean $|A^T_{ji}|$). Negative biases
 # "differ in count ... and generally occur on different neurons, e.g., about 50% of the
@@ -283,6 +249,9 @@ cz
 # $z_j$ stays below about $-3$ is silenced by GeLU's flat tail rather than by small weights.
 
 # %%
+cz = app.consistent_table(bdf, q1)
+app.record_consistent_shares(record, cz, len(seeds))
+display(cz)
 dn = app.dead_neuron_table(b_cfgs, run_of, x_train[:n_x], q1)   # models with dead rows
 app.record_dead_neurons(record, dn)
 dn
@@ -294,6 +263,22 @@ dn
 # batch, a signal "nearly indistinguishable" from `xor(32)`'s. Its zero-row percentage is
 # highest at $B = 32$. We compare with the `xor(32)` models of Table I ($B = 250$), evaluated
 # identically.
+#
+# **Fig. 15 panel by panel, one rule.** The no-KA value of each metric: 1 for normalised PR
+# and RR, 0 for the column divergence (the initial model, exactly), and for dependent zero
+# rows, which the initial model does not define, `linear(32)` at $B = 250$ (mean ± SE); the
+# KA reference: `xor(32)` at $B = 250$.
+#
+# * "zero signal for the critical batch size": the excess over the no-KA value within 10 % of
+#   `xor(32)`'s effect plus 2 combined SE (`readings.near`, wording "~", on the excess;
+#   inconclusive when 2 SE exceed half of that effect);
+# * "nearly indistinguishable (from the `xor(32)` model) at full batch": `readings.near`,
+#   wording "near" (the rule of the rows above);
+# * "a weak KA geometry signal for small batch sizes": P1 calls it weak because almost all its
+#   zero rows are consistently zero (dead neurons). We read the input-dependent part (size-1
+#   zero rows outside consistently zero rows) with the window rule of notebook 04 and App. C
+#   on one point (`claims.weak_signal`): weak = significant against the initial model's
+#   $q^{(1)}$ but below half of `xor(32)`'s effect.
 
 # %%
 ref_cfgs = [app.main_config(t, s, main) for t in ("xor", "linear") for s in seeds]
@@ -302,25 +287,6 @@ ref = app.with_runs(kag.evaluate(ref_cfgs, ecfg=ecfg, scheduler=scheduler), ref_
 xor_ref, lin_ref = ref[ref.target == "xor"], ref[ref.target == "linear"]
 app.record_zero_peak(record, rand, b_batch_sizes, q1)
 app.record_full_batch(record, rand, xor_ref, b_batch_sizes, q1)
-
-# %% [markdown]
-# **Fig. 15 panel by panel, one rule.** The no-KA value of each metric: 1 for normalised PR
-# and RR, 0 for the column divergence (the initial model, exactly), and for dependent zero
-# rows, which the initial model does not define, `linear(32)` at $B = 250$ (mean ± SE). The
-# KA reference is `xor(32)` at $B = 250$.
-#
-# * "zero signal for the critical batch size": the excess over the no-KA value within 10 %
-#   of `xor(32)`'s effect plus 2 combined SE (`readings.near` with wording "~" on the
-#   excess; inconclusive when 2 SE exceed half of that effect);
-# * "nearly indistinguishable (from the `xor(32)` model) at full batch": `readings.near`
-#   with wording "near" (the rule of the rows above);
-# * "a weak KA geometry signal for small batch sizes": P1 calls it weak because almost all of
-#   its zero rows are consistently zero (dead neurons). We read the input-dependent part, the
-#   size-1 zero rows outside consistently zero rows, with the window rule of notebook 04 and
-#   App. C on one point (`claims.weak_signal`): weak = significant against the initial
-#   model's $q^{(1)}$ but below half of `xor(32)`'s effect.
-
-# %%
 app.record_fig15_claims(record, rand, xor_ref, lin_ref, b_batch_sizes, q1,
                         with_rr=bool(n_rot)).round(4)
 
@@ -328,13 +294,13 @@ app.record_fig15_claims(record, rand, xor_ref, lin_ref, b_batch_sizes, q1,
 # ### `xor(32)` and `linear(32)` across batch sizes (text claims)
 #
 # P1: the KA metrics are "relatively uniform across batch sizes" in `xor(32)` and
-# `linear(32)`. They are "nearly exactly flat" in `linear(32)`, with larger variations in
-# `xor(32)`. Consistently zero rows appear in `xor(32)` at $B = 32$ and 64, and the
-# percentage of not-consistently zero rows "is about the same across all batch sizes". We
-# compare flatness as the range (max − min over $B$) of the seed means. "Relatively uniform"
-# and "about the same" are read with `readings.stable`: every batch size's seed mean within
-# the wording's tolerance (verdicts.WORDING_TOLERANCE: "about" 10 %, "about the same" read
-# as "similar", 25 %) plus 2 SE of the mean over batch sizes.
+# `linear(32)`, "nearly exactly flat" in `linear(32)`, with larger variations in `xor(32)`;
+# consistently zero rows appear in `xor(32)` at $B = 32$ and 64, and the percentage of
+# not-consistently zero rows "is about the same across all batch sizes". Flatness: the range
+# (max − min over $B$) of the seed means. "Relatively uniform" and "about the same" are read
+# with `readings.stable`: every batch size's seed mean within the wording's tolerance
+# (verdicts.WORDING_TOLERANCE: "about" 10 %, "about the same" as "similar", 25 %) plus 2 SE of
+# the mean over batch sizes.
 
 # %%
 flat_cols, ranges = app.flatness_ranges(bdf, q1)        # max - min over B of the seed means
@@ -344,18 +310,14 @@ ranges
 # %% [markdown]
 # ### Fig. 16: the bootstrapped model and its controls
 #
-# All five series fit the random labels of the same 1000 training inputs, and each trains
-# with the main protocol at batch size $B$ (A-28):
-#
-# 1. **bootstrapped**: the base `random(32)` model's trained first layer $\sigma(x\cdot A + a)$,
-#    frozen, feeds a new 1-hidden-layer MLP (width 32, fan-in 32), trained from scratch
-#    (`RunConfig(input_map=InputMap(base, "final"))`);
-# 2. **2-hidden-layer** MLP (32, 32) trained end to end;
-# 3. the **base** 1-hidden-layer model itself;
-# 4. an **expanded** 1-hidden-layer MLP with 264 neurons;
-# 5. **untrained bootstrapped**: as 1, with the base model's *initial* $A, a$ (random features).
-#
-# "Best training $R^2$" is the $R^2$ of the restored best-epoch weights (A-06).
+# All five series fit the random labels of the same 1000 training inputs, each with the main
+# protocol at batch size $B$ (A-28): (1) **bootstrapped**: the base `random(32)` model's
+# trained first layer $\sigma(x\cdot A + a)$, frozen, feeds a new 1-hidden-layer MLP (width
+# 32, fan-in 32) trained from scratch (`RunConfig(input_map=InputMap(base, "final"))`);
+# (2) a **2-hidden-layer** MLP (32, 32) trained end to end; (3) the **base** model itself;
+# (4) an **expanded** 1-hidden-layer MLP with 264 neurons; (5) **untrained bootstrapped**: as
+# (1), with the base model's *initial* $A, a$ (random features). "Best training $R^2$" is the
+# $R^2$ of the restored best-epoch weights (A-06).
 
 # %%
 f16 = app.fig16_configs(f16_batch_sizes, f16_seeds, f16_expanded_width, main)  # (series, config)
@@ -367,54 +329,45 @@ session.savefig(fig, "fig16_bootstrapped_r2")
 plt.show()
 f16sum = summarize(f16df, ["series", "batch_size"], ["train_r2", "test_r2", "epochs"])
 app.record_fig16(record, f16sum, f16_batch_sizes, f16_expanded_width)
-f16sum.pivot(index="series", columns="batch_size",
-             values="train_r2_mean").loc[series_order].round(4)
+studies.fig16_display(f16sum, series_order)
 
 # %% [markdown]
-# **Reading.** P1's ordering holds at full batch. The trained feature extractor beats
-# random features (the untrained-bootstrapped control) by a wide margin, the (32, 32) MLP
-# memorises well at every $B$, and the expanded 264-neuron model stays below the random
-# features. But our bootstrapped model also beats the control at $B = 256$, and in our
-# six-batch-size runs at every $B \ge 64$. This matches our Fig. 15, where `random(32)`
-# already has KA geometry there, and not P1's, where it has none.
-
-# %% [markdown]
+# **Reading.** P1's ordering holds at full batch: the trained feature extractor beats random
+# features (the untrained-bootstrapped control) by a wide margin, the (32, 32) MLP memorises
+# well at every $B$, and the expanded 264-neuron model stays below the random features. But
+# our bootstrapped model also beats the control at $B = 256$ (in six-batch-size runs at every
+# $B \ge 64$), matching our Fig. 15, where `random(32)` already has KA geometry there, not
+# P1's, where it has none.
+#
 # ### Early-stopping readings (A-06)
 #
 # P1 does not say what its early stopping monitored, what counted as an improvement or which
-# weights it kept. For `random(32)` the rule decides how far the model memorises, and so how
-# much KA geometry it develops. Notebook 01 (section 4) judges the Tables I-III claims under
-# every reading of the rule (monitor: epoch mean of the mini-batch losses, last mini-batch
-# loss, training-set MSE, validation MSE; `min_delta`; restore best or keep last) and states
-# the principle behind our default. Here the same study covers the App. B claims about
-# `random(32)` at every batch size: the share of size-1 zero rows that are consistently zero
-# (P1: 97 % and 95 % at $B = 32, 64$), no consistently zero rows at the larger batch sizes, and
-# no KA signal at the critical batch size (normalised PR ~ 1). The runs were trained above
-# together with the sweep (one trajectory per seed and batch size serves every reading).
+# weights it kept; for `random(32)` the rule decides how far the model memorises, and so how
+# much KA geometry it develops. Notebook 01 (section 4) judges Tables I-III under every reading
+# (monitor: epoch mean of the mini-batch losses, last mini-batch loss, training-set MSE,
+# validation MSE; `min_delta`; restore best or keep last) and states the principle behind our
+# default. Here the same study covers the App. B claims on `random(32)`: the consistently zero
+# share of size-1 zero rows (P1: 97 % and 95 % at $B = 32, 64$), none at the larger batch
+# sizes, and no KA signal at the critical batch size (normalised PR ~ 1), on the runs trained
+# with the sweep above.
 
 # %%
 if es_batch_sizes:
-    # the B = 256 "no KA signal" row is judged as above (app.no_signal_rule)
-    es_claims = app.no_signal_rule(es_claims, lin_ref, xor_ref, es_batch_sizes)
-    es_table = kag.early_stopping.sensitivity_table(es_claims, es_readings, ecfg=es_ecfg,
-                                                    scheduler=scheduler)
-    es_rows = kag.early_stopping.row_verdicts(es_table)
+    es_table, es_rows = studies.es_study(record, es_claims, es_readings, lin_ref, xor_ref,
+                                         es_batch_sizes, es_ecfg, scheduler)  # B = 256 as above
     fig = kag.early_stopping.verdict_heatmap(
         es_table, f"random(32), App. B claims: verdict per claim and early-stopping reading\n"
         f"({len(seeds)} seeds; first column: our default)", width_fraction=0.8)
     session.savefig(fig, "early_stopping_app_b_verdicts")
     plt.show()
-    app.record_es_study(record, es_table, es_rows, es_readings)
     display(es_rows)
-    display(es_table.pivot(index="claim", columns="reading", values="mean").loc[
-        list(dict.fromkeys(es_table.claim)), list(dict.fromkeys(es_table.reading))].round(4))
+    display(studies.es_means(es_table))
 
 # %% [markdown]
 # **Reading.** The heatmap shows which readings reproduce which App. B claim; the rows of
-# `comparison.csv` for these claims list them and are `protocol-dependent` where our default
-# does not reproduce a claim but another reading does.
-
-# %% [markdown]
+# `comparison.csv` list them, `protocol-dependent` where another reading than our default
+# reproduces a claim.
+#
 # ## App. C · Other interpolations
 #
 # ### SO($\alpha$)-xor (C.1), Fig. 17
@@ -423,26 +376,24 @@ if es_batch_sizes:
 # `special_ortho_group(3, random_state=α)` (A-30), for $\alpha = 0, \dots, 9$, $m = 32$,
 # $B = 250$. If KA geometry formed in the rotated basis, our basis-bound metrics would miss
 # it. P1 finds it does not: zero rows, PR and divergence match `xor(32)` (Table II, Figs.
-# 5, 7), and only the rotation ratio drops, "by about an order of magnitude" from Fig. 6 but
-# still above 1.
+# 5, 7); only the rotation ratio drops, "by about an order of magnitude" from Fig. 6, but
+# stays above 1.
 #
-# **Seeds and readings (both App. C families).** Each model seed $s$ draws its own inputs
-# (data seed $s$, `c_data_seeds = "model"`), so the standard errors include the data's
-# variance, and the `xor(32)` compared with here is trained the same way (data seed = model
-# seed; notebook 01's `xor(32)` uses data seed 0 for every seed). Every metric is also read
-# with the dead (consistently zero size-1) rows left out (`dead_rows="out"`, as for λ-xor in
-# notebook 04); P1's reading (all rows) gives the verdicts, the other is in the notes and in
-# the `*_dead_rows_out` figures.
+# **Seeds and readings (both App. C families).** Model seed $s$ draws its own inputs (data
+# seed $s$, `c_data_seeds = "model"`), so the standard errors include the data's variance, and
+# the `xor(32)` compared with is trained the same way (notebook 01's uses data seed 0 for
+# every seed). Every metric is also read with the dead (consistently zero size-1) rows left
+# out (`dead_rows="out"`, as for λ-xor in notebook 04): P1's reading (all rows) gives the
+# verdicts, the other is in the notes and the `*_dead_rows_out` figures.
 
 # %%
 C_READINGS = app.c_readings(c_dead_rows_out)     # "in" (all rows) and "out" (dead rows left out)
-c_xor_cfgs = app.c_configs("xor", sorted(set(so_seeds) | set(g_seeds)), main, c_data_seeds)
-so_cfgs = app.c_configs("so_xor", so_seeds, main, c_data_seeds, so_alphas)
-run_of.update({r.config: r for r in kag.ensure_runs(c_xor_cfgs + so_cfgs, scheduler=scheduler)})
-c_xor = {rd: app.c_evaluate(c_xor_cfgs, rd, run_of, ecfg, scheduler) for rd in C_READINGS}
-c_init = {rd: app.c_evaluate(c_xor_cfgs, rd, run_of, ecfg, scheduler, "init") for rd in C_READINGS}
-so = {rd: app.c_evaluate(so_cfgs, rd, run_of, ecfg, scheduler).assign(
-    alpha=lambda d: d["param"].astype(int)) for rd in C_READINGS}
+c_args = dict(protocol=main, data_seeds=c_data_seeds, readings=C_READINGS, ecfg=ecfg,
+              run_of=run_of, scheduler=scheduler)
+c_seeds = sorted(set(so_seeds) | set(g_seeds))
+c_xor = studies.c_family("xor", c_seeds, **c_args)
+c_init = studies.c_family("xor", c_seeds, state="init", **c_args)
+so = studies.c_family("so_xor", so_seeds, params=so_alphas, column=("alpha", int), **c_args)
 sodf, so_out = so["in"], so.get("out")
 xor_so = c_xor["in"][c_xor["in"].seed.isin(so_seeds)]     # the xor(32) of these seeds and inputs
 if so_out is not None:
@@ -450,27 +401,24 @@ if so_out is not None:
                              f"(mean ± SE over {len(so_seeds)} seeds)", "α", True, q1)
     session.savefig(fig, "fig17_so_xor_dead_rows_out")
     plt.show()
-r2_long = pd.concat([sodf.assign(series=s, value=sodf[f"{s}_r2"]) for s in ("train", "test")])
 fig = figs.metric_panels(sodf, "alpha", f"SO(α)-xor(32) ($q^{{(1)}}$ = {q1:g}; mean ± SE over "
-                         f"{len(so_seeds)} seeds)", "α", True, q1, extra=(r2_long, "$R^2$"))
+                         f"{len(so_seeds)} seeds)", "α", True, q1,
+                         extra=(studies.r2_long(sodf), "$R^2$"))
 session.savefig(fig, "fig17_so_xor")
 plt.show()
-record.add(so_matrices={str(a): kag.target_info("so_xor", a)["O"].numpy().round(6).tolist()
-                        for a in so_alphas})
+record.add(so_matrices=studies.so_matrices(so_alphas))
 app.record_so_xor(record, sodf, so_out, xor_so, b_metric_cols, q1, ecfg.q1s, with_rr=bool(n_rot))
 
 # %% [markdown]
-# **Reading.** P1's robustness claim holds. Rotated `xor` reaches `xor(32)`'s $R^2$, its
-# zero and dependent zero rows sit within error of Table II at all three $q^{(1)}$, and its
+# **Reading.** P1's robustness claim holds. Rotated `xor` reaches `xor(32)`'s $R^2$, its zero
+# and dependent zero rows sit within error of Table II at all three $q^{(1)}$, and its
 # normalised PR ($k = 2, 3$) and column divergence match `xor(32)`'s. At $k = 1$ the
-# normalised PR is lower (more concentrated) than both Table III's ratio and our own
-# `xor(32)`'s, a difference P1 does not report. The other disagreement is the rotation
-# ratio. It stays above 1 for every $k$, as P1 says, but it is
-# *not* an order of magnitude below `xor(32)`'s, because our `xor(32)` normalised RR is only
-# about 1.1–1.7 (Haar rotations, A-17). P1's statement implies Fig. 6 values of 10 or more,
-# which we do not see (REPRODUCTION S-1).
-
-# %% [markdown]
+# normalised PR is lower (more concentrated) than both Table III's ratio and our `xor(32)`'s,
+# a difference P1 does not report. The rotation ratio stays above 1 for every $k$, as P1 says,
+# but is *not* an order of magnitude below `xor(32)`'s: our `xor(32)` normalised RR is only
+# about 1.1–1.7 (Haar rotations, A-17), while P1's statement implies Fig. 6 values of 10 or
+# more, which we do not see (REPRODUCTION S-1).
+#
 # ### G($\lambda$) (C.2), Fig. 18
 #
 # $G(\lambda) = \prod_i e^{-x_i^2/2\lambda^2}$, sharply peaked for small $\lambda$ and nearly
@@ -478,23 +426,18 @@ app.record_so_xor(record, sodf, so_out, xor_so, b_metric_cols, q1, ecfg.q1s, wit
 # .10$", with a Goldilocks regime $0.15 \lessapprox \lambda \lessapprox 0.80$.
 #
 # P1 reads its window off the plots and gives no rule. Ours is the one rule of notebook 04's
-# $\lambda$-xor windows (`kag_utils.readings.goldilocks.goldilocks_window`), applied to each of three
-# KA metrics: size-3 zero rows ($q^{(1)} = 0.01$), normalised PR ($k = 3$) and column
-# divergence ($k = 3$). A $\lambda$ is inside a metric's window when its seed mean is
-# significant against the initial models (the no-KA baseline: more than `n_sigma` combined
-# standard errors, in the direction KA geometry moves the metric) **and** reaches at least
-# `window_fraction` = ½ of the `xor(32)` effect ("noticeable"); baseline and `xor(32)` are
-# the models of the same seeds and inputs. The window we compare with P1's holds the
-# $\lambda$ inside for at least two of the three metrics. Learnable means a mean training
-# $R^2 \ge 0.9$ (A-31).
+# $\lambda$-xor windows (`readings.goldilocks.goldilocks_window`) on three KA metrics: size-3
+# zero rows ($q^{(1)} = 0.01$), normalised PR and column divergence ($k = 3$). A $\lambda$ is
+# inside a metric's window when its seed mean is significant against the initial models (the
+# no-KA baseline: more than `n_sigma` combined standard errors, in the direction KA geometry
+# moves the metric) **and** reaches at least `window_fraction` = ½ of the `xor(32)` effect
+# ("noticeable"), baseline and `xor(32)` from the same seeds and inputs. Our window holds the
+# $\lambda$ inside for at least two of the three metrics. Learnable: mean training $R^2 \ge
+# 0.9$ (A-31).
 
 # %%
-g_cfgs = app.c_configs("gaussian", g_seeds, main, c_data_seeds, g_lambdas)
-run_of.update({r.config: r for r in kag.ensure_runs(g_cfgs, scheduler=scheduler)})
-g_dfs = {rd: app.c_evaluate(g_cfgs, rd, run_of, ecfg, scheduler).assign(
-    lam=lambda d: d["param"].astype(float)) for rd in C_READINGS}
-g_r2 = pd.concat([g_dfs["in"].assign(series=s, value=g_dfs["in"][f"{s}_r2"])
-                  for s in ("train", "test")])
+g_dfs = studies.c_family("gaussian", g_seeds, params=g_lambdas, column=("lam", float), **c_args)
+g_r2 = studies.r2_long(g_dfs["in"])
 for rd, df in g_dfs.items():
     fig = figs.metric_panels(df, "lam", (f"G(λ)(32) ($q^{{(1)}}$ = {q1:g}; " if rd == "in" else
                                          "G(λ)(32), dead rows left out (")
@@ -505,19 +448,17 @@ for rd, df in g_dfs.items():
     plt.show()
 g_sum = app.record_gaussian(record, g_dfs, c_init, c_xor, g_seeds, g_lambdas, b_metric_cols, q1,
                             window_fraction, n_sigma)
-g_sum[["lam", "train_r2_mean", "test_r2_mean", f"zero_frac_k3_q{q1:g}_mean", "pr_norm_k3_mean",
-       "divergence_k3_mean"] + [c for c in g_sum if c.startswith("in")]].round(4)
+studies.gaussian_display(g_sum, q1)
 
 # %% [markdown]
-# **Reading.** The concentration metrics trace a Goldilocks window. The normalised PR and the
-# column divergence are `xor`-like from $\lambda \approx 0.2$ up to 0.5–0.7 and fade
-# towards both ends. $G(0.1)$ is not learned, and $G(1)$ is nearly flat and learned without
-# any KA geometry. The lower edge agrees with P1's 0.15. Our upper edge lies lower than 0.80,
-# and G's size-3 zero rows stay far below `xor(32)`'s everywhere, unlike the λ-xor zero rows
-# of Fig. 11. $G(0.2)$ and $G(0.3)$ fall short of our "learnable" threshold ($R^2 \ge 0.9$),
-# so the unlearnable range extends past P1's "$\lambda \approx .10$".
-
-# %% [markdown]
+# **Reading.** The concentration metrics trace a Goldilocks window: normalised PR and column
+# divergence are `xor`-like from $\lambda \approx 0.2$ up to 0.5–0.7 and fade towards both
+# ends; $G(0.1)$ is not learned, and $G(1)$ is nearly flat and learned without KA geometry.
+# The lower edge agrees with P1's 0.15; our upper edge lies below 0.80, and G's size-3 zero
+# rows stay far below `xor(32)`'s everywhere, unlike the λ-xor zero rows of Fig. 11. $G(0.2)$
+# and $G(0.3)$ fall short of "learnable" ($R^2 \ge 0.9$), so the unlearnable range extends
+# past P1's "$\lambda \approx .10$".
+#
 # ## Comparison to paper
 #
 # Every quantitative statement of App. A–C, with our value and its verdict
@@ -534,34 +475,24 @@ with pd.option_context("display.max_colwidth", 120, "display.max_rows", 300):
 #
 # * **Early stopping (A-06)** decides every `random(32)` result. Our rule (epoch-mean training
 #   mini-batch MSE, `min_delta = 0`, patience 50, restore best) trains `random(32)` further
-#   than P1's (Table I $R^2$), and the KA metrics follow. The early-stopping readings above
-#   judge the App. B claims under every reading, and notebook 01 does so at $B = 250$.
-# * **Batch sizes (A-07, A-08)**: the appendix's 256 (not the main text's 250); reshuffled
-#   every epoch; partial last batch kept.
-# * **App. A (A-20, A-21)**: float64 Jacobians and minors; 100 log10 bins; MEF normalised at
-#   $q = 0.90$ and fitted over $[0.90, 0.99)$; tail class = sign of the slope, significant
-#   beyond 2 SE over seeds; quantile ratios on all minors, with exact zeros counted.
-# * **App. B (A-14, A-28, A-29)**: consistently zero = zero row for ≥ 99 % of inputs, size 1
-#   for the headline numbers. Row size = mean $|A^T_{ji}|$. "Negative bias" = $a_j < 0$.
-#   Bootstrapped second stage: width 32, main protocol, same $B$ and seed as its base model.
-# * **App. C (A-25, A-30, A-31)**: $O^{(\alpha)}$ from scipy's `special_ortho_group` with
-#   `random_state=α`. $q^{(1)} = 0.01$. PR and RR are normalised per seed, divergence raw.
-#   Window and learnability rules as stated above. P1's "Fig. 18d" for the rotation-ratio
-#   panel is Fig. 17d (A-33).
-# * **App. C seeds, windows and readings (ours)**, stated with App. C above: data seed = model
-#   seed (`c_data_seeds = "fixed"`: notebook 01's data seed 0), and `xor(32)` trained the same
-#   way (the λ = 1 models of notebook 04); the G(λ) window is notebook 04's λ-xor rule (it used
-#   `linear(32)` as the control before); the dead-rows-out reading is in the notes only.
+#   than P1's (Table I $R^2$), and the KA metrics follow; the readings above (and notebook 01
+#   at $B = 250$) judge the claims under every reading.
+# * Batch sizes (A-07, A-08), App. A (A-20, A-21), App. B (A-14, A-28, A-29) and App. C
+#   (A-25, A-30, A-31) as stated in their sections. Also: size 1 for the headline
+#   consistently-zero numbers; row size = mean $|A^T_{ji}|$; "negative bias" = $a_j < 0$; the
+#   bootstrapped second stage with its base model's $B$ and seed; PR and RR normalised per
+#   seed, divergence raw; P1's "Fig. 18d" for the rotation-ratio panel is Fig. 17d (A-33).
+# * **App. C (ours)**: data seed = model seed, `xor(32)` trained alike (notebook 04's λ = 1
+#   models); G(λ)'s window by notebook 04's λ-xor rule (formerly against `linear(32)`).
 # * **Sampling and budgets** follow the parameter set. P1 uses all 1000 inputs for the
-#   metrics and 400 rotations × 1000 inputs for the rotation ratio. Time budgets force cuts,
-#   and the rotation-ratio sampling shrinks first (REPRODUCTION 5.3). `paper` keeps 400
-#   rotations on the first 250 inputs. `default` (≈ 7 min on 2 cores) uses 50 × 100 for the
-#   RR and 250 inputs for the other metrics; it also sweeps `xor(32)` and `linear(32)` over
-#   $B$ with 2 seeds (text claims only) and trains Fig. 16 at $B \in \{32, 256, 1000\}$.
-#   Figures from a non-`paper` set carry its name.
-# * **Agreement rules**: numbers use the verdict rule (2 combined SE + wording tolerance);
-#   orders of magnitude agree within half a decade (`claims.order_of_magnitude`, the decade
-#   reading beside it); every other claim follows the rule stated next to it.
+#   metrics and 400 rotations × 1000 inputs for the rotation ratio; time budgets force cuts,
+#   the rotation-ratio sampling first (REPRODUCTION 5.3). `paper` keeps 400 rotations on the
+#   first 250 inputs; `default` (≈ 7 min on 2 cores) uses 50 × 100 for the RR and 250 inputs
+#   otherwise, sweeps `xor(32)` and `linear(32)` over $B$ with 2 seeds (text claims only) and
+#   trains Fig. 16 at $B \in \{32, 256, 1000\}$. Figures of a non-`paper` set carry its name.
+# * **Agreement rules**: numbers by the verdict rule (2 combined SE + wording tolerance);
+#   orders of magnitude within half a decade (`claims.order_of_magnitude`, the decade reading
+#   beside it); every other claim by the rule stated next to it.
 
 # %%
 session.save()

@@ -458,6 +458,15 @@ def ball_size_claims(sizes: pd.DataFrame, run: RunInfo) -> Claims:
     return out
 
 
+def ball_sizes(radii: Sequence[float], selections: Sequence[dict], run: RunInfo
+               ) -> tuple[pd.DataFrame, Claims]:
+    """The ball-size table (:func:`readings.ball_size_table` beside P2's nominal sizes at its
+    radii) and its numbers with the erratum row (:func:`ball_size_claims`)."""
+    sizes = mr.ball_size_table(radii, selections,
+                               dict(zip(RADII, paper.MNIST_BALL_SIZES_NOMINAL)))
+    return sizes, Claims(mr.ball_size_numbers(sizes)) + ball_size_claims(sizes, run)
+
+
 def distance_claims(dist_sum: pd.DataFrame, layers: Sequence[str], d_lo: float, d_hi: float,
                     causes: Causes) -> Claims:
     """P2 Fig. 3: "PR ratios remain stable even at 14 pixels apart ... for both models and both

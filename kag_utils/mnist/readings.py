@@ -285,6 +285,13 @@ def activity_numbers(act_sum: pd.DataFrame) -> dict[str, dict]:
         "z_mean_trained": r.z_mean_trained_mean}) for r in act_sum.itertuples()}
 
 
+def activity_display(act_sum: pd.DataFrame) -> pd.DataFrame:
+    """:func:`activity_summary` for display: the seed means of the 'off' and 'on' shares
+    (initial, trained) and of the trained pre-activation mean, rounded to 0.001."""
+    return act_sum[["training", "layer", "hidden", "off_init_mean", "off_trained_mean",
+                    "on_init_mean", "on_trained_mean", "z_mean_trained_mean"]].round(3)
+
+
 def activity_by_training(f1: pd.DataFrame, act_sum: pd.DataFrame) -> pd.DataFrame:
     """Per (training, layer): the mean PR ratio over k and h, and the change of the 'off'
     share (trained - initial, in percentage points) averaged over h."""
@@ -325,6 +332,12 @@ def timeline_numbers(tl_sum: pd.DataFrame) -> dict[str, dict]:
     """``{"timeline.<training>.<layer>.k<k>.e<epoch>": {pr_ratio, kl, off}}``."""
     return {f"timeline.{r.training}.{r.layer}.k{r.k}.e{r.epoch}":
             {"pr_ratio": r.pr_ratio, "kl": r.kl, "off": r.off} for r in tl_sum.itertuples()}
+
+
+def timeline_display(tl_sum: pd.DataFrame) -> pd.DataFrame:
+    """The timeline's seed-mean PR ratio, (layer, k, training) x epoch, rounded to 0.001."""
+    return tl_sum.pivot_table(index=["layer", "k", "training"], columns="epoch",
+                              values="pr_ratio").round(3)
 
 
 def timeline_trend(tl_sum: pd.DataFrame, epochs: int, training: str = "standard",
@@ -381,6 +394,13 @@ def spatial_numbers(summary: pd.DataFrame, prefix: str, key: str, tag: str = "")
     return {f"{prefix}.{r.training}.{r.layer}.k{r.k}.h{r.hidden}.{tag}{getattr(r, key)}":
             defined({"pr_ratio_mean": r.pr_ratio_mean, "pr_ratio_std": r.pr_ratio_std})
             for r in summary.itertuples()}
+
+
+def spatial_display(summary: pd.DataFrame, key: str, hidden: int) -> pd.DataFrame:
+    """A :func:`spatial_summary` at width ``hidden`` for display: the seed-mean PR ratio,
+    (layer, k, training) x ``key``, rounded to 0.001."""
+    return summary[summary.hidden == hidden].pivot_table(
+        index=["layer", "k", "training"], columns=key, values="pr_ratio_mean").round(3)
 
 
 def min_cell(summary: pd.DataFrame, layer: str) -> tuple[float, int, int, str, pd.Series]:
@@ -443,6 +463,16 @@ def ball_size_table(radii: Sequence[float], selections: Sequence[dict],
         "draws": [float(np.mean([s["n_pixels"] for s in selections
                                  if s["analysis"] == "ball" and s["value"] == r]))
                   for r in radii]})
+
+
+BALL_SIZE_LABELS = {"paper": "P2 (approx.)", "pi_r2": "pi r^2", "disc": "unclipped disc",
+                    "centre": "seed (14, 14)", "max": "largest", "uniform": "mean, uniform seed",
+                    "draws": "mean, our seed pixels"}
+
+
+def ball_size_display(sizes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`ball_size_table` for display: rounded to 0.1 pixel, columns labelled."""
+    return sizes.round(1).rename(columns=BALL_SIZE_LABELS)
 
 
 def ball_size_numbers(sizes: pd.DataFrame) -> dict[str, dict]:
