@@ -73,6 +73,19 @@ def numba_available() -> bool:
 
 
 # ----------------------------------------------------------------------------- Haar sampler
+def _one_blas_thread():
+    """numpy's BLAS (OpenBLAS) limited to one thread for the block: its threaded LU (the det
+    sign below) spun for minutes when the other core was busy (8 dets of 512 x 512 took over
+    300 s with 2 threads under load, 0.07 s with one). The sign of a +-1 det does not depend
+    on the thread count. threadpoolctl comes with scikit-learn (mlxtend's dependency); without
+    it the block runs unchanged."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with the pinned mlxtend
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 def haar_rotations(m: int, count: int, generator: torch.Generator, dtype=torch.float64,
                    device=None) -> torch.Tensor:
     """`count` independent Haar-uniform rotations in SO(m): [count, m, m] (P1 IV.6; A-17).
@@ -99,7 +112,8 @@ def haar_rotations(m: int, count: int, generator: torch.Generator, dtype=torch.f
     # (with "DLASWP parameter 6" errors) for m >= 256 once torch.set_num_threads has been
     # changed in the process, as torch_threads() does (tests/test_rotations.py)
     if Q.device.type == "cpu":
-        neg = torch.from_numpy(np.linalg.det(Q.numpy()) < 0)          # [count]
+        with _one_blas_thread():
+            neg = torch.from_numpy(np.linalg.det(Q.numpy()) < 0)      # [count]
     else:
         neg = torch.linalg.det(Q) < 0
     Q[neg, :, 0] = -Q[neg, :, 0]
