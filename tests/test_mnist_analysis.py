@@ -140,6 +140,53 @@ def test_rotation_chunks_deterministic_and_special_orthogonal(monkeypatch):
     assert torch.allclose(torch.linalg.det(b), torch.ones(8, dtype=D))
 
 
+def test_rotation_chunks_cached_per_process(monkeypatch):
+    monkeypatch.setattr(ma, "_ROTATION_CACHE", type(ma._ROTATION_CACHE)())
+    a = list(ma.rotation_chunks(7, 5, 3))
+    b = list(ma.rotation_chunks(7, 5, 3))
+    assert all(x is y for x, y in zip(a, b))                   # drawn once, handed out again
+    monkeypatch.setattr(ma, "_ROTATION_CACHE", type(ma._ROTATION_CACHE)())
+    monkeypatch.setattr(ma, "ROTATION_CACHE_BYTES", 0)         # too big: drawn afresh
+    c = list(ma.rotation_chunks(7, 5, 3))
+    assert all(x is not y and torch.equal(x, y) for x, y in zip(a, c))
+    assert not ma._ROTATION_CACHE
+    monkeypatch.setattr(ma, "ROTATION_CACHE_BYTES", 2 * 7 * 7 * 5 * 8)
+    for seed in (4, 5, 6):                                     # oldest sets dropped
+        list(ma.rotation_chunks(7, 5, seed))
+    assert [key[2] for key in ma._ROTATION_CACHE] == [5, 6]
+
+
+def test_rotation_ratios_float32_products_close_to_float64():
+    g = gen(8)
+    J = torch.randn(3, 30, 40, generator=g, dtype=D) * torch.rand(3, 30, 1, generator=g, dtype=D)
+    samples = {k: (sample_combinations(30, k, 20, gen(k)), sample_combinations(40, k, 25, gen(20 + k)))
+               for k in (1, 2, 3)}
+    rots = haar_rotations(30, 12, gen(9))
+    want = ma.sampled_rotation_ratios({"a": J}, samples, [rots])["a"]
+    got = ma.sampled_rotation_ratios({"a": J}, samples, [rots], dtype=torch.float32)["a"]
+    for k in samples:
+        assert got[k].dtype == D
+        torch.testing.assert_close(got[k], want[k], rtol=1e-5, atol=0)
+        assert not torch.equal(got[k], want[k])                # the products did run in float32
+
+
+def test_rr_dtype_leaves_default_cache_keys_unchanged(tmp_path):
+    cache = Cache(tmp_path)
+    run = MNISTRunConfig(hidden=512, seed=0)
+    paper = dict(n_images=128, n_rows=2000, n_cols=400, n_rot=80, rr_images=64, rr_rows=120,
+                 rr_cols=120)
+    # keys computed on main before the field existed
+    assert cache.key(ma.EVAL_KIND, ma.eval_config(run, ma.MNISTEvalConfig())) \
+        == "e440271917d1041be050a7ebb68479db"
+    run2 = MNISTRunConfig(hidden=128, seed=3, augment=True)
+    assert cache.key(ma.EVAL_KIND, ma.eval_config(run2, ma.MNISTEvalConfig(**paper))) \
+        == "c9c20dd9dd17d65d192748bc3373c68d"
+    f32 = ma.MNISTEvalConfig(**paper, rr_dtype="float32")
+    assert cache.key(ma.EVAL_KIND, ma.eval_config(run2, f32)) != "c9c20dd9dd17d65d192748bc3373c68d"
+    with pytest.raises(ValueError, match="rr_dtype"):
+        ma.MNISTEvalConfig(rr_dtype="float16")
+
+
 # -- spatial -----------------------------------------------------------------------------------
 def test_spatial_selections_and_constraints():
     scfg = ma.MNISTSpatialConfig(n_images=2, radii=(3, 7), n_draws=2, min_distances=(1, 10),

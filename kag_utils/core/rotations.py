@@ -45,6 +45,7 @@ for the naive method). On CUDA the thread settings do not matter.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from typing import Iterable, Optional
 
@@ -73,6 +74,27 @@ def numba_available() -> bool:
 
 
 # ----------------------------------------------------------------------------- Haar sampler
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - installed with the pinned mlxtend
+        return None
+    return ThreadpoolController()       # scans the loaded libraries once (about 0.1 s)
+
+
+def _one_blas_thread():
+    """numpy's BLAS (OpenBLAS) limited to one thread for the block: its threaded LU (the det
+    sign below) spun for minutes when the other core was busy (8 dets of 512 x 512 took over
+    300 s with 2 threads under load, 0.07 s with one). The sign of a +-1 det does not depend
+    on the thread count. threadpoolctl comes with scikit-learn (mlxtend's dependency); without
+    it the block runs unchanged."""
+    controller = _blas_controller()
+    if controller is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
+
+
 def haar_rotations(m: int, count: int, generator: torch.Generator, dtype=torch.float64,
                    device=None) -> torch.Tensor:
     """`count` independent Haar-uniform rotations in SO(m): [count, m, m] (P1 IV.6; A-17).
@@ -99,7 +121,8 @@ def haar_rotations(m: int, count: int, generator: torch.Generator, dtype=torch.f
     # (with "DLASWP parameter 6" errors) for m >= 256 once torch.set_num_threads has been
     # changed in the process, as torch_threads() does (tests/test_rotations.py)
     if Q.device.type == "cpu":
-        neg = torch.from_numpy(np.linalg.det(Q.numpy()) < 0)          # [count]
+        with _one_blas_thread():
+            neg = torch.from_numpy(np.linalg.det(Q.numpy()) < 0)      # [count]
     else:
         neg = torch.linalg.det(Q) < 0
     Q[neg, :, 0] = -Q[neg, :, 0]

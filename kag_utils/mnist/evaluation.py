@@ -37,6 +37,7 @@ store), with the trained run (kind ``"mnist_run"``) as their dependency.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import math
@@ -46,7 +47,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
-from ..pipeline.cache import Cache
+from ..pipeline.cache import OMIT_IF_DEFAULT, Cache
 from ..core.minors import (check_sampled, check_jacobian, sample_combinations,
                            sampled_minor_histogram, sampled_minor_max, sampled_minor_stats)
 from .data import N_PIXELS, load_mnist, source_dir
@@ -71,6 +72,11 @@ JACOBIAN_BYTES = {"cpu": 2 ** 28, "cuda": 2 ** 30}
 ROTATION_ELEMENTS = 2 ** 24
 # Rotations are drawn (CPU, float64, one generator) in chunks of at most this many bytes.
 ROTATION_CHUNK_BYTES = 2 ** 26
+# Rotation sets kept in the process (least recently used dropped first) so that networks of one
+# width share one draw; a set larger than this is drawn again on every call.
+ROTATION_CACHE_BYTES = 2 ** 28
+_ROTATION_CACHE: "collections.OrderedDict[tuple, tuple[torch.Tensor, ...]]" = \
+    collections.OrderedDict()
 
 
 # ============================================================================ configurations
@@ -98,11 +104,17 @@ class MNISTEvalConfig:
     rr_cols: int = 1000
     rotation_seed: int = 0
     dtype: str = "float64"         # M-22
+    # dtype of the RR's rotated products R_U J_V and their grid maxima (the unrotated maxima
+    # stay in `dtype`); "float32" is an opt-in speed-up (benchmarks/bench_rr.py). Left out of
+    # the cache key at its default, so the keys of earlier configs stay as they were.
+    rr_dtype: str = dataclasses.field(default="float64", metadata={OMIT_IF_DEFAULT: True})
 
     def __post_init__(self):
         set_ = functools.partial(object.__setattr__, self)
         set_("ks", tuple(sorted({int(k) for k in _tuple(self.ks)})))
         set_("layers", tuple(_tuple(self.layers, str)))
+        if self.rr_dtype not in DTYPES:
+            raise ValueError(f"rr_dtype must be one of {tuple(DTYPES)}, got {self.rr_dtype!r}")
         for name in ("n_images", "n_rows", "n_cols", "sample_seed", "kl_bins", "n_rot",
                      "rr_images", "rr_rows", "rr_cols", "rotation_seed"):
             set_(name, int(getattr(self, name)))
@@ -378,7 +390,7 @@ def pair_metrics(params_trained: dict, params_init: dict, x: torch.Tensor,
             for layer in ecfg.layers:
                 Js[(name, layer)] = J[layer]
         rots = rotation_chunks(m, ecfg.n_rot, ecfg.rotation_seed)
-        ratios = sampled_rotation_ratios(Js, rr_samples, rots)
+        ratios = sampled_rotation_ratios(Js, rr_samples, rots, dtype=DTYPES[ecfg.rr_dtype])
         for layer in ecfg.layers:
             for k in ecfg.ks:
                 res = out[f"{layer}/k{k}"]
@@ -392,9 +404,28 @@ def pair_metrics(params_trained: dict, params_init: dict, x: torch.Tensor,
 # ============================================================================ rotation ratio
 def rotation_chunks(m: int, n_rot: int, seed: int) -> Iterator[torch.Tensor]:
     """The ``n_rot`` Haar rotations of SO(m) for ``seed`` (CPU float64, one generator), in
-    chunks of at most ``ROTATION_CHUNK_BYTES``: the same sequence on every call and device."""
-    g = torch.Generator().manual_seed(int(seed))
+    chunks of at most ``ROTATION_CHUNK_BYTES``: the same sequence on every call and device.
+    A set of at most ``ROTATION_CACHE_BYTES`` is drawn once per process and handed out again
+    (the chunks are shared: do not modify them); at m = 512 the Haar QR of 80 rotations took
+    about 2 s per network, 12 % of its rotation ratio (issue 14)."""
     per = max(1, ROTATION_CHUNK_BYTES // (m * m * 8))
+    key = (int(m), int(n_rot), int(seed), per)
+    if key in _ROTATION_CACHE:
+        _ROTATION_CACHE.move_to_end(key)
+        return iter(_ROTATION_CACHE[key])
+    if n_rot * m * m * 8 > ROTATION_CACHE_BYTES:
+        return _draw_rotations(m, n_rot, seed, per)
+    chunks = tuple(_draw_rotations(m, n_rot, seed, per))
+    _ROTATION_CACHE[key] = chunks
+    total = sum(c.numel() * 8 for cs in _ROTATION_CACHE.values() for c in cs)
+    while total > ROTATION_CACHE_BYTES:
+        _, old = _ROTATION_CACHE.popitem(last=False)
+        total -= sum(c.numel() * 8 for c in old)
+    return iter(chunks)
+
+
+def _draw_rotations(m: int, n_rot: int, seed: int, per: int) -> Iterator[torch.Tensor]:
+    g = torch.Generator().manual_seed(int(seed))
     done = 0
     while done < n_rot:
         c = min(per, n_rot - done)
@@ -407,7 +438,8 @@ def _grid_max(Q: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.
 
 
 def sampled_rotation_ratios(Js: dict, samples: dict, rotations: Iterable[torch.Tensor],
-                            max_elements: int = ROTATION_ELEMENTS) -> dict:
+                            max_elements: int = ROTATION_ELEMENTS,
+                            dtype: torch.dtype | None = None) -> dict:
     """Rotation ratios (P1 IV.6-IV.7, hidden side; M-10) of several Jacobian sets at once over
     sampled grids (M-11): the rotated Jacobians R_U J_V (rows U, columns V used by any k) are
     formed once per rotation and set, and every k reads its grid from them.
@@ -415,7 +447,9 @@ def sampled_rotation_ratios(Js: dict, samples: dict, rotations: Iterable[torch.T
     Js: {key: J [B, m, n]} (same m); samples: {k: (row_idx [R, k], col_idx [C, k])};
     rotations: an iterable of [p, m, m] chunks (consumed once). Returns {key: {k: float64 [B]}}
     = M(x) / mean_p m_p(x) per example (nan where every sampled minor vanishes). Equals
-    ``mnist_metrics.sampled_rotation_ratio`` per k with all rotations stacked."""
+    ``mnist_metrics.sampled_rotation_ratio`` per k with all rotations stacked. ``dtype``
+    (default: each J's): the dtype of the rotated products R_U J_V and their maxima m_p(x);
+    the unrotated M(x) stays in J's dtype (float32 here: benchmarks/bench_rr.py measures it)."""
     keys = list(Js)
     if not keys:
         return {}
@@ -428,6 +462,8 @@ def sampled_rotation_ratios(Js: dict, samples: dict, rotations: Iterable[torch.T
     Ud, Vd = U.to(dev), V.to(dev)
     Jv = {key: J[:, :, Vd] for key, J in Js.items()}                  # [B, m, |V|]
     M = {key: {k: _grid_max(Jv[key][:, Ud, :], *loc[k]) for k in samples} for key in keys}
+    if dtype is not None:
+        Jv = {key: J.to(dtype) for key, J in Jv.items()}
     msum = {key: {k: torch.zeros(Js[key].shape[0], dtype=torch.float64, device=dev)
                   for k in samples} for key in keys}
     P = 0
@@ -436,16 +472,19 @@ def sampled_rotation_ratios(Js: dict, samples: dict, rotations: Iterable[torch.T
         if R.ndim != 3 or R.shape[1:] != (m, m):
             raise ValueError(f"rotation chunks must be [p, {m}, {m}], got {tuple(R.shape)}")
         P += R.shape[0]
+        Ru = {}                                                        # dtype -> [p, |U|, m]
         for key in keys:
             J = Jv[key]
-            Ru = R.to(dtype=J.dtype, device=dev)[:, Ud, :]             # [p, |U|, m]
+            if J.dtype not in Ru:
+                Ru[J.dtype] = R.to(device=dev)[:, Ud, :].to(J.dtype)
+            Ru_ = Ru[J.dtype]
             B = J.shape[0]
             b_chunk = max(1, min(B, max_elements // per))
             p_chunk = max(1, min(R.shape[0], max_elements // (per * b_chunk)))
             for b0 in range(0, B, b_chunk):
                 Jb = J[b0:b0 + b_chunk]
                 for p0 in range(0, R.shape[0], p_chunk):
-                    Q = torch.matmul(Ru[p0:p0 + p_chunk].unsqueeze(1), Jb.unsqueeze(0))
+                    Q = torch.matmul(Ru_[p0:p0 + p_chunk].unsqueeze(1), Jb.unsqueeze(0))
                     for k in samples:
                         msum[key][k][b0:b0 + Jb.shape[0]] += \
                             _grid_max(Q, *loc[k]).to(torch.float64).sum(0)
