@@ -59,7 +59,7 @@ def activation_speed(runs, criterion):
     sns.pointplot(runs, x="target_label", y="r2_train", hue="activation", errorbar="se",
                   dodge=0.35, linestyle="none", ax=axes[1], legend=False, palette=pal)
     axes[1].set(xlabel="", ylabel="training $R^2$ (selected weights)", title="Final training $R^2$")
-    style.figure_legend(fig, axes[:1])
+    style.figure_legend(fig, axes[:1], ncols=3)
     for ax in axes:
         ax.tick_params(axis="x", labelrotation=30)
     return fig
