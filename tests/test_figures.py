@@ -196,7 +196,7 @@ def test_mnist_figures_draw():
             for l in ("L1", "L2") for k in (1, 2) for h in hidden for s in range(2)]
     fig1 = pd.DataFrame([{**b, "metric": m, "value": rng.random()} for b in base
                          for m in ("PR ratio", "KL")])
-    _check(mnist.trained_vs_init(fig1, hidden, "t"), 0.7)
+    _check(mnist.trained_vs_init(fig1, hidden, "t"), 0.8)
     rr = pd.DataFrame([{**b, "state": st, "RR": rng.random()} for b in base
                        for st in ("trained", "init")])
     _check(mnist.rotation_ratios(rr, hidden, "t"), 0.8)

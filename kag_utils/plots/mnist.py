@@ -52,10 +52,14 @@ def finish(g, title: str, xlabel: str | None = None, ylabel: str | None = None,
     if g.row_names:
         for i, name in enumerate(g.row_names):
             label = g.axes[i, 0].get_ylabel()
-            g.axes[i, 0].set_ylabel(f"{name}: {label}" if label else str(name))
+            text = f"{name}: {label}" if label else str(name)
+            # a long row name on two lines, so that it stays within its row of panels
+            g.axes[i, 0].set_ylabel(text.replace(" (", "\n(", 1) if len(text) > 16 else text)
     style.suptitle(g.figure, title)
-    g.tight_layout()
+    # the legend goes below the panels before the layout, so that the layout leaves no room
+    # for it inside (an empty band under the title)
     style.grid_legend(g.figure, g.axes.flat[0])
+    g.tight_layout()
     return g.figure
 
 
@@ -87,7 +91,7 @@ def trained_vs_init(long, hidden, title: str):
     g = sns.relplot(long, x="hidden", y="value", hue="k", style="training", row="metric",
                     col="layer", kind="line", marker="o", errorbar="sd", err_style="bars",
                     palette=style.palette(long.k.unique(), "k"),
-                    **facet_kws(ncols, 0.7, 1.5, sharey="row"))
+                    **facet_kws(ncols, 0.8, 1.7, sharey="row"))
     widths_axis(g, hidden)
     baseline_lines(g, where=lambda key: 0.0 if str(key[0]).startswith("KL") else 1.0)
     return finish(g, title, "hidden width h", "")
