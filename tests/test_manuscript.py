@@ -277,6 +277,20 @@ def test_keys_of_a_pending_notebook_may_be_missing_inside_its_guard(synth):
     assert len(ms.check_manuscript(gen)) == 2
 
 
+def test_keys_inside_a_kagifdef_of_a_missing_key_may_be_missing(synth):
+    """Text in \\kagifdef{<key>}{...}{...} is typeset only where <key> exists: its keys need
+    not exist in a set without <key>, and must exist in a set with it."""
+    out, pdir = synth
+    gen = ms.generate("quick", out, pdir)
+    guarded = r"\kagifdef{01_setup/no.such.guard}{see \kag{01_setup/no.such.key}}{}"
+    (pdir / "main.tex").write_text(MINI_MAIN % guarded)
+    assert ms.check_manuscript(gen) == []
+    defined = sorted(ms.checks.defined_keys(gen))[0]
+    (pdir / "main.tex").write_text(MINI_MAIN % guarded.replace("01_setup/no.such.guard", defined))
+    problems = ms.check_manuscript(gen)
+    assert len(problems) == 1 and "01_setup/no.such.key" in problems[0]
+
+
 def test_generated_files_older_than_their_results_are_stale(synth):
     out, pdir = synth
     gen = ms.generate("quick", out, pdir)

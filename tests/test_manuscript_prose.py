@@ -94,6 +94,8 @@ def test_expand_manuscript_resolves_guards():
     tex = (r"A \kag{x/y}. \kagifnotebook{01}{done \kagifequal{\kag{x/y}}{3}{three}{other}}"
            r"{pending}. \kagifnotebook{02}{yes}{no}.")
     assert prose.expand_manuscript(tex, {"x/y": "3"}, {"01"}) == "A 3. done three. no."
+    tex = r"\kagifdef{x/y}{has \kag{x/y}}{none}; \kagifdef{x/z}{has \kag{x/z}}{none}."
+    assert prose.expand_manuscript(tex, {"x/y": "3"}, set()) == "has 3; none."
 
 
 # --------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def used_keys(tex_files: Iterable[Path]) -> dict[str, list[str]]:
 
 
 _IFNOTEBOOK = re.compile(r"\\kagifnotebook\s*\{([^{}]*)\}\s*\{")
+_IFDEF = re.compile(r"\\kagifdef\s*\{([^{}]*)\}\s*\{")
 
 
 def _group_end(text: str, start: int) -> int:
@@ -55,14 +56,16 @@ def _group_end(text: str, start: int) -> int:
     return i
 
 
-def guarded_lines(tex_files: Iterable[Path]) -> dict[str, set[str]]:
+def guarded_lines(tex_files: Iterable[Path], pattern: re.Pattern = _IFNOTEBOOK
+                  ) -> dict[str, set[str]]:
     """``file:line`` places inside the *yes* branch of ``\\kagifnotebook{<stem>}{...}{...}``,
     by ``<stem>``: the text there is typeset only when the notebook has results, so its keys
-    and figures need not exist while the notebook is pending."""
+    and figures need not exist while the notebook is pending. With ``pattern=_IFDEF`` the same
+    for ``\\kagifdef{<key>}{...}{...}``, by ``<key>`` (text typeset only where the key exists)."""
     out: dict[str, set[str]] = {}
     for path in tex_files:
         text = _strip_comments(Path(path).read_text())
-        for m in _IFNOTEBOOK.finditer(text):
+        for m in pattern.finditer(text):
             end = _group_end(text, m.end())
             first = text.count("\n", 0, m.end()) + 1
             last = text.count("\n", 0, end) + 1
@@ -106,6 +109,9 @@ def check_manuscript(gen: Path, tex_files: Iterable[Path] | None = None) -> list
     hidden = set().union(*[lines for stem, lines in guarded_lines(tex_files).items()
                            if stem not in done])
     keys = defined_keys(gen)
+    # and uses inside \kagifdef{<key>}{...} of a key this set does not define
+    hidden |= set().union(*[lines for key, lines in guarded_lines(tex_files, _IFDEF).items()
+                            if key not in keys])
     for key, where in sorted(used_keys(tex_files).items()):
         where = [w for w in where if w not in hidden]
         if where and key not in keys:

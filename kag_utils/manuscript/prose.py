@@ -378,12 +378,12 @@ def _group(text: str, start: int) -> tuple[str, int]:
 
 def expand_manuscript(tex: str, macros: Mapping[str, str], done: Iterable[str]) -> str:
     """``tex`` with ``\\kag{key}`` replaced by its value, ``\\kagifnotebook`` resolved by the
-    notebooks in ``done`` and ``\\kagifequal`` by comparing the expanded texts (what LaTeX
-    typesets, without running it)."""
+    notebooks in ``done``, ``\\kagifdef`` by the keys of ``macros`` and ``\\kagifequal`` by
+    comparing the expanded texts (what LaTeX typesets, without running it)."""
     done = set(done)
     text = re.sub(r"(?<!\\)%.*", "", tex)
     text = re.sub(r"\\kag\{([^{}]*)\}", lambda m: macros.get(m.group(1), "??"), text)
-    for name, nargs in (("kagifnotebook", 3), ("kagifequal", 4)):
+    for name, nargs in (("kagifnotebook", 3), ("kagifdef", 3), ("kagifequal", 4)):
         while True:
             m = re.search(r"\\" + name + r"\s*(?=\{)", text)
             if not m:
@@ -396,6 +396,8 @@ def expand_manuscript(tex: str, macros: Mapping[str, str], done: Iterable[str]) 
                 args.append(arg)
             if name == "kagifnotebook":
                 out = args[1] if args[0].strip() in done else args[2]
+            elif name == "kagifdef":
+                out = args[1] if args[0].strip() in macros else args[2]
             else:
                 out = args[2] if args[0].strip() == args[1].strip() else args[3]
             text = text[:m.start()] + out + text[i:]
