@@ -178,9 +178,11 @@ def fashion_study(hidden: Sequence[int], seeds: Sequence[int], epochs: int,
         return DataSizeStudy(skipped=str(err))
     cfgs = run_configs(hidden, seeds, augment=(False, True), epochs=epochs, data="fashion")
     runs = ensure_mnist_runs(cfgs, cache=cache, progress=progress, data=fashion,
-                             scheduler=scheduler)
+                             data_dir=data_dir, scheduler=scheduler)
     acc = mr.accuracy_summary(mr.run_table(runs))
-    ev = evaluate_mnist(cfgs, ecfg, cache=cache, progress=progress, scheduler=scheduler)
+    # the evaluation reloads the test images (in its workers) from the same folder
+    ev = evaluate_mnist(cfgs, ecfg, cache=cache, progress=progress, scheduler=scheduler,
+                        data_dir=data_dir)
     cells = mr.cells(mr.fig1_summary(ev, bool(ecfg.n_rot)))
     run = mc.RunInfo(main_run.params_name, "fashion", fashion.n_train, epochs, len(seeds),
                      max(hidden))
