@@ -400,7 +400,8 @@ else:
 # top/2, top/4, …) along one axis at a time (rows, columns, images, rotations; the others at
 # their tops), with a delete-one jackknife SE over images. The **chosen count** of an axis is
 # the smallest from which every larger rung lies within one SE of the top estimate; the counts
-# Fig. 1 used are checked against it.
+# Fig. 1 used are checked against it. A count chosen at its ladder's top means the ladder shows
+# no convergence below it; the RR, a ratio of maxima over the sampled grid, is the likeliest.
 
 # %%
 if conv_hidden:

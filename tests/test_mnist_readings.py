@@ -442,3 +442,12 @@ def test_convergence_check():
     assert not out["fields"]["n_cols"]["enough"] and not out["all_enough"]
     assert "n_cols (25 < 50)" in out["text"] and "rr_rows" not in out["fields"]
     assert mr.convergence_check({"n_rows": 1}, {"n_rows": 1})["all_enough"]
+    assert out["unsettled"] == [] and "top" not in out["fields"]["n_rows"]
+    # a ladder that chose its top shows no convergence, even where the run used more
+    out = mr.convergence_check({"n_rows": 200, "rr_rows": 300}, {"n_rows": 400, "rr_rows": 500},
+                               {"n_rows": 1000, "rr_rows": 300})
+    assert out["all_enough"] and out["unsettled"] == ["rr_rows"]
+    assert out["fields"]["n_rows"] == {"chosen": 200, "used": 400, "enough": True, "top": 1000,
+                                       "settled": True}
+    assert out["fields"]["rr_rows"]["settled"] is False
+    assert out["text"].startswith("every count") and "rr_rows (top 300)" in out["text"]

@@ -101,7 +101,11 @@ def test_convergence_study_picks_seed_and_standard_runs_and_checks_the_counts(em
     assert set(cs.result.table.model) == {"h8/s1/standard/L1"}
     assert cs.used == {"n_rows": 10, "n_cols": 20, "n_images": 6, "rr_rows": 4, "rr_cols": 5,
                        "rr_images": 2, "n_rot": 3} == studies.used_counts(ECFG)
-    assert cs.check == mr.convergence_check(ref.chosen, cs.used)
+    tops = studies.ladder_tops(ref)
+    assert tops == {"n_rows": 12, "n_cols": 16, "n_images": 6, "rr_rows": 4, "rr_cols": 6,
+                    "rr_images": 4, "n_rot": 3}
+    assert cs.check == mr.convergence_check(ref.chosen, cs.used, tops)
+    assert cs.check["unsettled"] == [f for f in tops if ref.chosen[f] >= tops[f]]
     assert cs.numbers == {"chosen": ref.chosen, "used": cs.used, "check": cs.check,
                           "tops": dict(rows=12, cols=16, images=6, rr_rows=4, rr_cols=6,
                                        rr_images=4, n_rot=3)}

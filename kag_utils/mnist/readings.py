@@ -599,15 +599,31 @@ def ablation_numbers(ab_sum: pd.DataFrame, ab_read: pd.DataFrame) -> dict[str, A
     return out
 
 
-def convergence_check(chosen: dict[str, int], used: dict[str, int]) -> dict[str, Any]:
+def convergence_check(chosen: dict[str, int], used: dict[str, int],
+                      tops: dict[str, int] | None = None) -> dict[str, Any]:
     """Are the counts a run used at least those the convergence study chose
     (:func:`kag_utils.mnist.convergence.convergence`)? Per MNISTEvalConfig field present in
-    both: {"chosen", "used", "enough"}; "all_enough" and a one-line "text"."""
-    fields = {f: {"chosen": int(chosen[f]), "used": int(used[f]),
-                  "enough": int(used[f]) >= int(chosen[f])}
-              for f in chosen if f in used}
+    both: {"chosen", "used", "enough"}; with ``tops`` ({field: its ladder's top}) also
+    "top" and "settled" (chosen below the top: the ladder shows the estimate settling; a
+    choice AT the top shows no convergence within the ladder, whatever the run used).
+    "all_enough", "unsettled" (the fields whose ladder chose its top) and a "text" of one
+    or two sentences."""
+    tops = tops or {}
+    fields = {}
+    for f in chosen:
+        if f not in used:
+            continue
+        v = {"chosen": int(chosen[f]), "used": int(used[f]), "enough": int(used[f]) >= int(chosen[f])}
+        if f in tops:
+            v["top"] = int(tops[f])
+            v["settled"] = int(chosen[f]) < int(tops[f])
+        fields[f] = v
     short = [f"{f} ({v['used']} < {v['chosen']})" for f, v in fields.items() if not v["enough"]]
+    unsettled = [f for f, v in fields.items() if v.get("settled") is False]
     text = ("every count this run used is at least the chosen one" if not short else
             "counts below the chosen ones (their estimates may sit more than one standard error "
             "from the ladder's top): " + ", ".join(short))
-    return {"fields": fields, "all_enough": not short, "text": text}
+    if unsettled:
+        text += ("; these ladders chose their top, so they show no convergence below it: "
+                 + ", ".join(f"{f} (top {fields[f]['top']})" for f in unsettled))
+    return {"fields": fields, "all_enough": not short, "unsettled": unsettled, "text": text}

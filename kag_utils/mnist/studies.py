@@ -122,6 +122,12 @@ def used_counts(ecfg: MNISTEvalConfig) -> dict[str, int]:
     return {f: int(getattr(ecfg, f)) for f in USED_COUNTS}
 
 
+def ladder_tops(result: Convergence) -> dict[str, int]:
+    """{MNISTEvalConfig field: the largest top of its ladders} (a ladder's top is capped by
+    the combinations that exist: C(h, k) rows at small h)."""
+    return {f: int(d["top"].max()) for f, d in result.choices.groupby("field", sort=False)}
+
+
 def convergence_study(runs: Sequence, data: MNISTData, hidden: Sequence[int], seed: int,
                       layers: Sequence[str], cfg: ConvergenceConfig, ecfg: MNISTEvalConfig
                       ) -> ConvergenceStudy:
@@ -134,9 +140,9 @@ def convergence_study(runs: Sequence, data: MNISTData, hidden: Sequence[int], se
     x = data.inputs("test", torch.float64)[:max(cfg.images, cfg.rr_images)]   # [N, 784]
     result = convergence(run_pairs(picked, x, layers), cfg)
     used = used_counts(ecfg)
-    check = mr.convergence_check(result.chosen, used)
     tops = dict(rows=cfg.rows, cols=cfg.cols, images=cfg.images, rr_rows=cfg.rr_rows,
                 rr_cols=cfg.rr_cols, rr_images=cfg.rr_images, n_rot=cfg.n_rot)
+    check = mr.convergence_check(result.chosen, used, ladder_tops(result))
     return ConvergenceStudy(result, used, check, {"chosen": result.chosen, "used": used,
                                                   "check": check, "tops": tops})
 
