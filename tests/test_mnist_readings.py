@@ -451,3 +451,20 @@ def test_convergence_check():
                                        "settled": True}
     assert out["fields"]["rr_rows"]["settled"] is False
     assert out["text"].startswith("every count") and "rr_rows (top 300)" in out["text"]
+
+
+def test_convergence_ranges_spread_over_the_sample_ladders():
+    from kag_utils.mnist import readings as mr
+
+    rows = []
+    for axis, counts, ests in (("rows", [10, 20, 40], [0.7, 0.95, 0.9]),
+                               ("cols", [10, 20, 40], [0.8, 0.85, 0.9]),
+                               ("images", [2, 4, 8], [5.0, 0.1, 0.9])):
+        for c, e in zip(counts, ests):
+            rows.append({"model": "m", "k": 3, "quantity": "rr_ratio", "axis": axis, "count": c,
+                         "estimate": e, "se": 0.05, "top": c == 40 or c == 8})
+    out = mr.convergence_ranges(pd.DataFrame(rows))
+    r = out["rr_ratio"]["k3"]
+    assert (r["min"], r["max"], r["top"], r["top_se"]) == (0.7, 0.95, 0.9, 0.05)   # images out
+    assert r["spread_se"] == pytest.approx(5.0)
+    assert mr.convergence_ranges(pd.DataFrame(rows), axes=("images",))["rr_ratio"]["k3"]["max"] == 5.0

@@ -106,10 +106,18 @@ def test_convergence_study_picks_seed_and_standard_runs_and_checks_the_counts(em
                     "rr_images": 4, "n_rot": 3}
     assert cs.check == mr.convergence_check(ref.chosen, cs.used, tops)
     assert cs.check["unsettled"] == [f for f in tops if ref.chosen[f] >= tops[f]]
+    want = mr.convergence_ranges(ref.table)          # the tables agree to rtol 1e-5 (above)
+    assert cs.numbers["ranges"].keys() == want.keys()
+    for q, per_k in want.items():
+        for k, r in per_k.items():
+            assert cs.numbers["ranges"][q][k] == pytest.approx(r, rel=1e-5, nan_ok=True)
     assert cs.numbers == {"chosen": ref.chosen, "used": cs.used, "check": cs.check,
+                          "ranges": cs.numbers["ranges"],
                           "tops": dict(rows=12, cols=16, images=6, rr_rows=4, rr_cols=6,
                                        rr_images=4, n_rot=3)}
     assert list(cs.counts.index) == ["chosen", "used"]
+    assert list(cs.ranges.columns) == ["min", "max", "top", "top_se", "spread_se"]
+    assert len(cs.ranges) == sum(len(v) for v in want.values())
 
 
 # ----------------------------------------------------------------------------- Fashion-MNIST

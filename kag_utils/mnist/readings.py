@@ -599,6 +599,26 @@ def ablation_numbers(ab_sum: pd.DataFrame, ab_read: pd.DataFrame) -> dict[str, A
     return out
 
 
+def convergence_ranges(table, axes: Sequence[str] = ("rows", "cols", "rotations")
+                       ) -> dict[str, dict[str, dict[str, float | None]]]:
+    """How far each estimate wanders along the sample ladders of a convergence table
+    (:func:`kag_utils.mnist.convergence.convergence`): per quantity and k (over models and
+    the given ``axes``; images are left out, their wander being the SE's), {"min", "max",
+    "top" (the top estimate; the mean over models), "top_se" (its SE; the largest over
+    models), "spread_se" ((max - min) / top_se; None where top_se is 0)}. A spread of many
+    SEs says the estimate depends on the counts more than its SE shows."""
+    d = table[table["axis"].isin(list(axes))]
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
+    for (q, k), g in d.groupby(["quantity", "k"], sort=False):
+        tops = g[g["top"]].drop_duplicates("model")
+        lo, hi = float(g["estimate"].min()), float(g["estimate"].max())
+        se = float(tops["se"].max())
+        out.setdefault(str(q), {})[f"k{int(k)}"] = {
+            "min": lo, "max": hi, "top": float(tops["estimate"].mean()), "top_se": se,
+            "spread_se": (hi - lo) / se if se > 0 else None}
+    return out
+
+
 def convergence_check(chosen: dict[str, int], used: dict[str, int],
                       tops: dict[str, int] | None = None) -> dict[str, Any]:
     """Are the counts a run used at least those the convergence study chose

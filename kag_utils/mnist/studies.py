@@ -116,6 +116,13 @@ class ConvergenceStudy:
         """Chosen against used count per field (two rows)."""
         return pd.DataFrame({"chosen": self.result.chosen, "used": self.used}).T
 
+    @property
+    def ranges(self) -> pd.DataFrame:
+        """How far each estimate wanders over the sample ladders (one row per quantity and k;
+        :func:`readings.convergence_ranges`)."""
+        r = self.numbers["ranges"]
+        return pd.DataFrame({(q, k): v for q, per in r.items() for k, v in per.items()}).T
+
 
 def used_counts(ecfg: MNISTEvalConfig) -> dict[str, int]:
     """The sample counts a Fig. 1 evaluation used (:data:`USED_COUNTS` of ``ecfg``)."""
@@ -144,7 +151,8 @@ def convergence_study(runs: Sequence, data: MNISTData, hidden: Sequence[int], se
                 rr_cols=cfg.rr_cols, rr_images=cfg.rr_images, n_rot=cfg.n_rot)
     check = mr.convergence_check(result.chosen, used, ladder_tops(result))
     return ConvergenceStudy(result, used, check, {"chosen": result.chosen, "used": used,
-                                                  "check": check, "tops": tops})
+                                                  "check": check, "tops": tops,
+                                                  "ranges": mr.convergence_ranges(result.table)})
 
 
 # ----------------------------------------------------------------------------- Fashion-MNIST
