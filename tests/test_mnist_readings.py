@@ -453,18 +453,23 @@ def test_convergence_check():
     assert out["text"].startswith("every count") and "rr_rows (top 300)" in out["text"]
 
 
-def test_convergence_ranges_spread_over_the_sample_ladders():
+def test_convergence_ranges_spread_near_the_ladder_tops():
     from kag_utils.mnist import readings as mr
 
     rows = []
-    for axis, counts, ests in (("rows", [10, 20, 40], [0.7, 0.95, 0.9]),
-                               ("cols", [10, 20, 40], [0.8, 0.85, 0.9]),
+    for axis, counts, ests in (("rows", [5, 10, 20, 40], [0.1, 0.7, 0.95, 0.9]),
+                               ("cols", [5, 10, 20, 40], [3.0, 0.8, 0.85, 0.9]),
                                ("images", [2, 4, 8], [5.0, 0.1, 0.9])):
         for c, e in zip(counts, ests):
             rows.append({"model": "m", "k": 3, "quantity": "rr_ratio", "axis": axis, "count": c,
                          "estimate": e, "se": 0.05, "top": c == 40 or c == 8})
-    out = mr.convergence_ranges(pd.DataFrame(rows))
-    r = out["rr_ratio"]["k3"]
-    assert (r["min"], r["max"], r["top"], r["top_se"]) == (0.7, 0.95, 0.9, 0.05)   # images out
+    table = pd.DataFrame(rows)
+    r = mr.convergence_ranges(table)["rr_ratio"]["k3"]        # counts 10..40; images left out
+    assert (r["min"], r["max"], r["top"], r["top_se"]) == (0.7, 0.95, 0.9, 0.05)
     assert r["spread_se"] == pytest.approx(5.0)
-    assert mr.convergence_ranges(pd.DataFrame(rows), axes=("images",))["rr_ratio"]["k3"]["max"] == 5.0
+    whole = mr.convergence_ranges(table, span=8)["rr_ratio"]["k3"]   # every rung
+    assert (whole["min"], whole["max"]) == (0.1, 3.0)
+    assert mr.convergence_ranges(table, span=1)["rr_ratio"]["k3"]["spread_se"] == 0
+    assert mr.convergence_ranges(table, axes=("images",), span=2)["rr_ratio"]["k3"]["max"] == 0.9
+    with pytest.raises(ValueError, match="span"):
+        mr.convergence_ranges(table, span=0.5)

@@ -599,15 +599,21 @@ def ablation_numbers(ab_sum: pd.DataFrame, ab_read: pd.DataFrame) -> dict[str, A
     return out
 
 
-def convergence_ranges(table, axes: Sequence[str] = ("rows", "cols", "rotations")
-                       ) -> dict[str, dict[str, dict[str, float | None]]]:
-    """How far each estimate wanders along the sample ladders of a convergence table
-    (:func:`kag_utils.mnist.convergence.convergence`): per quantity and k (over models and
-    the given ``axes``; images are left out, their wander being the SE's), {"min", "max",
-    "top" (the top estimate; the mean over models), "top_se" (its SE; the largest over
-    models), "spread_se" ((max - min) / top_se; None where top_se is 0)}. A spread of many
-    SEs says the estimate depends on the counts more than its SE shows."""
+def convergence_ranges(table, axes: Sequence[str] = ("rows", "cols", "rotations"),
+                       span: float = 4.0) -> dict[str, dict[str, dict[str, float | None]]]:
+    """How far each estimate still wanders near the top of its sample ladders in a
+    convergence table (:func:`kag_utils.mnist.convergence.convergence`): per quantity and k,
+    over models, the given ``axes`` (images are left out: their wander is the SE's) and the
+    rungs with count >= top / ``span`` (the top quarter of each ladder by default),
+    {"min", "max", "top" (the top estimate; the mean over models), "top_se" (its SE; the
+    largest over models), "spread_se" ((max - min) / top_se; None where top_se is 0)}. A
+    spread of many SEs says the estimate still depends on the count near the top, more than
+    its SE shows."""
+    if span < 1:
+        raise ValueError(f"span must be >= 1 (a ratio of counts), got {span}")
     d = table[table["axis"].isin(list(axes))]
+    ladder_top = d.groupby(["model", "k", "quantity", "axis"])["count"].transform("max")
+    d = d[d["count"] * span >= ladder_top]
     out: dict[str, dict[str, dict[str, float | None]]] = {}
     for (q, k), g in d.groupby(["quantity", "k"], sort=False):
         tops = g[g["top"]].drop_duplicates("model")
