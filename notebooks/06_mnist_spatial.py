@@ -417,7 +417,7 @@ if conv_hidden:
     plt.show()
     display(conv.counts)
     print(conv.check["text"])
-    display(conv.ranges.round(3))   # each estimate's wander over the row, column, rotation ladders
+    display(conv.ranges.round(3))   # each estimate's wander over the top quarter of its ladders
 else:
     print("convergence study skipped (conv_hidden = [])")
 

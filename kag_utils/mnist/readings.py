@@ -639,7 +639,8 @@ def convergence_check(chosen: dict[str, int], used: dict[str, int],
     for f in chosen:
         if f not in used:
             continue
-        v = {"chosen": int(chosen[f]), "used": int(used[f]), "enough": int(used[f]) >= int(chosen[f])}
+        v = {"chosen": int(chosen[f]), "used": int(used[f]),
+             "enough": int(used[f]) >= int(chosen[f])}
         if f in tops:
             v["top"] = int(tops[f])
             v["settled"] = int(chosen[f]) < int(tops[f])

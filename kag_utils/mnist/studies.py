@@ -118,8 +118,8 @@ class ConvergenceStudy:
 
     @property
     def ranges(self) -> pd.DataFrame:
-        """How far each estimate wanders over the sample ladders (one row per quantity and k;
-        :func:`readings.convergence_ranges`)."""
+        """How far each estimate still wanders near the tops of its row, column and rotation
+        ladders (one row per quantity and k; :func:`readings.convergence_ranges`)."""
         r = self.numbers["ranges"]
         return pd.DataFrame({(q, k): v for q, per in r.items() for k, v in per.items()}).T
 
